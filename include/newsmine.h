@@ -1,0 +1,315 @@
+/*
+ * newsmine.h - public API of the newsmine text-mining library.
+ *
+ * This is the only header we install.  Every type is opaque; every function
+ * that can fail returns 0 or a negative NM_E* code, and the full message stays
+ * on the handle that failed (nm_model_errmsg, nm_pipeline_errmsg, ...).
+ * The library has no global mutable state and needs no init call.
+ *
+ * Typical use:
+ *
+ *   nm_model *m = NULL;
+ *   if (nm_model_load(&m, "models", NULL) < 0) { puts(nm_model_errmsg(m)); ... }
+ *   nm_pipeline *p;                      // one per thread
+ *   nm_pipeline_new(&p, m, NULL);
+ *   const nm_result *r;
+ *   nm_pipeline_run(p, text, text_len, &doc_opts, &r);
+ *   ... nm_result_span(r, i, &span) / nm_result_json(r, &json, &json_len) ...
+ *   nm_pipeline_free(p);
+ *   nm_model_free(m);
+ *
+ * Offsets and lengths are size_t and always count UTF-8 bytes of the text the
+ * caller gave; start is inclusive, end exclusive.
+ */
+#ifndef NEWSMINE_H
+#define NEWSMINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NM_VERSION "0.1.0"
+
+/** Error codes: every failing call returns one of these (all negative). */
+enum {
+    NM_OK = 0,
+    NM_ENOMEM = -1,  /**< an allocation failed */
+    NM_EINVAL = -2,  /**< bad argument or option */
+    NM_EIO = -3,     /**< reading or writing a file failed */
+    NM_EPARSE = -4,  /**< malformed input (JSON, model file, date) */
+    NM_EUTF8 = -5,   /**< text is not valid UTF-8 */
+    NM_ELIMIT = -6,  /**< a size cap was hit */
+    NM_EREJECT = -7, /**< a record was rejected (message says why) */
+    NM_EOF = -8      /**< no more records (nm_reader_next only; not an error) */
+};
+
+/** @return static text for an NM_E* code; never NULL. Thread-safe. */
+const char *nm_strerror(int code);
+
+/** @return the library version string (NM_VERSION of the built library). */
+const char *nm_version(void);
+
+/**
+ * Allocation hooks.  Every allocation of the library goes through these, so a
+ * caller (or a test) can account for memory or make allocations fail.  NULL
+ * means malloc/realloc/free.  The hooks must be thread-safe if the model is
+ * shared by threads.
+ */
+typedef struct nm_allocator {
+    void *(*malloc_fn)(size_t size, void *payload);
+    void *(*realloc_fn)(void *ptr, size_t size, void *payload);
+    void (*free_fn)(void *ptr, void *payload);
+    void *payload;
+} nm_allocator;
+
+/* ------------------------------------------------------------------ model */
+
+/** A loaded model: all rule files and word lists of a models/ folder. */
+typedef struct nm_model nm_model;
+
+typedef struct nm_model_opts {
+    const nm_allocator *alloc; /**< NULL: the C library's allocator */
+} nm_model_opts;
+
+/**
+ * Load every model file listed in DIR/MANIFEST.tsv.
+ *
+ * @param[out] out  the model.  On failure *out is still set (unless memory
+ *                  ran out, then NULL) so that nm_model_errmsg() can say what
+ *                  went wrong ("models/text/abbrev.tsv:12: reason"); free it
+ *                  with nm_model_free() either way.
+ * @param dir       the models folder
+ * @param opts      NULL for defaults
+ * @return 0 or a negative NM_E* code.
+ * After a successful return the model is read-only: any number of threads may
+ * share it, each with its own nm_pipeline.
+ */
+int nm_model_load(nm_model **out, const char *dir, const nm_model_opts *opts);
+
+/** @return the last error message of the model (borrowed), "" if none. */
+const char *nm_model_errmsg(const nm_model *m);
+
+/** Free a model; NULL does nothing.  Free its pipelines first. */
+void nm_model_free(nm_model *m);
+
+/* --------------------------------------------------------------- pipeline */
+
+typedef struct nm_pipeline nm_pipeline;
+typedef struct nm_result nm_result;
+
+/** Pipeline flags. */
+enum {
+    NM_PIPE_DEBUG_TOKENS = 1u << 0, /**< JSON adds "tokens" and "sentences" */
+    NM_PIPE_PASSTHROUGH = 1u << 1   /**< JSON keeps the record's other fields */
+};
+
+typedef struct nm_pipeline_opts {
+    size_t max_text_len; /**< 0: the default, 16 MiB; longer texts: NM_ELIMIT */
+    unsigned flags;      /**< NM_PIPE_* */
+} nm_pipeline_opts;
+
+/**
+ * Create a pipeline: the per-thread state (stemmer, scratch buffers, caches)
+ * for running the stages of model M over documents.
+ * @param[out] out the pipeline, or NULL on failure
+ * @return 0 or a negative NM_E* code.  Not thread-safe: one per thread.
+ */
+int nm_pipeline_new(nm_pipeline **out, const nm_model *m,
+                    const nm_pipeline_opts *opts);
+
+/** @return the last error message of the pipeline (borrowed), "" if none. */
+const char *nm_pipeline_errmsg(const nm_pipeline *p);
+
+/** Free a pipeline; NULL does nothing. */
+void nm_pipeline_free(nm_pipeline *p);
+
+/** Per-document metadata; every field may be NULL. */
+typedef struct nm_doc_opts {
+    const char *id;     /**< record id, copied into the output */
+    const char *dct;    /**< document creation time, YYYY-MM-DD */
+    const char *source; /**< where the record came from */
+    const char *extra_json;  /**< other fields as a JSON object, kept in the
+                                  output with NM_PIPE_PASSTHROUGH; may be NULL */
+    size_t extra_json_len;
+} nm_doc_opts;
+
+/**
+ * Run every stage over one document.  TEXT is not modified and not copied:
+ * it must stay valid until the next run or until the pipeline is freed.
+ * @param[out] out  the result, borrowed: valid until the next call on P.
+ * @return 0, or NM_EUTF8 / NM_ELIMIT / NM_EINVAL / NM_ENOMEM with a message
+ *         on the pipeline.
+ */
+int nm_pipeline_run(nm_pipeline *p, const char *text, size_t text_len,
+                    const nm_doc_opts *opts, const nm_result **out);
+
+/** One span: a typed stretch of the document text. */
+typedef struct nm_span {
+    size_t start, end;  /**< byte offsets into the document text */
+    const char *type;   /**< "ORG", "DATE", "CLAUSE:ROFR", ... */
+    const char *value;  /**< TIMEX3 value or canonical id; NULL if none */
+} nm_span;
+
+/** One token with its normalised form and stem (both NUL-terminated). */
+typedef struct nm_token {
+    size_t start, end;
+    const char *norm; /**< NFKC + case fold + quotes/dashes folded */
+    const char *stem; /**< Snowball English stem of norm ("" if not a word) */
+    int kind;         /**< NM_TOK_* */
+} nm_token;
+
+enum {
+    NM_TOK_WORD = 1,
+    NM_TOK_NUMBER,
+    NM_TOK_PUNCT,
+    NM_TOK_SYMBOL,
+    NM_TOK_URL,
+    NM_TOK_EMAIL,
+    NM_TOK_HASHTAG,
+    NM_TOK_MENTION
+};
+
+/** @return the name of a token kind ("WORD", ...), "?" if unknown. */
+const char *nm_token_kind_name(int kind);
+
+size_t nm_result_n_spans(const nm_result *r);
+size_t nm_result_n_tokens(const nm_result *r);
+size_t nm_result_n_sentences(const nm_result *r);
+
+/** Fill *out with span I.  @return 0 or NM_EINVAL when I is out of range. */
+int nm_result_span(const nm_result *r, size_t i, nm_span *out);
+/** Fill *out with token I.  @return 0 or NM_EINVAL. */
+int nm_result_token(const nm_result *r, size_t i, nm_token *out);
+/** Fill start and end with sentence I's byte range.  @return 0 or NM_EINVAL. */
+int nm_result_sentence(const nm_result *r, size_t i, size_t *start,
+                       size_t *end);
+
+/**
+ * The record as one line of JSON (no trailing newline), in the record format
+ * of DESIGN.md section 3.  @param[out] out borrowed, valid until the next run.
+ */
+int nm_result_json(const nm_result *r, const char **out, size_t *out_len);
+
+/* ----------------------------------------------------------------- reader */
+
+/**
+ * A reader walks inputs (.txt articles, .jsonl records, directories in sorted
+ * order, "-" for standard input; any of them gzip-compressed) and hands out
+ * records one by one.  Memory stays bounded: a line or file over the record
+ * cap is rejected, not buffered.
+ */
+typedef struct nm_reader nm_reader;
+typedef struct nm_record nm_record;
+
+typedef struct nm_reader_opts {
+    size_t max_record_len;   /**< 0: 16 MiB */
+    const nm_allocator *alloc;
+} nm_reader_opts;
+
+int nm_reader_new(nm_reader **out, const nm_reader_opts *opts);
+/** Queue an input path ("-" = standard input).  @return NM_EIO if it cannot
+ *  be found (message on the reader). */
+int nm_reader_add(nm_reader *rd, const char *path);
+/**
+ * Read the next raw record.
+ * @param[out] out borrowed, valid until the next call.
+ * @return 0; NM_EOF at the end; NM_ELIMIT or NM_EIO for a record that could
+ *         not be read (message on the reader names FILE:LINE; the reader has
+ *         already skipped past it, so call again to go on).
+ */
+int nm_reader_next(nm_reader *rd, const nm_record **out);
+const char *nm_reader_errmsg(const nm_reader *rd);
+void nm_reader_free(nm_reader *rd);
+
+/** Where a record came from: file name ("<stdin>" for -) and 1-based line. */
+const char *nm_record_file(const nm_record *rec);
+long nm_record_line(const nm_record *rec);
+/** The raw bytes of the record (a JSONL line, or a whole .txt file). */
+const char *nm_record_raw(const nm_record *rec, size_t *len_out);
+
+/* ------------------------------------------------------------------ batch */
+
+/** Counters of a batch run. */
+typedef struct nm_batch_stats {
+    uint64_t n_records;  /**< records read (after sharding) */
+    uint64_t n_ok;       /**< records emitted */
+    uint64_t n_rejected; /**< records rejected (reported through on_reject) */
+    uint64_t n_bytes;    /**< bytes of document text processed */
+} nm_batch_stats;
+
+/** Called in input order for each record that went through. */
+typedef int (*nm_emit_fn)(const nm_record *rec, const char *json,
+                          size_t json_len, void *payload);
+/** Called in input order for each rejected record; MESSAGE is
+ *  "FILE:LINE: reason".  REC's raw bytes are what was read (may be empty). */
+typedef int (*nm_reject_fn)(const nm_record *rec, const char *message,
+                            void *payload);
+
+typedef struct nm_batch_opts {
+    int n_threads;             /**< worker threads; <= 0: 1 */
+    unsigned shard_k, shard_n; /**< keep record i (0-based) iff i % n == k-1;
+                                    0/0: keep everything */
+    const char *default_dct;   /**< dct for records that carry none */
+    nm_pipeline_opts pipe;     /**< options of every worker's pipeline */
+    nm_emit_fn on_emit;
+    nm_reject_fn on_reject;
+    void *payload;
+} nm_batch_opts;
+
+/**
+ * Read every record of RD, run the pipeline over it on N worker threads, and
+ * hand the results to on_emit in input order.  A record that cannot be read
+ * or parsed is passed to on_reject and the batch goes on.  A callback that
+ * returns non-zero stops the batch, and that value is returned.
+ * @param[out] stats counters (may be NULL)
+ * @param errbuf     receives a fatal error's message (may be NULL)
+ * @return 0, a callback's non-zero value, or a negative NM_E* code for a
+ *         fatal error (a worker could not be created, out of memory).
+ */
+int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *opts,
+                 nm_batch_stats *stats, char *errbuf, size_t errbuf_len);
+
+/* ------------------------------------------------------------------- eval */
+
+/**
+ * Scoring of system records against gold records (DESIGN.md section 4):
+ * per type, exact and overlap precision/recall/F1; for temporal types also
+ * type accuracy, value accuracy and value F1 (TempEval-3: attribute F1 =
+ * attribute accuracy x relaxed F1, one-to-one alignment of overlapping spans).
+ */
+typedef struct nm_eval nm_eval;
+
+int nm_eval_new(nm_eval **out);
+/** Restrict the report to these comma-separated types (NULL: all). A type
+ *  ending in '*' is a prefix ("CLAUSE:*"). */
+int nm_eval_set_types(nm_eval *ev, const char *types);
+/**
+ * Add one document: GOLD and SYS are JSON records (only "spans" is read).
+ * SYS may be NULL (the system produced nothing for this document).
+ * @return 0, or NM_EPARSE with a message on the evaluator.
+ */
+int nm_eval_add(nm_eval *ev, const char *gold, size_t gold_len,
+                const char *sys, size_t sys_len);
+/** Report formats. */
+enum {
+    NM_EVAL_TABLE = 0, /**< aligned columns for people */
+    NM_EVAL_JSON = 1,  /**< one JSON object */
+    NM_EVAL_TSV = 2    /**< "TYPE<TAB>METRIC<TAB>VALUE" lines, for floors */
+};
+
+/**
+ * The report in FORMAT (NM_EVAL_*).
+ * @param[out] out a NUL-terminated string owned by EV, valid until the next
+ *                 call on EV.
+ */
+int nm_eval_report(nm_eval *ev, int format, const char **out);
+const char *nm_eval_errmsg(const nm_eval *ev);
+void nm_eval_free(nm_eval *ev);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NEWSMINE_H */

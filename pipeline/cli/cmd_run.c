@@ -1,0 +1,268 @@
+/*
+ * cmd_run.c - newsmine run: inputs to JSON records on stdout (or -o FILE).
+ *
+ * Every record that goes in comes out, or is reported on stderr as
+ * "newsmine: FILE:LINE: reason", counted, and (with --rejects FILE) its raw
+ * bytes saved so that nothing is lost; the batch never stops for a bad
+ * record.  A write error on the output is fatal (exit 2), never silent.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+typedef struct run_ctx {
+    FILE *out;
+    FILE *rejects;
+    const char *out_name;
+    bool quiet;
+    bool progress;
+    bool write_failed;
+    uint64_t n_emitted, n_rejected;
+    double t0, last_progress;
+} run_ctx;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress(run_ctx *c)
+{
+    double t = now();
+    if (!c->progress || t - c->last_progress < 0.5)
+        return;
+    c->last_progress = t;
+    fprintf(stderr, "\rnewsmine: %llu records, %llu rejected, %.0fs ",
+            (unsigned long long)c->n_emitted, (unsigned long long)c->n_rejected, t - c->t0);
+}
+
+static int on_emit(const nm_record *rec, const char *json, size_t len, void *payload)
+{
+    run_ctx *c = payload;
+    (void)rec;
+    if (fwrite(json, 1, len, c->out) != len || putc('\n', c->out) == EOF) {
+        c->write_failed = true;
+        return 1;
+    }
+    c->n_emitted++;
+    progress(c);
+    return 0;
+}
+
+static int on_reject(const nm_record *rec, const char *msg, void *payload)
+{
+    run_ctx *c = payload;
+    c->n_rejected++;
+    if (c->progress)
+        fputc('\r', stderr);
+    cli_error("%s", msg);
+    if (c->rejects) {
+        size_t n;
+        const char *raw = nm_record_raw(rec, &n);
+        if (n && (fwrite(raw, 1, n, c->rejects) != n || putc('\n', c->rejects) == EOF)) {
+            cli_error("--rejects: write error: %s", strerror(errno));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int parse_shard(const char *s, unsigned *k, unsigned *n)
+{
+    char *end;
+    unsigned long a = strtoul(s, &end, 10);
+    if (end == s || *end != '/')
+        return -1;
+    const char *p = end + 1;
+    unsigned long b = strtoul(p, &end, 10);
+    if (end == p || *end || b == 0 || a < 1 || a > b || b > 1000000)
+        return -1;
+    *k = (unsigned)a;
+    *n = (unsigned)b;
+    return 0;
+}
+
+enum { OPT_DCT = 256, OPT_SHARD, OPT_REJECTS, OPT_QUIET, OPT_DEBUG_TOKENS, OPT_PASSTHROUGH,
+       OPT_MAX_RECORD, OPT_MODELS, OPT_DB, OPT_STATS, OPT_HELP };
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"dct", required_argument, NULL, OPT_DCT},
+        {"jobs", required_argument, NULL, 'j'},
+        {"shard", required_argument, NULL, OPT_SHARD},
+        {"rejects", required_argument, NULL, OPT_REJECTS},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"debug-tokens", no_argument, NULL, OPT_DEBUG_TOKENS},
+        {"passthrough", no_argument, NULL, OPT_PASSTHROUGH},
+        {"max-record", required_argument, NULL, OPT_MAX_RECORD},
+        {"models", required_argument, NULL, OPT_MODELS},
+        {"db", required_argument, NULL, OPT_DB},
+        {"stats", no_argument, NULL, OPT_STATS},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    run_ctx c = {0};
+    nm_batch_opts bo = {0};
+    nm_reader_opts ro = {0};
+    const char *out_name = NULL, *rejects_name = NULL, *models = NULL;
+    bool stats = false;
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    int ch, status = EXIT_ALL_GOOD;
+    nm_model *m = NULL;
+    nm_reader *rd = NULL;
+
+    bo.n_threads = nproc > 0 ? (int)nproc : 1;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "o:j:q", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'o': out_name = optarg; break;
+        case OPT_DCT: bo.default_dct = optarg; break;
+        case 'j': {
+            char *end;
+            long j = strtol(optarg, &end, 10);
+            if (*end || j < 1 || j > 256) {
+                cli_error("-j: expected a number of threads from 1 to 256, not \"%s\"", optarg);
+                return EXIT_FATAL;
+            }
+            bo.n_threads = (int)j;
+            break;
+        }
+        case OPT_SHARD:
+            if (parse_shard(optarg, &bo.shard_k, &bo.shard_n) < 0) {
+                cli_error("--shard: expected K/N with 1 <= K <= N, not \"%s\"", optarg);
+                return EXIT_FATAL;
+            }
+            break;
+        case OPT_REJECTS: rejects_name = optarg; break;
+        case 'q':
+        case OPT_QUIET: c.quiet = true; break;
+        case OPT_DEBUG_TOKENS: bo.pipe.flags |= NM_PIPE_DEBUG_TOKENS; break;
+        case OPT_PASSTHROUGH: bo.pipe.flags |= NM_PIPE_PASSTHROUGH; break;
+        case OPT_MAX_RECORD:
+            if (cli_parse_size(optarg, &bo.pipe.max_text_len) < 0) {
+                cli_error("--max-record: expected a size such as 16M, not \"%s\"", optarg);
+                return EXIT_FATAL;
+            }
+            ro.max_record_len = bo.pipe.max_text_len;
+            break;
+        case OPT_MODELS: models = optarg; break;
+        case OPT_DB:
+            cli_error("--db: database loading is not available in this version yet");
+            return EXIT_FATAL;
+        case OPT_STATS: stats = true; break;
+        case OPT_HELP:
+            fputs("usage: newsmine run [-o FILE] [--dct DATE] [-j N] [--shard K/N] [--rejects FILE]\n"
+                  "                    [--quiet] [--stats] [--debug-tokens] [--passthrough]\n"
+                  "                    [--max-record BYTES] [--models DIR] [INPUT...]\n",
+                  stdout);
+            return EXIT_ALL_GOOD;
+        default:
+            return EXIT_FATAL;
+        }
+    }
+    if (bo.default_dct) {
+        /* validated again by the library; a clear message here */
+        struct tm tm = {0};
+        const char *e = strptime(bo.default_dct, "%Y-%m-%d", &tm);
+        if (!e || *e || strlen(bo.default_dct) != 10) {
+            cli_error("--dct: expected YYYY-MM-DD, not \"%s\"", bo.default_dct);
+            return EXIT_FATAL;
+        }
+    }
+    if (!(m = cli_load_model(models)))
+        return EXIT_FATAL;
+    if (nm_reader_new(&rd, &ro) < 0) {
+        cli_error("out of memory");
+        status = EXIT_FATAL;
+        goto done;
+    }
+    for (int i = optind; i < argc; i++) {
+        if (nm_reader_add(rd, argv[i]) < 0) {
+            cli_error("%s", nm_reader_errmsg(rd));
+            status = EXIT_FATAL;
+            goto done;
+        }
+    }
+    if (optind == argc)
+        nm_reader_add(rd, "-");
+    c.out = stdout;
+    c.out_name = "standard output";
+    if (out_name && strcmp(out_name, "-") != 0) {
+        if (!(c.out = fopen(out_name, "wb"))) {
+            cli_error("%s: %s", out_name, strerror(errno));
+            status = EXIT_FATAL;
+            goto done;
+        }
+        c.out_name = out_name;
+    }
+    static char obuf[1 << 20];
+    setvbuf(c.out, obuf, _IOFBF, sizeof(obuf));
+    if (rejects_name && !(c.rejects = fopen(rejects_name, "wb"))) {
+        cli_error("%s: %s", rejects_name, strerror(errno));
+        status = EXIT_FATAL;
+        goto done;
+    }
+    c.progress = !c.quiet && isatty(2);
+    c.t0 = c.last_progress = now();
+    bo.on_emit = on_emit;
+    bo.on_reject = on_reject;
+    bo.payload = &c;
+
+    nm_batch_stats st;
+    char err[512];
+    int rc = nm_batch_run(m, rd, &bo, &st, err, sizeof(err));
+    double secs = now() - c.t0;
+    if (c.progress)
+        fputs("\r\033[K", stderr);
+    if (c.write_failed || fflush(c.out) != 0 || ferror(c.out)) {
+        cli_error("%s: write error: %s", c.out_name, strerror(errno));
+        status = EXIT_FATAL;
+    } else if (rc < 0) {
+        cli_error("%s", err[0] ? err : nm_strerror(rc));
+        status = EXIT_FATAL;
+    } else if (rc > 0) {
+        status = EXIT_FATAL; /* a callback stopped the batch and said why */
+    } else if (st.n_rejected) {
+        status = EXIT_REJECTS;
+    }
+    if (st.n_rejected || (!c.quiet && status == EXIT_FATAL))
+        cli_error("%llu records read, %llu written, %llu rejected%s",
+                  (unsigned long long)st.n_records, (unsigned long long)st.n_ok,
+                  (unsigned long long)st.n_rejected,
+                  rejects_name && st.n_rejected ? " (raw lines saved with --rejects)" : "");
+    if (stats) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        fprintf(stderr,
+                "newsmine: stats: %llu docs, %.1f MB text, %.3f s, %.1f docs/s, %.1f MB/s, "
+                "peak RSS %.1f MB, %d threads\n",
+                (unsigned long long)st.n_ok, (double)st.n_bytes / 1e6, secs,
+                secs > 0 ? (double)st.n_ok / secs : 0.0,
+                secs > 0 ? (double)st.n_bytes / 1e6 / secs : 0.0, (double)ru.ru_maxrss / 1024.0,
+                bo.n_threads);
+    }
+done:
+    if (c.out && c.out != stdout && fclose(c.out) != 0 && status != EXIT_FATAL) {
+        cli_error("%s: write error: %s", out_name, strerror(errno));
+        status = EXIT_FATAL;
+    }
+    if (c.rejects && fclose(c.rejects) != 0) {
+        cli_error("%s: write error: %s", rejects_name, strerror(errno));
+        status = EXIT_FATAL;
+    }
+    nm_reader_free(rd);
+    nm_model_free(m);
+    return status;
+}

@@ -1,0 +1,310 @@
+/*
+ * batch.c - many records through N worker pipelines, results in input order.
+ *
+ *            reader (calling thread)                 workers (N threads)
+ *   input --> read raw record --> ring slot [FULL] --> parse, run pipeline
+ *                                                       slot [DONE] <--+
+ *   on_emit/on_reject <-- oldest slot, once DONE, in sequence order
+ *
+ * The ring has R slots; slot i holds record seq with seq % R == i.  The
+ * calling thread reads, hands out, and emits; callbacks therefore run on the
+ * caller's thread, in input order, and need no locking of their own.
+ * Memory stays bounded: at most R records are in flight, and no more than
+ * MAX_INFLIGHT bytes of raw text unless the ring is empty (one record may
+ * always be in flight, up to the record cap).  Each worker owns its
+ * pipeline; the model is shared read-only.
+ *
+ * A record that cannot be read, parsed or processed is reported through
+ * on_reject with "FILE:LINE: reason" and counted; the batch goes on.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../read/source.h"
+#include "core.h"
+
+#define MAX_INFLIGHT ((size_t)64 << 20)
+
+enum { SLOT_FREE = 0, SLOT_FULL, SLOT_DONE };
+
+typedef struct slot {
+    int state;
+    nm_record rec;
+    nm_buf file; /* rec.file's bytes */
+    nm_buf raw;  /* rec.raw's bytes */
+    int read_rc; /* < 0: the reader failed on this record */
+    bool rejected;
+    uint64_t text_len;
+    nm_buf out; /* JSON record, or the reject message */
+} slot;
+
+typedef struct batch {
+    const nm_model *m;
+    const nm_batch_opts *o;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    slot *slots;
+    size_t n_slots;
+    uint64_t n_read, next_take, next_out;
+    size_t inflight;
+    bool eof, stop;
+    int fatal;
+    char fatal_msg[512];
+} batch;
+
+typedef struct worker {
+    batch *b;
+    pthread_t th;
+    nm_pipeline *pipe;
+    bool started;
+} worker;
+
+static void process(worker *w, slot *s)
+{
+    batch *b = w->b;
+    nm__parsed p;
+    nm_err err = {0};
+    const nm_result *res;
+    int rc;
+
+    nm_buf_clear(&s->out);
+    s->rejected = false;
+    s->text_len = 0;
+    if (s->read_rc < 0) {
+        s->rejected = true; /* the reader's message is already in out */
+        return;
+    }
+    rc = nm__record_parse(&s->rec, &p, b->o->pipe.flags,
+                          b->o->pipe.max_text_len ? b->o->pipe.max_text_len : NM_DEFAULT_MAX_TEXT,
+                          &b->m->alloc, &err);
+    if (rc == 0) {
+        nm_doc_opts d = {p.id, p.dct ? p.dct : b->o->default_dct, p.source, p.extra, p.extra_len};
+        rc = nm_pipeline_run(w->pipe, p.text, p.text_len, &d, &res);
+        if (rc < 0) {
+            nm__err_set(&err, rc, "%s", nm_pipeline_errmsg(w->pipe));
+        } else {
+            const char *json;
+            size_t len;
+            nm_result_json(res, &json, &len);
+            s->text_len = p.text_len;
+            if ((rc = nm_buf_put(&s->out, json, len)) < 0)
+                nm__err_set(&err, rc, "output record too large");
+        }
+    }
+    nm__parsed_free(&p, &b->m->alloc);
+    if (rc < 0) {
+        s->rejected = true;
+        nm_buf_clear(&s->out);
+        nm_buf_printf(&s->out, "%s:%ld: %s", s->rec.file, s->rec.line, err.msg);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    batch *b = w->b;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        while (b->next_take == b->n_read && !b->eof && !b->stop)
+            pthread_cond_wait(&b->work, &b->mu);
+        if (b->stop || (b->next_take == b->n_read && b->eof))
+            break;
+        slot *s = &b->slots[b->next_take % b->n_slots];
+        b->next_take++;
+        pthread_mutex_unlock(&b->mu);
+        process(w, s);
+        pthread_mutex_lock(&b->mu);
+        s->state = SLOT_DONE;
+        pthread_cond_broadcast(&b->done);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+/* Emit every finished slot at the head of the ring; with BLOCK, wait for
+ * the head first.  Called with the lock held; drops it around callbacks. */
+static int drain(batch *b, bool block, nm_batch_stats *st)
+{
+    int rc = 0;
+    while (b->next_out < b->n_read) {
+        slot *s = &b->slots[b->next_out % b->n_slots];
+        if (s->state != SLOT_DONE) {
+            if (!block)
+                break;
+            pthread_cond_wait(&b->done, &b->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&b->mu);
+        if (s->rejected) {
+            st->n_rejected++;
+            if (b->o->on_reject)
+                rc = b->o->on_reject(&s->rec, s->out.ptr ? s->out.ptr : "", b->o->payload);
+        } else {
+            st->n_ok++;
+            st->n_bytes += s->text_len;
+            if (b->o->on_emit)
+                rc = b->o->on_emit(&s->rec, s->out.ptr ? s->out.ptr : "", s->out.len, b->o->payload);
+        }
+        pthread_mutex_lock(&b->mu);
+        b->inflight -= s->raw.len;
+        s->state = SLOT_FREE;
+        b->next_out++;
+        block = false; /* one slot freed is what a blocked caller needed */
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int fill_slot(slot *s, const nm_record *rec, int read_rc, const char *read_msg)
+{
+    int rc;
+    nm_buf_clear(&s->file);
+    nm_buf_clear(&s->raw);
+    nm_buf_clear(&s->out);
+    if ((rc = nm_buf_puts(&s->file, rec ? rec->file : "")) < 0 ||
+        (rc = nm_buf_put(&s->raw, rec ? rec->raw : "", rec ? rec->raw_len : 0)) < 0)
+        return rc;
+    s->rec.file = s->file.ptr;
+    s->rec.line = rec ? rec->line : 0;
+    s->rec.kind = rec ? rec->kind : NM_REC_JSONL;
+    s->rec.raw = s->raw.ptr;
+    s->rec.raw_len = s->raw.len;
+    s->read_rc = read_rc;
+    if (read_rc < 0 && (rc = nm_buf_puts(&s->out, read_msg)) < 0)
+        return rc;
+    return 0;
+}
+
+int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *o, nm_batch_stats *stats,
+                 char *errbuf, size_t errbuf_len)
+{
+    batch b;
+    nm_batch_stats st = {0};
+    worker *ws = NULL;
+    int n_threads = o->n_threads > 0 ? o->n_threads : 1;
+    int rc = 0, i;
+    uint64_t index = 0;
+    bool locked = false;
+
+    memset(&b, 0, sizeof(b));
+    b.m = m;
+    b.o = o;
+    if (errbuf && errbuf_len)
+        errbuf[0] = '\0';
+    if (o->shard_n && (o->shard_k < 1 || o->shard_k > o->shard_n)) {
+        if (errbuf)
+            snprintf(errbuf, errbuf_len, "shard %u/%u: K must be in 1..N", o->shard_k, o->shard_n);
+        return NM_EINVAL;
+    }
+    if (o->default_dct && !nm__date_valid(o->default_dct)) {
+        if (errbuf)
+            snprintf(errbuf, errbuf_len, "dct \"%s\" is not a YYYY-MM-DD date", o->default_dct);
+        return NM_EINVAL;
+    }
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.work, NULL);
+    pthread_cond_init(&b.done, NULL);
+    b.n_slots = (size_t)n_threads * 16;
+    if (!(b.slots = nm__calloc(&m->alloc, b.n_slots, sizeof(*b.slots))) ||
+        !(ws = nm__calloc(&m->alloc, (size_t)n_threads, sizeof(*ws)))) {
+        rc = NM_ENOMEM;
+        snprintf(b.fatal_msg, sizeof(b.fatal_msg), "out of memory");
+        goto done;
+    }
+    size_t max = o->pipe.max_text_len ? o->pipe.max_text_len : NM_DEFAULT_MAX_TEXT;
+    for (size_t k = 0; k < b.n_slots; k++) {
+        nm_buf_init(&b.slots[k].file, 8192, &m->alloc);
+        nm_buf_init(&b.slots[k].raw, max + 1, &m->alloc);
+        nm_buf_init(&b.slots[k].out, max * 16 + 65536, &m->alloc);
+    }
+    for (i = 0; i < n_threads; i++) {
+        ws[i].b = &b;
+        if ((rc = nm_pipeline_new(&ws[i].pipe, m, &o->pipe)) < 0) {
+            snprintf(b.fatal_msg, sizeof(b.fatal_msg), "cannot create a pipeline: %s",
+                     nm_strerror(rc));
+            goto done;
+        }
+    }
+    for (i = 0; i < n_threads; i++) {
+        if (pthread_create(&ws[i].th, NULL, worker_main, &ws[i]) != 0) {
+            rc = NM_ENOMEM;
+            snprintf(b.fatal_msg, sizeof(b.fatal_msg), "cannot start worker thread %d", i + 1);
+            goto done;
+        }
+        ws[i].started = true;
+    }
+
+    pthread_mutex_lock(&b.mu);
+    locked = true;
+    for (;;) {
+        const nm_record *rec;
+        pthread_mutex_unlock(&b.mu);
+        locked = false;
+        int rrc = nm_reader_next(rd, &rec);
+        pthread_mutex_lock(&b.mu);
+        locked = true;
+        if (rrc == NM_EOF)
+            break;
+        if (rrc == NM_ENOMEM) {
+            rc = rrc;
+            snprintf(b.fatal_msg, sizeof(b.fatal_msg), "%s", nm_reader_errmsg(rd));
+            break;
+        }
+        uint64_t my = index++;
+        if (o->shard_n && my % o->shard_n != o->shard_k - 1)
+            continue;
+        st.n_records++;
+        /* wait for a free slot, and for room under the in-flight cap */
+        slot *s = &b.slots[b.n_read % b.n_slots];
+        while (s->state != SLOT_FREE ||
+               (b.inflight > MAX_INFLIGHT && b.next_out < b.n_read)) {
+            if ((rc = drain(&b, true, &st)) != 0)
+                goto stop;
+        }
+        int frc = fill_slot(s, rec, rrc, rrc < 0 ? nm_reader_errmsg(rd) : "");
+        if (frc < 0) {
+            rc = frc;
+            snprintf(b.fatal_msg, sizeof(b.fatal_msg), "out of memory");
+            goto stop;
+        }
+        b.inflight += s->raw.len;
+        s->state = SLOT_FULL;
+        b.n_read++;
+        pthread_cond_signal(&b.work);
+        if ((rc = drain(&b, false, &st)) != 0)
+            goto stop;
+    }
+    if (rc == 0) {
+        b.eof = true;
+        pthread_cond_broadcast(&b.work);
+        rc = drain(&b, true, &st);
+    }
+stop:
+    b.stop = true;
+    pthread_cond_broadcast(&b.work);
+done:
+    if (locked)
+        pthread_mutex_unlock(&b.mu);
+    for (i = 0; ws && i < n_threads; i++)
+        if (ws[i].started)
+            pthread_join(ws[i].th, NULL);
+    for (i = 0; ws && i < n_threads; i++)
+        nm_pipeline_free(ws[i].pipe);
+    for (size_t k = 0; b.slots && k < b.n_slots; k++) {
+        nm_buf_free(&b.slots[k].file);
+        nm_buf_free(&b.slots[k].raw);
+        nm_buf_free(&b.slots[k].out);
+    }
+    nm__free(&m->alloc, b.slots);
+    nm__free(&m->alloc, ws);
+    pthread_cond_destroy(&b.work);
+    pthread_cond_destroy(&b.done);
+    pthread_mutex_destroy(&b.mu);
+    if (rc < 0 && errbuf && errbuf_len)
+        snprintf(errbuf, errbuf_len, "%s", b.fatal_msg);
+    if (stats)
+        *stats = st;
+    return rc;
+}

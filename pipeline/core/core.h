@@ -1,0 +1,273 @@
+/*
+ * core.h - what every stage of the library may use: errors, allocation
+ * hooks, capped buffers, string tables, the document, the stage interface
+ * and the loaded model.  Stages meet only through nm_doc; nothing in here
+ * knows any particular stage.
+ *
+ *   text (borrowed, never edited)
+ *   |<------------------------------- text_len ------------------------->|
+ *   [tok0][tok1] [tok2] ...        tokens: {start,end,kind,norm,stem}
+ *   [-------- sentence 0 --------] [---- sentence 1 ----]  {tok range}
+ *   [span: ORG] [span: DATE value=2030]                    {start,end,type}
+ *
+ * Normalised forms and stems live in doc->strings (an arena), so tokens only
+ * hold offsets; spans point into the text.
+ */
+#ifndef NM_CORE_H
+#define NM_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "newsmine.h"
+
+#define NM_DEFAULT_MAX_TEXT ((size_t)16 << 20)
+
+/* --------------------------------------------------------------- errors */
+
+/** An error: a code and a message, held by the handle that failed. */
+typedef struct nm_err {
+    int code;
+    char msg[512];
+} nm_err;
+
+/** Set ERR to CODE with a printf-style message; @return CODE. */
+int nm__err_set(nm_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void nm__err_clear(nm_err *err);
+
+/* ----------------------------------------------------------- allocation */
+
+void *nm__malloc(const nm_allocator *a, size_t size);
+void *nm__calloc(const nm_allocator *a, size_t n, size_t size);
+void *nm__realloc(const nm_allocator *a, void *ptr, size_t size);
+void nm__free(const nm_allocator *a, void *ptr);
+char *nm__strndup(const nm_allocator *a, const char *s, size_t len);
+
+/* ------------------------------------------------------- capped buffers */
+
+/** A growable byte buffer with a hard cap; always NUL-terminated. */
+typedef struct nm_buf {
+    char *ptr;
+    size_t len, cap, max;
+    const nm_allocator *alloc;
+} nm_buf;
+
+void nm_buf_init(nm_buf *b, size_t max, const nm_allocator *a);
+void nm_buf_free(nm_buf *b);
+static inline void nm_buf_clear(nm_buf *b) { b->len = 0; if (b->ptr) b->ptr[0] = 0; }
+/** Make room for N more bytes.  @return 0, NM_ENOMEM or NM_ELIMIT. */
+int nm_buf_grow(nm_buf *b, size_t n);
+int nm_buf_put(nm_buf *b, const void *data, size_t n);
+int nm_buf_puts(nm_buf *b, const char *s);
+int nm_buf_putc(nm_buf *b, char c);
+int nm_buf_printf(nm_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/** Append S as a JSON string literal, quotes included. */
+int nm_buf_put_json_str(nm_buf *b, const char *s, size_t n);
+
+/* --------------------------------------------------------- string table */
+
+/**
+ * An open-addressing hash table from byte strings to an int and an optional
+ * string value.  Keys and values are copied into the table's own arena.
+ * Used for word lists (read-only after model load) and the stem cache.
+ */
+typedef struct nm_strtab_entry {
+    uint32_t hash;
+    uint32_t key_len;
+    uint32_t key_off; /* in arena; UINT32_MAX: empty slot */
+    uint32_t val_off, val_len;
+    int ival;
+} nm_strtab_entry;
+
+typedef struct nm_strtab {
+    nm_strtab_entry *slots;
+    size_t n_slots, n_used;
+    nm_buf arena; /* keys and values, NUL-terminated */
+    const nm_allocator *alloc;
+} nm_strtab;
+
+int nm_strtab_init(nm_strtab *t, size_t expected, const nm_allocator *a);
+void nm_strtab_free(nm_strtab *t);
+void nm_strtab_reset(nm_strtab *t);
+uint32_t nm_hash(const char *s, size_t n);
+/** Insert or overwrite.  @return 0 or NM_ENOMEM. */
+int nm_strtab_put(nm_strtab *t, const char *key, size_t key_len, int ival,
+                  const char *val, size_t val_len);
+/** @return the entry or NULL. */
+const nm_strtab_entry *nm_strtab_get(const nm_strtab *t, const char *key,
+                                     size_t key_len);
+/** The value of an entry: borrowed, valid until the next put. */
+static inline const char *nm_strtab_val(const nm_strtab *t,
+                                        const nm_strtab_entry *e)
+{
+    return t->arena.ptr + e->val_off;
+}
+
+/* ------------------------------------------------------------- document */
+
+typedef struct nm_tok {
+    uint32_t start, end;       /* bytes in doc->text */
+    uint32_t norm_off, norm_len; /* in doc->strings */
+    uint32_t stem_off, stem_len; /* in doc->strings */
+    uint8_t kind;              /* NM_TOK_* */
+    uint8_t flags;             /* NM_TF_* */
+} nm_tok;
+
+enum {
+    NM_TF_UPPER_INITIAL = 1u << 0, /* first letter is upper case */
+    NM_TF_SPACE_BEFORE = 1u << 1,  /* white space precedes the token */
+    NM_TF_NEWLINE_BEFORE = 1u << 2,/* a newline precedes the token */
+    NM_TF_PARA_BEFORE = 1u << 3,   /* a blank line precedes the token */
+    NM_TF_ABBREV = 1u << 4,        /* a known abbreviation ending in '.' */
+    NM_TF_FOOTNOTE = 1u << 5,      /* digits split off as a footnote marker */
+    NM_TF_ASCII = 1u << 6          /* token bytes are all ASCII */
+};
+
+typedef struct nm_sent {
+    uint32_t tok_begin, tok_end; /* token index range [begin, end) */
+    uint32_t start, end;         /* bytes */
+} nm_sent;
+
+typedef struct nm_span_rec {
+    uint32_t start, end;
+    const char *type;  /* static or model-owned */
+    uint32_t value_off, value_len; /* in doc->strings; len 0 = none */
+    uint32_t attrs_off, attrs_len; /* more JSON members (",\"k\":v..."),
+                                      in doc->strings; len 0 = none */
+} nm_span_rec;
+
+typedef struct nm_doc {
+    const char *text;
+    size_t text_len;
+    const char *id, *dct, *source;
+    const char *extra_json; /* passthrough fields as a JSON object, or NULL */
+    size_t extra_json_len;
+
+    nm_tok *toks;
+    size_t n_toks, cap_toks;
+    nm_sent *sents;
+    size_t n_sents, cap_sents;
+    nm_span_rec *spans;
+    size_t n_spans, cap_spans;
+    nm_buf strings; /* norm forms, stems, span values */
+    nm_buf out;     /* the serialised record (EMIT phase) */
+    unsigned flags; /* NM_PIPE_* */
+    const nm_allocator *alloc;
+} nm_doc;
+
+int nm__doc_init(nm_doc *d, const nm_allocator *a, size_t max_text);
+void nm__doc_reset(nm_doc *d);
+void nm__doc_free(nm_doc *d);
+nm_tok *nm__doc_add_tok(nm_doc *d);
+nm_sent *nm__doc_add_sent(nm_doc *d);
+nm_span_rec *nm__doc_add_span(nm_doc *d);
+/** Copy S into doc->strings; *off_out gets its offset. */
+int nm__doc_str(nm_doc *d, const char *s, size_t n, uint32_t *off_out);
+
+static inline const char *nm__doc_norm(const nm_doc *d, const nm_tok *t)
+{
+    return d->strings.ptr + t->norm_off;
+}
+
+/* ---------------------------------------------------------------- model */
+
+/** Classes of abbreviations (models/text/abbreviations.tsv). */
+enum {
+    NM_ABBR_TITLE = 1,  /* Mr. Dr. Gen.: never ends a sentence */
+    NM_ABBR_GENERAL,    /* Inc. Corp. etc.: may end one */
+    NM_ABBR_MONTH       /* Jan. Feb.: no end before a number */
+};
+
+struct nm_model {
+    nm_allocator alloc;
+    nm_err err;
+    char *dir;
+    nm_strtab abbrev;        /* lower-case, without the dot -> NM_ABBR_* */
+    nm_strtab starters;      /* words that often open a sentence */
+    nm_strtab num_suffixes;  /* "bn", "m": split from a number they end */
+    nm_strtab glued_keep;    /* "mp3": letters+digits never split */
+    nm_strtab fold;          /* one code point (UTF-8) -> replacement */
+    nm_strtab bullets;       /* code points that open a bullet item */
+};
+
+/**
+ * Model file reader: checks the version line and hands out fields of each
+ * data line.  Comments (#) and blank lines are skipped.  Errors name
+ * FILE:LINE.
+ */
+typedef int (*nm_model_line_fn)(nm_model *m, const char *path, long line,
+                                char **fields, int n_fields, void *payload);
+int nm__model_read_tsv(nm_model *m, const char *rel_path, const char *format,
+                       int min_fields, nm_model_line_fn fn, void *payload);
+
+/* ---------------------------------------------------------------- stages */
+
+enum {
+    NM_PHASE_CLEAN = 0,
+    NM_PHASE_TOKENIZE,
+    NM_PHASE_NORMALIZE,
+    NM_PHASE_SEGMENT,
+    NM_PHASE_MATCH,
+    NM_PHASE_RESOLVE,
+    NM_PHASE_EMIT
+};
+
+/** Options every stage can see. */
+typedef nm_pipeline_opts nm_opts;
+
+/**
+ * A stage is a filter over one document: it adds tokens, sentences or spans
+ * and never edits doc->text.  open() makes its per-pipeline state from the
+ * read-only model; run() is called once per document; close() frees.
+ */
+typedef struct nm_stage_type {
+    const char *name;
+    int phase;
+    int (*open)(void **state, const nm_model *m, const nm_opts *o, nm_err *err);
+    int (*run)(void *state, nm_doc *doc, nm_err *err);
+    void (*close)(void *state);
+} nm_stage_type;
+
+extern const nm_stage_type nm__stage_clean;
+extern const nm_stage_type nm__stage_tokenize;
+extern const nm_stage_type nm__stage_normalize;
+extern const nm_stage_type nm__stage_sentences;
+extern const nm_stage_type nm__stage_jsonl;
+
+/* ---------------------------------------------------------------- utf-8 */
+
+/** @return the byte offset of the first invalid UTF-8 sequence, or LEN. */
+size_t nm__utf8_check(const char *s, size_t len);
+/** Decode one code point at S (valid UTF-8 assumed); *cp gets it.
+ *  @return its length in bytes (1..4). */
+static inline int nm__utf8_decode(const unsigned char *s, size_t avail,
+                                  int32_t *cp)
+{
+    unsigned c = s[0];
+    if (c < 0x80) { *cp = (int32_t)c; return 1; }
+    if (c < 0xE0 && avail >= 2) {
+        *cp = (int32_t)(((c & 0x1Fu) << 6) | (s[1] & 0x3Fu));
+        return 2;
+    }
+    if (c < 0xF0 && avail >= 3) {
+        *cp = (int32_t)(((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) |
+                        (s[2] & 0x3Fu));
+        return 3;
+    }
+    if (avail >= 4) {
+        *cp = (int32_t)(((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) |
+                        ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu));
+        return 4;
+    }
+    *cp = 0xFFFD;
+    return 1;
+}
+
+/** Check a YYYY-MM-DD date.  @return true if well formed and real. */
+bool nm__date_valid(const char *s);
+
+#endif /* NM_CORE_H */

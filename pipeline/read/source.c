@@ -1,0 +1,551 @@
+/*
+ * source.c - the reader (inputs to raw records) and the record parser (a raw
+ * record to text + metadata).
+ *
+ * Inputs: .txt files (one article each), .jsonl/.ndjson files (one record a
+ * line), directories (walked recursively in byte order of names, hidden
+ * entries skipped, only those two kinds of file taken), "-" for standard
+ * input (JSONL).  Any of them may be gzip-compressed: everything is read
+ * through zlib's gzread, which passes plain files through unchanged.
+ *
+ * Memory is bounded: a line is assembled in a buffer capped at the record
+ * cap; a longer line is skipped to its newline and reported (NM_ELIMIT)
+ * naming FILE:LINE.  A directory is listed only when the walk reaches it.
+ *
+ * Parsing (nm__record_parse) happens on worker threads: JSON through
+ * jansson, then "text" (required; or "text_file", a path relative to the
+ * record's file, for standoff gold), "id", "dct", "source"; other fields are
+ * kept as a JSON object for passthrough.  A record without an id gets
+ * "FILE:LINE".
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "source.h"
+
+
+#define CHUNK (256u * 1024u)
+
+struct nm_reader {
+    nm_allocator alloc;
+    nm_err err;
+    size_t max;
+    char **roots; /* inputs in the order given */
+    size_t n_roots, cap_roots, next_root;
+    char **stack; /* directory walk: next path on top */
+    size_t n_stack, cap_stack;
+    /* the open file */
+    gzFile gz;
+    char *path;
+    int kind;
+    long lineno;
+    unsigned char *chunk;
+    size_t chunk_len, chunk_pos;
+    bool file_eof;
+    nm_buf line;
+    nm_record rec;
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* @return NM_REC_JSONL, NM_REC_TEXT, or 0 for a kind we do not read. */
+int nm__input_kind(const char *path, bool explicit_path)
+{
+    char base[4096];
+    snprintf(base, sizeof(base), "%s", path);
+    size_t n = strlen(base);
+    if (n > 3 && strcmp(base + n - 3, ".gz") == 0)
+        base[n - 3] = '\0';
+    if (!strcmp(path, "-") || ends_with(base, ".jsonl") || ends_with(base, ".ndjson"))
+        return NM_REC_JSONL;
+    if (ends_with(base, ".txt"))
+        return NM_REC_TEXT;
+    if (ends_with(base, ".html") || ends_with(base, ".htm") || ends_with(base, ".warc"))
+        return 0;
+    /* a file named on the command line with no known suffix: an article */
+    return explicit_path ? NM_REC_TEXT : 0;
+}
+
+int nm_reader_new(nm_reader **out, const nm_reader_opts *opts)
+{
+    nm_allocator al = {0};
+    if (opts && opts->alloc)
+        al = *opts->alloc;
+    *out = NULL;
+    nm_reader *rd = nm__calloc(&al, 1, sizeof(*rd));
+    if (!rd)
+        return NM_ENOMEM;
+    rd->alloc = al;
+    rd->max = opts && opts->max_record_len ? opts->max_record_len : NM_DEFAULT_MAX_TEXT;
+    nm_buf_init(&rd->line, rd->max, &rd->alloc);
+    *out = rd;
+    return 0;
+}
+
+static void close_file(nm_reader *rd)
+{
+    if (rd->gz)
+        gzclose(rd->gz);
+    rd->gz = NULL;
+    nm__free(&rd->alloc, rd->path);
+    rd->path = NULL;
+}
+
+void nm_reader_free(nm_reader *rd)
+{
+    if (!rd)
+        return;
+    close_file(rd);
+    for (size_t i = 0; i < rd->n_roots; i++)
+        nm__free(&rd->alloc, rd->roots[i]);
+    for (size_t i = 0; i < rd->n_stack; i++)
+        nm__free(&rd->alloc, rd->stack[i]);
+    nm__free(&rd->alloc, rd->roots);
+    nm__free(&rd->alloc, rd->stack);
+    nm__free(&rd->alloc, rd->chunk);
+    nm_buf_free(&rd->line);
+    nm_allocator al = rd->alloc;
+    nm__free(&al, rd);
+}
+
+const char *nm_reader_errmsg(const nm_reader *rd) { return rd ? rd->err.msg : "out of memory"; }
+
+static int push_str(nm_reader *rd, char ***arr, size_t *n, size_t *cap, const char *s)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        char **p = nm__realloc(&rd->alloc, *arr, c * sizeof(*p));
+        if (!p)
+            return NM_ENOMEM;
+        *arr = p;
+        *cap = c;
+    }
+    if (!((*arr)[*n] = nm__strndup(&rd->alloc, s, strlen(s))))
+        return NM_ENOMEM;
+    (*n)++;
+    return 0;
+}
+
+int nm_reader_add(nm_reader *rd, const char *path)
+{
+    struct stat sb;
+    if (strcmp(path, "-") != 0) {
+        if (stat(path, &sb) != 0)
+            return nm__err_set(&rd->err, NM_EIO, "%s: %s", path, strerror(errno));
+        if (!S_ISDIR(sb.st_mode) && !nm__input_kind(path, true))
+            return nm__err_set(&rd->err, NM_EINVAL,
+                               "%s: unsupported input type (this build reads .txt, .jsonl and directories, optionally .gz)",
+                               path);
+    }
+    if (push_str(rd, &rd->roots, &rd->n_roots, &rd->cap_roots, path) < 0)
+        return nm__err_set(&rd->err, NM_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* List DIR's entries, sorted, onto the walk stack (last name pushed first). */
+static int expand_dir(nm_reader *rd, const char *dir)
+{
+    DIR *dh = opendir(dir);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    if (!dh)
+        return nm__err_set(&rd->err, NM_EIO, "%s: %s", dir, strerror(errno));
+    struct dirent *de;
+    while ((de = readdir(dh)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char full[4096];
+        if (snprintf(full, sizeof(full), "%s/%s", dir, de->d_name) >= (int)sizeof(full))
+            continue;
+        if ((rc = push_str(rd, &names, &n, &cap, full)) < 0)
+            goto done;
+    }
+    qsort(names, n, sizeof(*names), cmp_str);
+    for (size_t i = n; i-- > 0;) {
+        if (rd->n_stack == rd->cap_stack) {
+            size_t c = rd->cap_stack ? rd->cap_stack * 2 : 64;
+            char **p = nm__realloc(&rd->alloc, rd->stack, c * sizeof(*p));
+            if (!p) {
+                rc = NM_ENOMEM;
+                goto done;
+            }
+            rd->stack = p;
+            rd->cap_stack = c;
+        }
+        rd->stack[rd->n_stack++] = names[i];
+        names[i] = NULL;
+    }
+done:
+    for (size_t i = 0; i < n; i++)
+        nm__free(&rd->alloc, names[i]);
+    nm__free(&rd->alloc, names);
+    closedir(dh);
+    if (rc == NM_ENOMEM)
+        nm__err_set(&rd->err, rc, "out of memory");
+    return rc;
+}
+
+/* Open the next input file.  @return 0, NM_EOF, or an error for one input
+ * (the walk goes on at the next call). */
+static int open_next(nm_reader *rd)
+{
+    for (;;) {
+        char *path;
+        bool is_root;
+        if (rd->n_stack) {
+            path = rd->stack[--rd->n_stack];
+            is_root = false;
+        } else if (rd->next_root < rd->n_roots) {
+            const char *r = rd->roots[rd->next_root++];
+            if (!(path = nm__strndup(&rd->alloc, r, strlen(r))))
+                return nm__err_set(&rd->err, NM_ENOMEM, "out of memory");
+            is_root = true;
+        } else {
+            return NM_EOF;
+        }
+        struct stat sb;
+        int rc = 0;
+        if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            rc = expand_dir(rd, path);
+            nm__free(&rd->alloc, path);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        int kind = nm__input_kind(path, is_root);
+        if (!kind) {
+            nm__free(&rd->alloc, path);
+            continue; /* a file of another kind inside a directory */
+        }
+        if (!strcmp(path, "-")) {
+            int fd = dup(0);
+            rd->gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+            if (!rd->gz && fd >= 0)
+                close(fd);
+        } else {
+            rd->gz = gzopen(path, "rb");
+        }
+        nm__free(&rd->alloc, rd->path);
+        rd->path = path;
+        if (!rd->gz) {
+            rc = nm__err_set(&rd->err, NM_EIO, "%s: %s", strcmp(path, "-") ? path : "<stdin>",
+                             errno ? strerror(errno) : "cannot open");
+            return rc;
+        }
+        gzbuffer(rd->gz, CHUNK);
+        rd->kind = kind;
+        rd->lineno = 0;
+        rd->chunk_len = rd->chunk_pos = 0;
+        rd->file_eof = false;
+        return 0;
+    }
+}
+
+static const char *display_name(const nm_reader *rd)
+{
+    return strcmp(rd->path, "-") ? rd->path : "<stdin>";
+}
+
+static int fill(nm_reader *rd)
+{
+    if (!rd->chunk && !(rd->chunk = nm__malloc(&rd->alloc, CHUNK)))
+        return nm__err_set(&rd->err, NM_ENOMEM, "out of memory");
+    int n = gzread(rd->gz, rd->chunk, CHUNK);
+    if (n < 0) {
+        int zerr;
+        const char *msg = gzerror(rd->gz, &zerr);
+        return nm__err_set(&rd->err, NM_EIO, "%s:%ld: read error: %s", display_name(rd),
+                           rd->lineno + 1, zerr == Z_ERRNO ? strerror(errno) : msg);
+    }
+    rd->chunk_len = (size_t)n;
+    rd->chunk_pos = 0;
+    if (n == 0) {
+        /* gzread returns 0 both at a clean end and at a truncated stream */
+        int zerr;
+        const char *msg = gzerror(rd->gz, &zerr);
+        rd->file_eof = true;
+        if (zerr != Z_OK && zerr != Z_BUF_ERROR)
+            return nm__err_set(&rd->err, NM_EIO, "%s: %s", display_name(rd), msg);
+        if (zerr == Z_BUF_ERROR)
+            return nm__err_set(&rd->err, NM_EIO, "%s: truncated compressed input", display_name(rd));
+    }
+    return 0;
+}
+
+/* The next line of a JSONL file into rd->line.  @return 1 got one, 0 end of
+ * file, or an error (the offending line is already skipped). */
+static int next_line(nm_reader *rd)
+{
+    bool overflow = false;
+    bool any = false;
+    int rc;
+    nm_buf_clear(&rd->line);
+    for (;;) {
+        if (rd->chunk_pos == rd->chunk_len) {
+            if (rd->file_eof)
+                break;
+            if ((rc = fill(rd)) < 0)
+                return rc;
+            if (rd->chunk_len == 0)
+                break;
+        }
+        any = true;
+        unsigned char *p = rd->chunk + rd->chunk_pos;
+        size_t avail = rd->chunk_len - rd->chunk_pos;
+        unsigned char *nl = memchr(p, '\n', avail);
+        size_t take = nl ? (size_t)(nl - p) : avail;
+        if (!overflow && nm_buf_put(&rd->line, p, take) < 0)
+            overflow = true;
+        rd->chunk_pos += take + (nl ? 1 : 0);
+        if (nl)
+            break;
+    }
+    if (!any)
+        return 0;
+    rd->lineno++;
+    if (overflow)
+        return nm__err_set(&rd->err, NM_ELIMIT, "%s:%ld: record longer than %zu bytes (--max-record)",
+                           display_name(rd), rd->lineno, rd->max);
+    if (rd->line.len && rd->line.ptr[rd->line.len - 1] == '\r')
+        rd->line.ptr[--rd->line.len] = '\0';
+    return 1;
+}
+
+static int read_whole(nm_reader *rd)
+{
+    int rc;
+    nm_buf_clear(&rd->line);
+    rd->lineno = 1;
+    for (;;) {
+        if ((rc = fill(rd)) < 0)
+            return rc;
+        if (rd->chunk_len == 0)
+            return 0;
+        if (nm_buf_put(&rd->line, rd->chunk, rd->chunk_len) < 0)
+            return nm__err_set(&rd->err, NM_ELIMIT, "%s: file larger than %zu bytes (--max-record)",
+                               display_name(rd), rd->max);
+    }
+}
+
+static bool blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+int nm_reader_next(nm_reader *rd, const nm_record **out)
+{
+    int rc;
+    *out = NULL;
+    nm__err_clear(&rd->err);
+    for (;;) {
+        if (!rd->gz) {
+            rc = open_next(rd);
+            if (rc == NM_EOF)
+                return NM_EOF;
+            if (rc < 0) {
+                rd->rec.file = "";
+                rd->rec.line = 0;
+                rd->rec.raw = "";
+                rd->rec.raw_len = 0;
+                *out = &rd->rec;
+                return rc;
+            }
+        }
+        rd->rec.file = display_name(rd);
+        rd->rec.kind = rd->kind;
+        rd->rec.raw = "";
+        rd->rec.raw_len = 0;
+        if (rd->kind == NM_REC_TEXT) {
+            rc = read_whole(rd);
+            rd->rec.line = 1;
+            if (rc == 0) {
+                rd->rec.raw = rd->line.ptr ? rd->line.ptr : "";
+                rd->rec.raw_len = rd->line.len;
+            }
+            /* the file is done either way; keep its name alive for rec */
+            gzclose(rd->gz);
+            rd->gz = NULL;
+            *out = &rd->rec;
+            return rc;
+        }
+        rc = next_line(rd);
+        rd->rec.line = rd->lineno;
+        if (rc == 0) {
+            gzclose(rd->gz);
+            rd->gz = NULL;
+            continue;
+        }
+        if (rc < 0) {
+            *out = &rd->rec;
+            if (rc == NM_EIO) {
+                /* a read error ends this file; its name stays for rec */
+                gzclose(rd->gz);
+                rd->gz = NULL;
+            }
+            return rc;
+        }
+        if (blank(rd->line.ptr, rd->line.len))
+            continue;
+        rd->rec.raw = rd->line.ptr;
+        rd->rec.raw_len = rd->line.len;
+        *out = &rd->rec;
+        return 0;
+    }
+}
+
+const char *nm_record_file(const nm_record *rec) { return rec->file; }
+long nm_record_line(const nm_record *rec) { return rec->line; }
+const char *nm_record_raw(const nm_record *rec, size_t *len_out)
+{
+    *len_out = rec->raw_len;
+    return rec->raw;
+}
+
+/* --------------------------------------------------------------- parser */
+
+void nm__parsed_free(nm__parsed *p, const nm_allocator *a)
+{
+    if (p->root)
+        json_decref(p->root);
+    nm__free(a, p->text_owned);
+    nm__free(a, p->extra);
+    memset(p, 0, sizeof(*p));
+}
+
+static int read_text_file(const nm_record *rec, const char *rel, size_t max, nm__parsed *p,
+                          const nm_allocator *a, nm_err *err)
+{
+    char path[4096];
+    if (rel[0] == '/') {
+        snprintf(path, sizeof(path), "%s", rel);
+    } else {
+        const char *slash = strrchr(rec->file, '/');
+        int dlen = slash ? (int)(slash - rec->file) : 1;
+        snprintf(path, sizeof(path), "%.*s/%s", dlen, slash ? rec->file : ".", rel);
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return nm__err_set(err, NM_EIO, "text_file \"%s\": %s", path, strerror(errno));
+    nm_buf b;
+    nm_buf_init(&b, max, a);
+    char tmp[65536];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
+        if ((rc = nm_buf_put(&b, tmp, n)) < 0) {
+            nm__err_set(err, rc, "text_file \"%s\": larger than %zu bytes", path, max);
+            break;
+        }
+    }
+    if (!rc && ferror(f))
+        rc = nm__err_set(err, NM_EIO, "text_file \"%s\": read error", path);
+    fclose(f);
+    if (rc < 0) {
+        nm_buf_free(&b);
+        return rc;
+    }
+    p->text_owned = b.ptr ? b.ptr : nm__strndup(a, "", 0);
+    p->text = p->text_owned;
+    p->text_len = b.len;
+    return p->text_owned ? 0 : nm__err_set(err, NM_ENOMEM, "out of memory");
+}
+
+int nm__record_parse(const nm_record *rec, nm__parsed *p, unsigned flags, size_t max,
+                     const nm_allocator *a, nm_err *err)
+{
+    memset(p, 0, sizeof(*p));
+    snprintf(p->idbuf, sizeof(p->idbuf), "%s:%ld", rec->file, rec->line);
+    if (rec->kind == NM_REC_TEXT) {
+        p->text = rec->raw;
+        p->text_len = rec->raw_len;
+        snprintf(p->idbuf, sizeof(p->idbuf), "%s", rec->file);
+        p->id = p->idbuf;
+        return 0;
+    }
+    size_t bad = nm__utf8_check(rec->raw, rec->raw_len);
+    if (bad != rec->raw_len)
+        return nm__err_set(err, NM_EUTF8, "invalid UTF-8 at byte %zu of the line", bad + 1);
+    json_error_t jerr;
+    p->root = json_loadb(rec->raw, rec->raw_len, JSON_ALLOW_NUL, &jerr);
+    if (!p->root)
+        return nm__err_set(err, NM_EPARSE, "invalid JSON at column %d: %s", jerr.column, jerr.text);
+    if (!json_is_object(p->root))
+        return nm__err_set(err, NM_EPARSE, "a record must be a JSON object");
+    json_t *v;
+    if ((v = json_object_get(p->root, "text")) != NULL) {
+        if (!json_is_string(v))
+            return nm__err_set(err, NM_EPARSE, "\"text\" must be a string");
+        p->text = json_string_value(v);
+        p->text_len = json_string_length(v);
+    } else if ((v = json_object_get(p->root, "text_file")) != NULL && json_is_string(v)) {
+        int rc = read_text_file(rec, json_string_value(v), max, p, a, err);
+        if (rc < 0)
+            return rc;
+    } else {
+        return nm__err_set(err, NM_EPARSE, "missing \"text\"");
+    }
+    if ((v = json_object_get(p->root, "id")) != NULL) {
+        if (json_is_string(v))
+            p->id = json_string_value(v);
+        else if (json_is_integer(v))
+            snprintf(p->idbuf, sizeof(p->idbuf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        else
+            return nm__err_set(err, NM_EPARSE, "\"id\" must be a string or an integer");
+    }
+    if (!p->id)
+        p->id = p->idbuf;
+    if ((v = json_object_get(p->root, "dct")) != NULL && !json_is_null(v)) {
+        const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+        /* "2025-01-21" or an ISO timestamp starting with one */
+        if (!s || strlen(s) < 10 || (s[10] && s[10] != 'T' && s[10] != ' '))
+            return nm__err_set(err, NM_EPARSE, "\"dct\" must be a YYYY-MM-DD date");
+        memcpy(p->dctbuf, s, 10);
+        p->dctbuf[10] = '\0';
+        if (!nm__date_valid(p->dctbuf))
+            return nm__err_set(err, NM_EPARSE, "\"dct\" \"%s\" is not a valid date", p->dctbuf);
+        p->dct = p->dctbuf;
+    }
+    if ((v = json_object_get(p->root, "source")) != NULL && json_is_string(v))
+        p->source = json_string_value(v);
+    if (flags & NM_PIPE_PASSTHROUGH) {
+        json_t *extra = json_object();
+        const char *key;
+        json_t *val;
+        if (!extra)
+            return nm__err_set(err, NM_ENOMEM, "out of memory");
+        json_object_foreach(p->root, key, val) {
+            if (strcmp(key, "text") && strcmp(key, "id") && strcmp(key, "dct") &&
+                strcmp(key, "source") && strcmp(key, "spans") && strcmp(key, "text_file"))
+                json_object_set(extra, key, val);
+        }
+        char *s = json_dumps(extra, JSON_COMPACT);
+        json_decref(extra);
+        if (!s)
+            return nm__err_set(err, NM_ENOMEM, "out of memory");
+        p->extra = nm__strndup(a, s, strlen(s));
+        free(s);
+        if (!p->extra)
+            return nm__err_set(err, NM_ENOMEM, "out of memory");
+        p->extra_len = strlen(p->extra);
+    }
+    return 0;
+}

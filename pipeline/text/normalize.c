@@ -1,0 +1,205 @@
+/*
+ * normalize.c - the normalised form and the Snowball stem of every token.
+ *
+ * Input: doc->toks.  Output: for each token, norm (NFKC + Unicode case fold,
+ * then the model's fold table: curly quotes to ASCII quotes, dashes to '-')
+ * and stem (the English Snowball stem of norm, for word tokens), both
+ * NUL-terminated in doc->strings.  The text itself is never changed.
+ *
+ * Fast paths, because this stage sees every token of every article:
+ *  - an ASCII token is only lower-cased (NFKC and case folding of ASCII are
+ *    exactly that; the fold table holds non-ASCII code points only);
+ *  - stems are cached per pipeline: news vocabulary is Zipfian, so after a
+ *    few articles almost every word is a hit.  The cache is a bounded hash
+ *    table, cleared when full, so memory does not grow with the input;
+ *  - a stem equal to its norm shares the norm's bytes.
+ * Non-ASCII tokens go through utf8proc_decompose + utf8proc_normalize_utf32
+ * into a scratch buffer of ours (utf8proc_map would allocate behind our
+ * allocation hooks).
+ */
+#include <libstemmer.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "core.h"
+
+#define STEM_CACHE_MAX 65536
+#define MAX_STEM_INPUT 64 /* longer words are not stemmed: Snowball gains
+                             nothing on them and they are rarely words */
+
+typedef struct norm_state {
+    const nm_model *m;
+    struct sb_stemmer *stemmer;
+    nm_strtab cache;
+    int32_t *cps; /* scratch code points */
+    size_t cps_cap;
+    nm_buf scratch;
+} norm_state;
+
+static void norm_close(void *state)
+{
+    norm_state *st = state;
+    if (!st)
+        return;
+    if (st->stemmer)
+        sb_stemmer_delete(st->stemmer);
+    nm_strtab_free(&st->cache);
+    nm__free(&st->m->alloc, st->cps);
+    nm_buf_free(&st->scratch);
+    nm__free(&st->m->alloc, st);
+}
+
+static int norm_open(void **state, const nm_model *m, const nm_opts *o, nm_err *err)
+{
+    int rc = 0;
+    (void)o;
+    norm_state *st = nm__calloc(&m->alloc, 1, sizeof(*st));
+    if (!st)
+        return nm__err_set(err, NM_ENOMEM, "out of memory");
+    st->m = m;
+    nm_buf_init(&st->scratch, (size_t)1 << 30, &m->alloc);
+    if (!(st->stemmer = sb_stemmer_new("english", NULL))) {
+        rc = nm__err_set(err, NM_ENOMEM, "normalize: cannot create the Snowball English stemmer");
+        goto done;
+    }
+    if ((rc = nm_strtab_init(&st->cache, 4096, &m->alloc)) < 0) {
+        nm__err_set(err, rc, "out of memory");
+        goto done;
+    }
+done:
+    if (rc < 0) {
+        norm_close(st);
+        st = NULL;
+    }
+    *state = st;
+    return rc;
+}
+
+/* NFKC + case fold + fold table of a non-ASCII token into st->scratch. */
+static int norm_unicode(norm_state *st, const char *s, size_t n, nm_err *err)
+{
+    const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD;
+    utf8proc_ssize_t got;
+    for (;;) {
+        got = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n,
+                                 st->cps, (utf8proc_ssize_t)st->cps_cap, opts);
+        if (got < 0)
+            return nm__err_set(err, NM_EUTF8, "normalize: %s", utf8proc_errmsg(got));
+        if ((size_t)got <= st->cps_cap)
+            break;
+        size_t cap = (size_t)got + 64;
+        int32_t *p = nm__realloc(&st->m->alloc, st->cps, cap * sizeof(int32_t));
+        if (!p)
+            return nm__err_set(err, NM_ENOMEM, "out of memory");
+        st->cps = p;
+        st->cps_cap = cap;
+    }
+    got = utf8proc_normalize_utf32(st->cps, got, opts | UTF8PROC_COMPOSE);
+    if (got < 0)
+        return nm__err_set(err, NM_EUTF8, "normalize: %s", utf8proc_errmsg(got));
+    nm_buf_clear(&st->scratch);
+    for (utf8proc_ssize_t i = 0; i < got; i++) {
+        utf8proc_uint8_t enc[4];
+        utf8proc_ssize_t len = utf8proc_encode_char(st->cps[i], enc);
+        int rc;
+        const nm_strtab_entry *e = st->cps[i] >= 0x80
+            ? nm_strtab_get(&st->m->fold, (const char *)enc, (size_t)len) : NULL;
+        if (e)
+            rc = nm_buf_put(&st->scratch, nm_strtab_val(&st->m->fold, e), e->val_len);
+        else
+            rc = nm_buf_put(&st->scratch, enc, (size_t)len);
+        if (rc < 0)
+            return nm__err_set(err, rc, "normalize: %s", nm_strerror(rc));
+    }
+    return 0;
+}
+
+static bool has_letter(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)s[i];
+        if (b >= 0x80 || (b >= 'a' && b <= 'z'))
+            return true;
+    }
+    return false;
+}
+
+static int norm_run(void *state, nm_doc *d, nm_err *err)
+{
+    norm_state *st = state;
+    int rc;
+    char small[256];
+
+    for (size_t ti = 0; ti < d->n_toks; ti++) {
+        nm_tok *t = &d->toks[ti];
+        const char *s = d->text + t->start;
+        size_t n = t->end - t->start, i;
+        const char *norm;
+        size_t norm_len;
+
+        for (i = 0; i < n && (unsigned char)s[i] < 0x80; i++)
+            ;
+        if (i == n && n <= sizeof(small)) {
+            t->flags |= NM_TF_ASCII;
+            for (i = 0; i < n; i++) {
+                char ch = s[i];
+                small[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch | 32) : ch;
+            }
+            norm = small;
+            norm_len = n;
+        } else {
+            if ((rc = norm_unicode(st, s, n, err)) < 0)
+                return rc;
+            norm = st->scratch.ptr;
+            norm_len = st->scratch.len;
+        }
+        if ((rc = nm__doc_str(d, norm, norm_len, &t->norm_off)) < 0)
+            return nm__err_set(err, rc, "normalize: %s", nm_strerror(rc));
+        t->norm_len = (uint32_t)norm_len;
+        if (t->kind != NM_TOK_WORD) {
+            t->stem_off = t->norm_off + t->norm_len; /* the NUL: "" */
+            t->stem_len = 0;
+            continue;
+        }
+        t->stem_off = t->norm_off;
+        t->stem_len = t->norm_len;
+        if (norm_len > MAX_STEM_INPUT || !has_letter(norm, norm_len))
+            continue;
+
+        /* norm now lives in d->strings; small/scratch may be reused */
+        norm = d->strings.ptr + t->norm_off;
+        const nm_strtab_entry *e = nm_strtab_get(&st->cache, norm, norm_len);
+        const char *stem;
+        size_t stem_len;
+        if (e) {
+            if (e->ival) /* stem == norm */
+                continue;
+            stem = nm_strtab_val(&st->cache, e);
+            stem_len = e->val_len;
+        } else {
+            const sb_symbol *sb = sb_stemmer_stem(st->stemmer, (const sb_symbol *)norm, (int)norm_len);
+            if (!sb)
+                return nm__err_set(err, NM_ENOMEM, "normalize: the stemmer ran out of memory");
+            stem = (const char *)sb;
+            stem_len = (size_t)sb_stemmer_length(st->stemmer);
+            bool same = stem_len == norm_len && memcmp(stem, norm, norm_len) == 0;
+            if (st->cache.n_used >= STEM_CACHE_MAX)
+                nm_strtab_reset(&st->cache);
+            if ((rc = nm_strtab_put(&st->cache, norm, norm_len, same, same ? NULL : stem,
+                                    same ? 0 : stem_len)) < 0)
+                return nm__err_set(err, rc, "normalize: %s", nm_strerror(rc));
+            if (same)
+                continue;
+            /* the put may have moved the arena, but stem points into the
+             * stemmer's own buffer, which is untouched */
+        }
+        if ((rc = nm__doc_str(d, stem, stem_len, &t->stem_off)) < 0)
+            return nm__err_set(err, rc, "normalize: %s", nm_strerror(rc));
+        t->stem_len = (uint32_t)stem_len;
+    }
+    return 0;
+}
+
+const nm_stage_type nm__stage_normalize = {
+    "normalize", NM_PHASE_NORMALIZE, norm_open, norm_run, norm_close,
+};
