@@ -20,8 +20,8 @@
  * position, each span at most once.  This is what "one-to-one alignment of
  * overlapping spans" means in TempEval-3's scorer, made deterministic.
  */
-#include <jansson.h>
-#include <math.h>
+#include <yajl/yajl_tree.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +55,7 @@ struct nm_eval {
     bool any_timex;
     uint64_t n_docs;
     nm_buf report;
+    nm_buf scratch;
 };
 
 static bool is_timex(const char *t)
@@ -69,6 +70,7 @@ int nm_eval_new(nm_eval **out)
     if (!ev)
         return NM_ENOMEM;
     nm_buf_init(&ev->report, (size_t)64 << 20, NULL);
+    nm_buf_init(&ev->scratch, (size_t)1 << 31, NULL);
     return 0;
 }
 
@@ -79,6 +81,7 @@ void nm_eval_free(nm_eval *ev)
     nm__free(NULL, ev->types);
     nm__free(NULL, ev->rows);
     nm_buf_free(&ev->report);
+    nm_buf_free(&ev->scratch);
     nm__free(NULL, ev);
 }
 
@@ -135,24 +138,31 @@ static row *get_row(nm_eval *ev, const char *type)
 static int load_spans(nm_eval *ev, const char *json, size_t len, const char *what, espan **out,
                       size_t *n_out)
 {
-    json_error_t jerr;
+    char errbuf[256];
     int rc = 0;
+    yajl_val root = NULL;
+    static const char *const spans_path[] = {"spans", NULL};
     *out = NULL;
     *n_out = 0;
-    json_t *root = json_loadb(json, len, JSON_ALLOW_NUL, &jerr);
-    if (!root)
-        return nm__err_set(&ev->err, NM_EPARSE, "%s record: invalid JSON at column %d: %s", what,
-                           jerr.column, jerr.text);
-    json_t *spans = json_object_get(root, "spans");
-    if (!spans) {
-        json_decref(root);
-        return 0;
+    /* yajl_tree wants a NUL-terminated string */
+    nm_buf_clear(&ev->scratch);
+    if (nm_buf_put(&ev->scratch, json, len) < 0)
+        return nm__err_set(&ev->err, NM_ENOMEM, "out of memory");
+    root = yajl_tree_parse(ev->scratch.ptr, errbuf, sizeof(errbuf));
+    if (!root) {
+        for (char *p = errbuf; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+        return nm__err_set(&ev->err, NM_EPARSE, "%s record: invalid JSON: %s", what, errbuf);
     }
-    if (!json_is_array(spans)) {
+    yajl_val spans = yajl_tree_get(root, (const char **)spans_path, yajl_t_any);
+    if (!spans)
+        goto done;
+    if (!YAJL_IS_ARRAY(spans)) {
         rc = nm__err_set(&ev->err, NM_EPARSE, "%s record: \"spans\" must be an array", what);
         goto done;
     }
-    size_t n = json_array_size(spans);
+    size_t n = spans->u.array.len;
     espan *arr = nm__calloc(NULL, n ? n : 1, sizeof(*arr));
     if (!arr) {
         rc = nm__err_set(&ev->err, NM_ENOMEM, "out of memory");
@@ -160,29 +170,33 @@ static int load_spans(nm_eval *ev, const char *json, size_t len, const char *wha
     }
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        json_t *s = json_array_get(spans, i);
-        json_t *st = json_object_get(s, "start"), *en = json_object_get(s, "end");
-        json_t *ty = json_object_get(s, "type"), *va = json_object_get(s, "value");
-        if (!json_is_integer(st) || !json_is_integer(en) || !json_is_string(ty) ||
-            json_integer_value(st) < 0 || json_integer_value(en) < json_integer_value(st)) {
+        static const char *const p_start[] = {"start", NULL}, *const p_end[] = {"end", NULL},
+                                 *const p_type[] = {"type", NULL}, *const p_value[] = {"value", NULL};
+        yajl_val sp = spans->u.array.values[i];
+        yajl_val st = yajl_tree_get(sp, (const char **)p_start, yajl_t_number);
+        yajl_val en = yajl_tree_get(sp, (const char **)p_end, yajl_t_number);
+        yajl_val ty = yajl_tree_get(sp, (const char **)p_type, yajl_t_string);
+        yajl_val va = yajl_tree_get(sp, (const char **)p_value, yajl_t_string);
+        if (!st || !en || !ty || !YAJL_IS_INTEGER(st) || !YAJL_IS_INTEGER(en) ||
+            YAJL_GET_INTEGER(st) < 0 || YAJL_GET_INTEGER(en) < YAJL_GET_INTEGER(st)) {
             nm__free(NULL, arr);
             rc = nm__err_set(&ev->err, NM_EPARSE,
                              "%s record: span %zu needs integer start <= end and a string type",
                              what, i);
             goto done;
         }
-        if (!wanted(ev, json_string_value(ty)))
+        if (!wanted(ev, YAJL_GET_STRING(ty)))
             continue;
-        arr[k].start = (size_t)json_integer_value(st);
-        arr[k].end = (size_t)json_integer_value(en);
-        snprintf(arr[k].type, MAX_TYPE, "%s", json_string_value(ty));
-        snprintf(arr[k].value, MAX_VALUE, "%s", json_is_string(va) ? json_string_value(va) : "");
+        arr[k].start = (size_t)YAJL_GET_INTEGER(st);
+        arr[k].end = (size_t)YAJL_GET_INTEGER(en);
+        snprintf(arr[k].type, MAX_TYPE, "%s", YAJL_GET_STRING(ty));
+        snprintf(arr[k].value, MAX_VALUE, "%s", va ? YAJL_GET_STRING(va) : "");
         k++;
     }
     *out = arr;
     *n_out = k;
 done:
-    json_decref(root);
+    yajl_tree_free(root);
     return rc;
 }
 

@@ -8,7 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
+#include <yajl/yajl_tree.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,45 +41,106 @@ static int on_reject(const nm_record *rec, const char *msg, void *payload)
     return 0;
 }
 
-/* id -> system line, from a JSONL file. */
-static json_t *load_system(const char *path)
+/* The "id" of a JSON record, copied; NULL (with *why set) if it has none. */
+static char *record_id(const char *raw, size_t n, const char **why)
+{
+    static const char *const path[] = {"id", NULL};
+    char errbuf[128];
+    char *copy = malloc(n + 1), *id = NULL;
+    if (!copy) {
+        *why = "out of memory";
+        return NULL;
+    }
+    memcpy(copy, raw, n);
+    copy[n] = '\0';
+    yajl_val root = yajl_tree_parse(copy, errbuf, sizeof(errbuf));
+    yajl_val v = root ? yajl_tree_get(root, (const char **)path, yajl_t_string) : NULL;
+    *why = root ? "record without a string \"id\"" : "invalid JSON";
+    const char *sv = v ? YAJL_GET_STRING(v) : NULL;
+    if (sv)
+        id = strdup(sv);
+    yajl_tree_free(root);
+    free(copy);
+    return id;
+}
+
+/* System records by id: a sorted array searched with bsearch. */
+typedef struct sys_rec {
+    char *id;
+    char *line;
+    size_t len;
+} sys_rec;
+
+typedef struct sys_map {
+    sys_rec *recs;
+    size_t n, cap;
+} sys_map;
+
+static int cmp_sys(const void *a, const void *b)
+{
+    return strcmp(((const sys_rec *)a)->id, ((const sys_rec *)b)->id);
+}
+
+static void free_system(sys_map *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->recs[i].id);
+        free(m->recs[i].line);
+    }
+    free(m->recs);
+}
+
+static int load_system(const char *path, sys_map *map)
 {
     nm_reader *rd = NULL;
-    json_t *map = json_object();
     const nm_record *rec;
-    int rc;
-    if (!map || nm_reader_new(&rd, NULL) < 0 || nm_reader_add(rd, path) < 0) {
+    int rc, status = 0;
+    if (nm_reader_new(&rd, NULL) < 0 || nm_reader_add(rd, path) < 0) {
         cli_error("%s", rd ? nm_reader_errmsg(rd) : "out of memory");
-        goto fail;
+        nm_reader_free(rd);
+        return -1;
     }
     while ((rc = nm_reader_next(rd, &rec)) != NM_EOF) {
         if (rc < 0) {
             cli_error("%s", nm_reader_errmsg(rd));
-            goto fail;
+            status = -1;
+            break;
         }
         size_t n;
-        const char *raw = nm_record_raw(rec, &n);
-        json_error_t jerr;
-        json_t *o = json_loadb(raw, n, JSON_ALLOW_NUL, &jerr);
-        json_t *id = o ? json_object_get(o, "id") : NULL;
-        if (!id || !json_is_string(id)) {
-            cli_error("%s:%ld: %s", nm_record_file(rec), nm_record_line(rec),
-                      o ? "record without a string \"id\"" : jerr.text);
-            json_decref(o);
-            goto fail;
+        const char *raw = nm_record_raw(rec, &n), *why;
+        char *id = record_id(raw, n, &why);
+        if (!id) {
+            cli_error("%s:%ld: %s", nm_record_file(rec), nm_record_line(rec), why);
+            status = -1;
+            break;
         }
-        json_object_set_new(map, json_string_value(id), json_stringn(raw, n));
-        json_decref(o);
+        if (map->n == map->cap) {
+            size_t c = map->cap ? map->cap * 2 : 1024;
+            sys_rec *p = realloc(map->recs, c * sizeof(*p));
+            if (!p) {
+                free(id);
+                status = -1;
+                break;
+            }
+            map->recs = p;
+            map->cap = c;
+        }
+        sys_rec *r = &map->recs[map->n++];
+        r->id = id;
+        r->len = n;
+        if (!(r->line = malloc(n + 1))) {
+            status = -1;
+            break;
+        }
+        memcpy(r->line, raw, n);
+        r->line[n] = '\0';
     }
     nm_reader_free(rd);
-    return map;
-fail:
-    nm_reader_free(rd);
-    json_decref(map);
-    return NULL;
+    qsort(map->recs, map->n, sizeof(*map->recs), cmp_sys);
+    return status;
 }
 
-static int eval_system(eval_ctx *c, const char *gold_path, json_t *sys)
+static int eval_system(eval_ctx *c, const char *gold_path, const sys_map *sys)
 {
     nm_reader *rd = NULL;
     const nm_record *rec;
@@ -96,24 +157,20 @@ static int eval_system(eval_ctx *c, const char *gold_path, json_t *sys)
             continue;
         }
         size_t n;
-        const char *raw = nm_record_raw(rec, &n);
-        json_error_t jerr;
-        json_t *o = json_loadb(raw, n, JSON_ALLOW_NUL, &jerr);
-        json_t *id = o ? json_object_get(o, "id") : NULL;
-        if (!id || !json_is_string(id)) {
-            cli_error("%s:%ld: %s", nm_record_file(rec), nm_record_line(rec),
-                      o ? "gold record without a string \"id\"" : jerr.text);
+        const char *raw = nm_record_raw(rec, &n), *why;
+        char *id = record_id(raw, n, &why);
+        if (!id) {
+            cli_error("%s:%ld: gold %s", nm_record_file(rec), nm_record_line(rec), why);
             c->failed++;
-            json_decref(o);
             continue;
         }
-        json_t *line = json_object_get(sys, json_string_value(id));
-        if (nm_eval_add(c->ev, raw, n, line ? json_string_value(line) : NULL,
-                        line ? json_string_length(line) : 0) < 0) {
+        sys_rec key = {id, NULL, 0};
+        const sys_rec *hit = sys->n ? bsearch(&key, sys->recs, sys->n, sizeof(key), cmp_sys) : NULL;
+        free(id);
+        if (nm_eval_add(c->ev, raw, n, hit ? hit->line : NULL, hit ? hit->len : 0) < 0) {
             cli_error("%s:%ld: %s", nm_record_file(rec), nm_record_line(rec), nm_eval_errmsg(c->ev));
             c->failed++;
         }
-        json_decref(o);
     }
     nm_reader_free(rd);
     return 0;
@@ -186,13 +243,11 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     if (system) {
-        json_t *sys = load_system(system);
-        if (!sys) {
-            status = EXIT_FATAL;
-            goto done;
-        }
-        int rc = eval_system(&c, gold, sys);
-        json_decref(sys);
+        sys_map sys = {0};
+        int rc = load_system(system, &sys);
+        if (rc == 0)
+            rc = eval_system(&c, gold, &sys);
+        free_system(&sys);
         if (rc < 0) {
             status = EXIT_FATAL;
             goto done;

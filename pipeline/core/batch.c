@@ -47,6 +47,9 @@ typedef struct batch {
     slot *slots;
     size_t n_slots;
     uint64_t n_read, next_take, next_out;
+    int n_idle;        /* workers waiting for work */
+    size_t n_done;     /* slots DONE and not yet emitted */
+    bool main_waiting; /* the reader waits for the head slot */
     size_t inflight;
     bool eof, stop;
     int fatal;
@@ -57,13 +60,13 @@ typedef struct worker {
     batch *b;
     pthread_t th;
     nm_pipeline *pipe;
+    nm__parsed parsed;
     bool started;
 } worker;
 
 static void process(worker *w, slot *s)
 {
     batch *b = w->b;
-    nm__parsed p;
     nm_err err = {0};
     const nm_result *res;
     int rc;
@@ -75,24 +78,23 @@ static void process(worker *w, slot *s)
         s->rejected = true; /* the reader's message is already in out */
         return;
     }
-    rc = nm__record_parse(&s->rec, &p, b->o->pipe.flags,
-                          b->o->pipe.max_text_len ? b->o->pipe.max_text_len : NM_DEFAULT_MAX_TEXT,
-                          &b->m->alloc, &err);
+    rc = nm__record_parse(&s->rec, &w->parsed, b->o->pipe.flags, &err);
     if (rc == 0) {
-        nm_doc_opts d = {p.id, p.dct ? p.dct : b->o->default_dct, p.source, p.extra, p.extra_len};
-        rc = nm_pipeline_run(w->pipe, p.text, p.text_len, &d, &res);
+        nm__parsed *p = &w->parsed;
+        nm_doc_opts d = {nm__parsed_id(p), p->dct ? p->dct : b->o->default_dct,
+                         nm__parsed_source(p), p->extra, p->extra_len};
+        rc = nm_pipeline_run(w->pipe, p->text, p->text_len, &d, &res);
         if (rc < 0) {
             nm__err_set(&err, rc, "%s", nm_pipeline_errmsg(w->pipe));
         } else {
             const char *json;
             size_t len;
             nm_result_json(res, &json, &len);
-            s->text_len = p.text_len;
+            s->text_len = p->text_len;
             if ((rc = nm_buf_put(&s->out, json, len)) < 0)
                 nm__err_set(&err, rc, "output record too large");
         }
     }
-    nm__parsed_free(&p, &b->m->alloc);
     if (rc < 0) {
         s->rejected = true;
         nm_buf_clear(&s->out);
@@ -106,8 +108,11 @@ static void *worker_main(void *arg)
     batch *b = w->b;
     pthread_mutex_lock(&b->mu);
     for (;;) {
-        while (b->next_take == b->n_read && !b->eof && !b->stop)
+        while (b->next_take == b->n_read && !b->eof && !b->stop) {
+            b->n_idle++;
             pthread_cond_wait(&b->work, &b->mu);
+            b->n_idle--;
+        }
         if (b->stop || (b->next_take == b->n_read && b->eof))
             break;
         slot *s = &b->slots[b->next_take % b->n_slots];
@@ -116,23 +121,35 @@ static void *worker_main(void *arg)
         process(w, s);
         pthread_mutex_lock(&b->mu);
         s->state = SLOT_DONE;
-        pthread_cond_broadcast(&b->done);
+        b->n_done++;
+        /* Wake the reader only when it waits and the head is done, and
+         * then only once half the ring is done (or input has ended): one
+         * wake-up per half ring instead of one per record. */
+        if (b->main_waiting && b->slots[b->next_out % b->n_slots].state == SLOT_DONE &&
+            (b->n_done >= b->n_slots / 2 || b->eof || b->next_take == b->n_read))
+            pthread_cond_signal(&b->done);
     }
     pthread_mutex_unlock(&b->mu);
     return NULL;
 }
 
-/* Emit every finished slot at the head of the ring; with BLOCK, wait for
- * the head first.  Called with the lock held; drops it around callbacks. */
-static int drain(batch *b, bool block, nm_batch_stats *st)
+enum { DRAIN_READY = 0, DRAIN_ONE, DRAIN_ALL };
+
+/* Emit the finished slots at the head of the ring, in order.  DRAIN_READY
+ * emits what is done and returns; DRAIN_ONE waits until at least one slot
+ * is freed; DRAIN_ALL waits for every record in flight.  Called with the
+ * lock held; drops it around the callbacks. */
+static int drain(batch *b, int mode, nm_batch_stats *st)
 {
     int rc = 0;
     while (b->next_out < b->n_read) {
         slot *s = &b->slots[b->next_out % b->n_slots];
         if (s->state != SLOT_DONE) {
-            if (!block)
+            if (mode == DRAIN_READY)
                 break;
+            b->main_waiting = true;
             pthread_cond_wait(&b->done, &b->mu);
+            b->main_waiting = false;
             continue;
         }
         pthread_mutex_unlock(&b->mu);
@@ -148,9 +165,11 @@ static int drain(batch *b, bool block, nm_batch_stats *st)
         }
         pthread_mutex_lock(&b->mu);
         b->inflight -= s->raw.len;
+        b->n_done--;
         s->state = SLOT_FREE;
         b->next_out++;
-        block = false; /* one slot freed is what a blocked caller needed */
+        if (mode == DRAIN_ONE)
+            mode = DRAIN_READY; /* one slot freed is what the caller needed */
         if (rc)
             return rc;
     }
@@ -206,7 +225,7 @@ int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *o, nm_ba
     pthread_mutex_init(&b.mu, NULL);
     pthread_cond_init(&b.work, NULL);
     pthread_cond_init(&b.done, NULL);
-    b.n_slots = (size_t)n_threads * 16;
+    b.n_slots = (size_t)n_threads * 64;
     if (!(b.slots = nm__calloc(&m->alloc, b.n_slots, sizeof(*b.slots))) ||
         !(ws = nm__calloc(&m->alloc, (size_t)n_threads, sizeof(*ws)))) {
         rc = NM_ENOMEM;
@@ -221,6 +240,7 @@ int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *o, nm_ba
     }
     for (i = 0; i < n_threads; i++) {
         ws[i].b = &b;
+        nm__parsed_init(&ws[i].parsed, max, &m->alloc);
         if ((rc = nm_pipeline_new(&ws[i].pipe, m, &o->pipe)) < 0) {
             snprintf(b.fatal_msg, sizeof(b.fatal_msg), "cannot create a pipeline: %s",
                      nm_strerror(rc));
@@ -260,7 +280,7 @@ int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *o, nm_ba
         slot *s = &b.slots[b.n_read % b.n_slots];
         while (s->state != SLOT_FREE ||
                (b.inflight > MAX_INFLIGHT && b.next_out < b.n_read)) {
-            if ((rc = drain(&b, true, &st)) != 0)
+            if ((rc = drain(&b, DRAIN_ONE, &st)) != 0)
                 goto stop;
         }
         int frc = fill_slot(s, rec, rrc, rrc < 0 ? nm_reader_errmsg(rd) : "");
@@ -272,14 +292,15 @@ int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *o, nm_ba
         b.inflight += s->raw.len;
         s->state = SLOT_FULL;
         b.n_read++;
-        pthread_cond_signal(&b.work);
-        if ((rc = drain(&b, false, &st)) != 0)
+        if (b.n_idle)
+            pthread_cond_signal(&b.work);
+        if ((rc = drain(&b, DRAIN_READY, &st)) != 0)
             goto stop;
     }
     if (rc == 0) {
         b.eof = true;
         pthread_cond_broadcast(&b.work);
-        rc = drain(&b, true, &st);
+        rc = drain(&b, DRAIN_ALL, &st);
     }
 stop:
     b.stop = true;
@@ -290,8 +311,10 @@ done:
     for (i = 0; ws && i < n_threads; i++)
         if (ws[i].started)
             pthread_join(ws[i].th, NULL);
-    for (i = 0; ws && i < n_threads; i++)
+    for (i = 0; ws && i < n_threads; i++) {
         nm_pipeline_free(ws[i].pipe);
+        nm__parsed_free(&ws[i].parsed);
+    }
     for (size_t k = 0; b.slots && k < b.n_slots; k++) {
         nm_buf_free(&b.slots[k].file);
         nm_buf_free(&b.slots[k].raw);

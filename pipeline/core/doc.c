@@ -93,9 +93,12 @@ int nm__doc_str(nm_doc *d, const char *s, size_t n, uint32_t *off_out)
     int rc;
     if (off > UINT32_MAX - n - 1)
         return NM_ELIMIT;
-    if ((rc = nm_buf_put(&d->strings, s, n)) < 0 ||
-        (rc = nm_buf_putc(&d->strings, '\0')) < 0)
+    if ((rc = nm_buf_grow(&d->strings, n + 1)) < 0)
         return rc;
+    char *p = d->strings.ptr + off;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    d->strings.len += n + 1;
     *off_out = (uint32_t)off;
     return 0;
 }

@@ -4,8 +4,6 @@
 #ifndef NM_SOURCE_H
 #define NM_SOURCE_H
 
-#include <jansson.h>
-
 #include "../core/core.h"
 
 enum { NM_REC_JSONL = 1, NM_REC_TEXT = 2 };
@@ -18,23 +16,29 @@ struct nm_record {
     int kind; /* NM_REC_* */
 };
 
-/** A parsed record: the text and metadata, borrowed from root or owned. */
+/**
+ * A parsed record.  One per worker, reused: its buffers keep their memory
+ * between records.  text points into text_buf or into the raw record.
+ */
 typedef struct nm__parsed {
-    json_t *root;
+    const nm_allocator *alloc;
+    size_t max;
     const char *text;
     size_t text_len;
-    char *text_owned; /* text read from "text_file" */
-    const char *id, *dct, *source;
-    char *extra; /* passthrough fields, a JSON object */
+    const char *dct; /* NULL if none */
+    const char *extra; /* passthrough fields as a JSON object, or NULL */
     size_t extra_len;
-    char idbuf[4200];
-    char dctbuf[11];
+    bool has_id, has_source;
+    nm_buf text_buf, id_buf, dct_buf, source_buf, path_buf;
+    struct yajl_gen_t *gen;
 } nm__parsed;
 
 int nm__input_kind(const char *path, bool explicit_path);
-/** Parse REC; on error ERR names the reason (the caller adds FILE:LINE). */
-int nm__record_parse(const nm_record *rec, nm__parsed *p, unsigned flags, size_t max,
-                     const nm_allocator *a, nm_err *err);
-void nm__parsed_free(nm__parsed *p, const nm_allocator *a);
+void nm__parsed_init(nm__parsed *p, size_t max, const nm_allocator *a);
+void nm__parsed_free(nm__parsed *p);
+/** Parse REC into P; on error ERR says why (the caller adds FILE:LINE). */
+int nm__record_parse(const nm_record *rec, nm__parsed *p, unsigned flags, nm_err *err);
+const char *nm__parsed_id(const nm__parsed *p);
+const char *nm__parsed_source(const nm__parsed *p);
 
 #endif

@@ -10,8 +10,10 @@
  *  - an ASCII token is only lower-cased (NFKC and case folding of ASCII are
  *    exactly that; the fold table holds non-ASCII code points only);
  *  - stems are cached per pipeline: news vocabulary is Zipfian, so after a
- *    few articles almost every word is a hit.  The cache is a bounded hash
- *    table, cleared when full, so memory does not grow with the input;
+ *    few articles almost every word is a hit.  The cache is direct-mapped
+ *    with keys and stems stored inline (48-byte slots, 768 KiB): a hit costs
+ *    one hash and one compare in a line already fetched, and a collision
+ *    simply evicts.  Its size is fixed, so memory does not grow with input;
  *  - a stem equal to its norm shares the norm's bytes.
  * Non-ASCII tokens go through utf8proc_decompose + utf8proc_normalize_utf32
  * into a scratch buffer of ours (utf8proc_map would allocate behind our
@@ -23,14 +25,24 @@
 
 #include "core.h"
 
-#define STEM_CACHE_MAX 65536
+#define STEM_CACHE_SLOTS 65536 /* direct-mapped; a power of two */
+#define STEM_CACHE_KEY 22      /* longer words are stemmed every time */
 #define MAX_STEM_INPUT 64 /* longer words are not stemmed: Snowball gains
                              nothing on them and they are rarely words */
+
+typedef struct stem_slot {
+    uint8_t key_len;  /* 0: empty */
+    uint8_t stem_len; /* STEM_SAME: the stem is the key */
+    char key[STEM_CACHE_KEY];
+    char stem[STEM_CACHE_KEY + 2];
+} stem_slot;
+
+#define STEM_SAME 0xFF
 
 typedef struct norm_state {
     const nm_model *m;
     struct sb_stemmer *stemmer;
-    nm_strtab cache;
+    stem_slot *cache;
     int32_t *cps; /* scratch code points */
     size_t cps_cap;
     nm_buf scratch;
@@ -43,7 +55,7 @@ static void norm_close(void *state)
         return;
     if (st->stemmer)
         sb_stemmer_delete(st->stemmer);
-    nm_strtab_free(&st->cache);
+    nm__free(&st->m->alloc, st->cache);
     nm__free(&st->m->alloc, st->cps);
     nm_buf_free(&st->scratch);
     nm__free(&st->m->alloc, st);
@@ -62,8 +74,8 @@ static int norm_open(void **state, const nm_model *m, const nm_opts *o, nm_err *
         rc = nm__err_set(err, NM_ENOMEM, "normalize: cannot create the Snowball English stemmer");
         goto done;
     }
-    if ((rc = nm_strtab_init(&st->cache, 4096, &m->alloc)) < 0) {
-        nm__err_set(err, rc, "out of memory");
+    if (!(st->cache = nm__calloc(&m->alloc, STEM_CACHE_SLOTS, sizeof(*st->cache)))) {
+        rc = nm__err_set(err, NM_ENOMEM, "out of memory");
         goto done;
     }
 done:
@@ -163,36 +175,41 @@ static int norm_run(void *state, nm_doc *d, nm_err *err)
         }
         t->stem_off = t->norm_off;
         t->stem_len = t->norm_len;
-        if (norm_len > MAX_STEM_INPUT || !has_letter(norm, norm_len))
+        /* Porter2: a word of two letters or fewer is its own stem */
+        if (norm_len <= 2 || norm_len > MAX_STEM_INPUT || !has_letter(norm, norm_len))
             continue;
 
         /* norm now lives in d->strings; small/scratch may be reused */
         norm = d->strings.ptr + t->norm_off;
-        const nm_strtab_entry *e = nm_strtab_get(&st->cache, norm, norm_len);
+        stem_slot *e = NULL;
         const char *stem;
         size_t stem_len;
-        if (e) {
-            if (e->ival) /* stem == norm */
-                continue;
-            stem = nm_strtab_val(&st->cache, e);
-            stem_len = e->val_len;
-        } else {
-            const sb_symbol *sb = sb_stemmer_stem(st->stemmer, (const sb_symbol *)norm, (int)norm_len);
-            if (!sb)
-                return nm__err_set(err, NM_ENOMEM, "normalize: the stemmer ran out of memory");
-            stem = (const char *)sb;
-            stem_len = (size_t)sb_stemmer_length(st->stemmer);
-            bool same = stem_len == norm_len && memcmp(stem, norm, norm_len) == 0;
-            if (st->cache.n_used >= STEM_CACHE_MAX)
-                nm_strtab_reset(&st->cache);
-            if ((rc = nm_strtab_put(&st->cache, norm, norm_len, same, same ? NULL : stem,
-                                    same ? 0 : stem_len)) < 0)
-                return nm__err_set(err, rc, "normalize: %s", nm_strerror(rc));
-            if (same)
-                continue;
-            /* the put may have moved the arena, but stem points into the
-             * stemmer's own buffer, which is untouched */
+        if (norm_len <= STEM_CACHE_KEY) {
+            e = &st->cache[nm_hash(norm, norm_len) & (STEM_CACHE_SLOTS - 1)];
+            if (e->key_len == norm_len && memcmp(e->key, norm, norm_len) == 0) {
+                if (e->stem_len == STEM_SAME)
+                    continue;
+                stem = e->stem;
+                stem_len = e->stem_len;
+                goto have_stem;
+            }
         }
+        const sb_symbol *sb = sb_stemmer_stem(st->stemmer, (const sb_symbol *)norm, (int)norm_len);
+        if (!sb)
+            return nm__err_set(err, NM_ENOMEM, "normalize: the stemmer ran out of memory");
+        stem = (const char *)sb;
+        stem_len = (size_t)sb_stemmer_length(st->stemmer);
+        bool same = stem_len == norm_len && memcmp(stem, norm, norm_len) == 0;
+        if (e && (same || stem_len <= sizeof(e->stem))) {
+            e->key_len = (uint8_t)norm_len;
+            memcpy(e->key, norm, norm_len);
+            e->stem_len = same ? STEM_SAME : (uint8_t)stem_len;
+            if (!same)
+                memcpy(e->stem, stem, stem_len);
+        }
+        if (same)
+            continue;
+    have_stem:
         if ((rc = nm__doc_str(d, stem, stem_len, &t->stem_off)) < 0)
             return nm__err_set(err, rc, "normalize: %s", nm_strerror(rc));
         t->stem_len = (uint32_t)stem_len;

@@ -58,8 +58,10 @@ static bool is_terminal(const nm_doc *d, const nm_tok *t)
 {
     if (t->kind != NM_TOK_PUNCT)
         return false;
-    return tok_is(d, t, ".") || tok_is(d, t, "!") || tok_is(d, t, "?") ||
-           tok_is(d, t, "...") || tok_is(d, t, "\xE2\x80\xA6") /* … */ ||
+    unsigned char b = (unsigned char)d->text[t->start];
+    if (b < 0x80)
+        return (tlen(t) == 1 && (b == '.' || b == '!' || b == '?')) || tok_is(d, t, "...");
+    return tok_is(d, t, "\xE2\x80\xA6") /* … */ ||
            tok_is(d, t, "\xEF\xBC\x81") || tok_is(d, t, "\xEF\xBC\x9F") || /* fullwidth ! ? */
            tok_is(d, t, "\xE3\x80\x82"); /* ideographic full stop */
 }
@@ -67,11 +69,12 @@ static bool is_terminal(const nm_doc *d, const nm_tok *t)
 /* Closing quotes and brackets that stay with the sentence they close. */
 static bool is_closer(const nm_doc *d, const nm_tok *t)
 {
-    if (t->kind != NM_TOK_PUNCT)
+    if (t->kind != NM_TOK_PUNCT || t->norm_len > 2)
         return false;
     const char *n = nm__doc_norm(d, t);
-    return !strcmp(n, "\"") || !strcmp(n, "'") || !strcmp(n, ")") || !strcmp(n, "]") ||
-           !strcmp(n, "}") || !strcmp(n, "\xC2\xBB") /* » */;
+    if (t->norm_len == 1)
+        return n[0] == '"' || n[0] == '\'' || n[0] == ')' || n[0] == ']' || n[0] == '}';
+    return !strcmp(n, "\xC2\xBB") /* » */;
 }
 
 static bool lower_initial(const nm_doc *d, const nm_tok *t)

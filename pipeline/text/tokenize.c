@@ -199,6 +199,9 @@ static bool has_prefix_ci(const cur *c, size_t i, const char *p)
 
 static size_t scan_url(const cur *c, size_t i)
 {
+    unsigned char b0 = lower(c->s[i]);
+    if (b0 != 'h' && b0 != 'w')
+        return 0;
     if (!has_prefix_ci(c, i, "http://") && !has_prefix_ci(c, i, "https://") &&
         !has_prefix_ci(c, i, "www."))
         return 0;
@@ -241,10 +244,16 @@ static size_t scan_url(const cur *c, size_t i)
     return j - i > 7 ? j - i : 0;
 }
 
+/* Bytes that may stand in the local part of an e-mail address. */
+static bool email_local(unsigned char b)
+{
+    return ascii_alnum(b) || b == '.' || b == '_' || b == '%' || b == '+' || b == '-';
+}
+
 static size_t scan_email(const cur *c, size_t i)
 {
     size_t j = i;
-    while (j < c->len && (ascii_alnum(c->s[j]) || strchr("._%+-", c->s[j]) != NULL) && c->s[j])
+    while (j < c->len && email_local(c->s[j]))
         j++;
     if (j == i || j >= c->len || c->s[j] != '@')
         return 0;
@@ -333,6 +342,13 @@ static void scan_word(const cur *c, size_t i, word_out *w)
     memset(w, 0, sizeof(*w));
     w->kind = NM_TOK_WORD;
     for (;;) {
+        /* fast path: a run of ASCII letters */
+        while (j < c->len && c->s[j] < 0x80 && (c->st->ascii[c->s[j]] == C_LETTER ||
+                                                c->st->ascii[c->s[j]] == C_UPPER)) {
+            if (letters_end)
+                all_letters = false; /* letters after digits: "b2b" */
+            j++;
+        }
         int n;
         int32_t cp;
         int k = cls_at(c, j, &n, &cp);
