@@ -89,19 +89,19 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/standalone.c $(STATIC)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-conversion -o $@ $< tests/fuzz/standalone.c $(STATIC) $(LIBS) $(LDFLAGS)
 
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do NEWSMINE_MODELS=models $$t; done
+	@sh scripts/unit.sh $(UNIT_BIN)
 
 golden: $(BIN)
-	@sh tests/golden/run.sh $(BIN)
+	@sh tests/golden/run.sh $(BIN) tests/golden
 
 regress: $(BIN)
-	@sh tests/regress/run.sh $(BIN)
+	@sh tests/golden/run.sh $(BIN) tests/regress
 
 test: all unit golden regress
 	@echo "make test: all unit, golden and regression tests passed"
 
 golden-update: $(BIN)
-	@sh tests/golden/run.sh $(BIN) --update
+	@sh tests/golden/run.sh $(BIN) --update tests/golden tests/regress
 
 fuzz-replay: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \

@@ -397,12 +397,16 @@ static int emit_row(nm_eval *ev, int format, const char *name, const counts *c, 
             rc = nm_buf_printf(b, "%s\tvalue_accuracy\t%.4f\n%s\tvalue_f1\t%.4f\n", name, vacc,
                                name, vacc * ov.f);
     } else {
-        rc = nm_buf_printf(b,
-                           "%s\"%s\":{\"gold\":%llu,\"system\":%llu,"
+        /* rows of the "types" object are keyed; TIMEX3 and ALL stand alone */
+        bool keyed = strcmp(name, "TIMEX3") != 0 && strcmp(name, "ALL") != 0;
+        if (keyed)
+            rc = nm_buf_printf(b, "%s\"%s\":", first ? "" : ",", name);
+        if (rc == 0)
+            rc = nm_buf_printf(b,
+                           "{\"gold\":%llu,\"system\":%llu,"
                            "\"exact\":{\"tp\":%llu,\"p\":%.4f,\"r\":%.4f,\"f1\":%.4f},"
                            "\"overlap\":{\"tp\":%llu,\"p\":%.4f,\"r\":%.4f,\"f1\":%.4f}",
-                           first ? "" : ",", name, (unsigned long long)c->gold,
-                           (unsigned long long)c->sys, (unsigned long long)c->exact, ex.p, ex.r,
+                           (unsigned long long)c->gold, (unsigned long long)c->sys, (unsigned long long)c->exact, ex.p, ex.r,
                            ex.f, (unsigned long long)c->overlap, ov.p, ov.r, ov.f);
         if (!rc && temporal && cross)
             rc = nm_buf_printf(b, ",\"type_accuracy\":%.4f,\"type_f1\":%.4f", tacc, tacc * ov.f);
@@ -442,18 +446,16 @@ int nm_eval_report(nm_eval *ev, int format, const char **out)
         rc = nm_buf_puts(b, "}");
     if (!rc && ev->any_timex) {
         if (format == NM_EVAL_JSON)
-            rc = nm_buf_puts(b, ",\"timex3\":{");
+            rc = nm_buf_puts(b, ",\"timex3\":");
         if (!rc)
             rc = emit_row(ev, format, "TIMEX3", &ev->timex, true, true, true);
-        if (!rc && format == NM_EVAL_JSON)
-            rc = nm_buf_puts(b, "}");
     }
     if (!rc && format == NM_EVAL_JSON)
-        rc = nm_buf_puts(b, ",\"all\":{");
+        rc = nm_buf_puts(b, ",\"all\":");
     if (!rc)
         rc = emit_row(ev, format, "ALL", &all, false, false, true);
     if (!rc && format == NM_EVAL_JSON)
-        rc = nm_buf_puts(b, "}}\n");
+        rc = nm_buf_puts(b, "}\n");
     if (!rc && format == NM_EVAL_TABLE)
         rc = nm_buf_printf(b, "%llu documents\n", (unsigned long long)ev->n_docs);
     if (rc < 0)

@@ -766,6 +766,14 @@ int nm__record_parse(const nm_record *rec, nm__parsed *p, unsigned flags, nm_err
         rc = nm__err_set(err, NM_EPARSE, "missing \"text\"");
         goto done;
     }
+    /* the line was valid UTF-8, but a \u escape can still decode to a lone
+     * surrogate: check what came out of the escapes */
+    if (nm__utf8_check(p->text, p->text_len) != p->text_len ||
+        (p->has_id && nm__utf8_check(p->id_buf.ptr, p->id_buf.len) != p->id_buf.len) ||
+        (p->has_source && nm__utf8_check(p->source_buf.ptr, p->source_buf.len) != p->source_buf.len)) {
+        rc = nm__err_set(err, NM_EUTF8, "a \\u escape decodes to invalid UTF-8 (a lone surrogate?)");
+        goto done;
+    }
     if (!p->has_id) {
         nm_buf_clear(&p->id_buf);
         if (nm_buf_printf(&p->id_buf, "%s:%ld", rec->file, rec->line) < 0) {

@@ -90,7 +90,10 @@ done:
 /* NFKC + case fold + fold table of a non-ASCII token into st->scratch. */
 static int norm_unicode(norm_state *st, const char *s, size_t n, nm_err *err)
 {
-    const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD;
+    /* as utf8proc_map does for NFKC_Casefold: COMPOSE also makes the
+     * decomposition step decompose */
+    const utf8proc_option_t opts = (utf8proc_option_t)(UTF8PROC_STABLE | UTF8PROC_COMPAT |
+                                                       UTF8PROC_CASEFOLD | UTF8PROC_COMPOSE);
     utf8proc_ssize_t got;
     for (;;) {
         got = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n,
@@ -106,7 +109,7 @@ static int norm_unicode(norm_state *st, const char *s, size_t n, nm_err *err)
         st->cps = p;
         st->cps_cap = cap;
     }
-    got = utf8proc_normalize_utf32(st->cps, got, opts | UTF8PROC_COMPOSE);
+    got = utf8proc_normalize_utf32(st->cps, got, opts);
     if (got < 0)
         return nm__err_set(err, NM_EUTF8, "normalize: %s", utf8proc_errmsg(got));
     nm_buf_clear(&st->scratch);

@@ -137,7 +137,8 @@ static int sent_run(void *state, nm_doc *d, nm_err *err)
                 goto fail;
             begin = i;
         }
-        bool term = is_terminal(d, t);
+        /* the dot of a "1." bullet marker ends nothing */
+        bool term = is_terminal(d, t) && !(i > 0 && is_bullet(st, d, i - 1));
         bool abbr = (t->flags & NM_TF_ABBREV) != 0;
         if (!term && !abbr)
             continue;

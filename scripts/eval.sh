@@ -1,0 +1,55 @@
+#!/bin/sh
+# eval.sh - score the pipeline on every labelled set we have, write
+# eval/last.tsv (committed: a review diff shows any change), and fail if a
+# figure falls below its floor in eval/thresholds.tsv.
+#
+#   sh scripts/eval.sh BIN SHARED_DIR
+#
+# eval/last.tsv:        DATASET<TAB>TYPE<TAB>METRIC<TAB>VALUE
+# eval/thresholds.tsv:  DATASET<TAB>TYPE<TAB>METRIC<TAB>FLOOR
+# Raise a floor when a stage improves; lowering one needs a commit that says
+# why.
+set -eu
+bin=$1
+shared=$2
+mkdir -p eval
+tmp=$(mktemp) || exit 2
+trap 'rm -f "$tmp"' EXIT
+sets=""
+for f in corpus/gold/*.jsonl; do
+    [ -f "$f" ] && sets="$sets corpus/$(basename "$f" .jsonl)=$f"
+done
+for f in timebank conll2003-dev; do
+    if [ -f "$shared/data/$f.jsonl" ]; then
+        sets="$sets $f=$shared/data/$f.jsonl"
+    else
+        echo "eval: $shared/data/$f.jsonl not found; skipped" >&2
+    fi
+done
+for s in $sets; do
+    name=${s%%=*}
+    file=${s#*=}
+    NEWSMINE_MODELS=models "$bin" eval --gold "$file" --tsv > "$tmp.one" || {
+        echo "eval: scoring $file failed" >&2
+        exit 1
+    }
+    sed "s|^|$name	|" "$tmp.one" >> "$tmp"
+    echo "== $name ($file)"
+    NEWSMINE_MODELS=models "$bin" eval --gold "$file" | sed 's/^/   /'
+done
+rm -f "$tmp.one"
+mv "$tmp" eval/last.tsv
+# floors
+awk -F '\t' '
+    NR == FNR { v[$1 FS $2 FS $3] = $4; next }
+    /^#/ || NF < 4 { next }
+    {
+        k = $1 FS $2 FS $3
+        got = (k in v) ? v[k] : 0
+        n++
+        if (got + 1e-9 < $4) { printf "eval: %s %s %s = %.4f, below the floor %.4f\n", $1, $2, $3, got, $4; bad++ }
+    }
+    END {
+        printf "eval: %d floors checked, %d below\n", n, bad
+        exit bad > 0
+    }' eval/last.tsv eval/thresholds.tsv

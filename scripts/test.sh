@@ -1,0 +1,20 @@
+#!/bin/sh
+# test.sh - the README's test command: install what the build needs, build,
+# run the unit, golden and regression tests, the same under ASan + UBSan
+# (make check), and the scored evaluation against its floors (make eval).
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+make -j"$jobs" WERROR=1
+make test WERROR=1 2>&1 | tee build/test.log
+make check WERROR=1 2>&1 | tee build/check.log
+make eval
+# one closing line for the whole run
+pass=0
+for f in build/test.log build/check.log; do
+    for n in $(sed -n 's/^\(unit\|golden\|fuzz\): \([0-9]*\) passed, 0 failed.*/\2/p' "$f"); do
+        pass=$((pass + n))
+    done
+done
+echo "all tests: $pass passed, 0 failed"
