@@ -284,7 +284,8 @@ static int score_class(espan *g, size_t ng, espan *s, size_t ns, const char *typ
                                  g[i].start == s[j].start && g[i].end == s[j].end};
         }
     }
-    qsort(pairs, np, sizeof(*pairs), cmp_pair);
+    if (np)
+        qsort(pairs, np, sizeof(*pairs), cmp_pair);
     for (size_t k = 0; k < np; k++) {
         espan *gg = &g[pairs[k].g], *ss = &s[pairs[k].s];
         if (gg->used || ss->used)
@@ -425,7 +426,8 @@ int nm_eval_report(nm_eval *ev, int format, const char **out)
     counts all = {0};
     *out = "";
     nm_buf_clear(b);
-    qsort(ev->rows, ev->n_rows, sizeof(*ev->rows), cmp_row);
+    if (ev->n_rows)
+        qsort(ev->rows, ev->n_rows, sizeof(*ev->rows), cmp_row);
     for (size_t i = 0; i < ev->n_rows; i++) {
         const counts *c = &ev->rows[i].c;
         all.gold += c->gold;

@@ -110,8 +110,8 @@ static void test_eval__types_filter_missing_system_and_errors(void **state)
     assert_null(strstr(rep, "PER\t"));
     assert_int_equal(nm_eval_add(ev, "{\"spans\":5}", 11, NULL, 0), NM_EPARSE);
     assert_non_null(strstr(nm_eval_errmsg(ev), "must be an array"));
-    assert_int_equal(nm_eval_add(ev, "{\"spans\":[{\"start\":3,\"end\":1,\"type\":\"X\"}]}", 45, NULL, 0),
-                     NM_EPARSE);
+    const char *bad = "{\"spans\":[{\"start\":3,\"end\":1,\"type\":\"X\"}]}";
+    assert_int_equal(nm_eval_add(ev, bad, strlen(bad), NULL, 0), NM_EPARSE);
     assert_int_equal(nm_eval_add(ev, "{nope", 5, NULL, 0), NM_EPARSE);
     assert_int_equal(nm_eval_report(ev, NM_EVAL_TABLE, &rep), 0);
     assert_non_null(strstr(rep, "1 documents"));
