@@ -52,7 +52,7 @@ BIN      := $(BUILD)/bin/newsmine
 endif
 DEPS_OK  := build/.deps-ok
 
-.PHONY: all deps test unit golden regress check fuzz fuzz-replay headercheck eval \
+.PHONY: all deps test unit golden regress install-check check fuzz fuzz-replay headercheck eval \
         bench bench-peers install uninstall clean demo golden-update
 
 all: $(STATIC) $(SHARED) $(BIN)
@@ -97,7 +97,10 @@ golden: $(BIN)
 regress: $(BIN)
 	@sh tests/golden/run.sh $(BIN) tests/regress
 
-test: all unit golden regress
+install-check: all
+	@sh tests/install.sh
+
+test: all unit golden regress $(if $(SAN),,install-check)
 	@echo "make test: all unit, golden and regression tests passed"
 
 golden-update: $(BIN)

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "newsmine.h"
 
@@ -93,7 +94,27 @@ typedef struct nm_strtab {
 int nm_strtab_init(nm_strtab *t, size_t expected, const nm_allocator *a);
 void nm_strtab_free(nm_strtab *t);
 void nm_strtab_reset(nm_strtab *t);
-uint32_t nm_hash(const char *s, size_t n);
+/** Hash of N bytes: 8 bytes a round, then a multiply-xorshift finish. */
+static inline uint32_t nm_hash(const char *s, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, s, n);
+        h = (h ^ w) * 0x94D049BB133111EBull;
+        h ^= h >> 29;
+    }
+    h *= 0xBF58476D1CE4E5B9ull;
+    return (uint32_t)(h >> 32);
+}
 /** Insert or overwrite.  @return 0 or NM_ENOMEM. */
 int nm_strtab_put(nm_strtab *t, const char *key, size_t key_len, int ival,
                   const char *val, size_t val_len);

@@ -4,37 +4,14 @@
  *
  * Linear probing, power-of-two size, load factor kept under 1/2.  Entries
  * hold arena offsets, not pointers, so growing the arena moves nothing that
- * a caller holds beyond the next put.  The hash is FNV-1a (64-bit state,
- * folded): short keys (words) dominate, where it is as fast as anything.
+ * a caller holds beyond the next put.  The hash (nm_hash, in core.h) reads
+ * 8 bytes at a time: short keys (words) take one or two rounds.
  */
 #include <string.h>
 
 #include "core.h"
 
 #define EMPTY UINT32_MAX
-
-/* 8 bytes at a time, then a multiply-xorshift finish: short keys (words)
- * take one or two rounds. */
-uint32_t nm_hash(const char *s, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-        h ^= h >> 31;
-        s += 8;
-        n -= 8;
-    }
-    if (n) {
-        uint64_t w = 0;
-        memcpy(&w, s, n);
-        h = (h ^ w) * 0x94D049BB133111EBull;
-        h ^= h >> 29;
-    }
-    h *= 0xBF58476D1CE4E5B9ull;
-    return (uint32_t)(h >> 32);
-}
 
 static int alloc_slots(nm_strtab *t, size_t n)
 {

@@ -132,13 +132,15 @@ static int sent_run(void *state, nm_doc *d, nm_err *err)
 
     for (size_t i = 0; i < d->n_toks; i++) {
         const nm_tok *t = &d->toks[i];
-        if (i > begin && ((t->flags & NM_TF_PARA_BEFORE) || is_bullet(st, d, i))) {
+        if (i > begin && ((t->flags & NM_TF_PARA_BEFORE) ||
+                          ((t->flags & NM_TF_NEWLINE_BEFORE) && is_bullet(st, d, i)))) {
             if ((rc = push(d, begin, i)) < 0)
                 goto fail;
             begin = i;
         }
         /* the dot of a "1." bullet marker ends nothing */
-        bool term = is_terminal(d, t) && !(i > 0 && is_bullet(st, d, i - 1));
+        bool term = is_terminal(d, t) && !(i > 0 && (d->toks[i - 1].flags & NM_TF_NEWLINE_BEFORE) &&
+                                          is_bullet(st, d, i - 1));
         bool abbr = (t->flags & NM_TF_ABBREV) != 0;
         if (!term && !abbr)
             continue;

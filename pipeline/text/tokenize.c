@@ -250,6 +250,17 @@ static bool email_local(unsigned char b)
     return ascii_alnum(b) || b == '.' || b == '_' || b == '%' || b == '+' || b == '-';
 }
 
+/* Is there an '@' close enough after I to end an e-mail's local part?
+ * *NEXT_AT caches the next '@' so the text is searched once overall. */
+static bool near_at(const cur *c, size_t i, size_t *next_at)
+{
+    if (*next_at < i || *next_at == 0) {
+        const unsigned char *p = memchr(c->s + i, '@', c->len - i);
+        *next_at = p ? (size_t)(p - c->s) : SIZE_MAX;
+    }
+    return *next_at != SIZE_MAX && *next_at - i <= 64;
+}
+
 static size_t scan_email(const cur *c, size_t i)
 {
     size_t j = i;
@@ -514,6 +525,7 @@ static int tok_run(void *state, nm_doc *d, nm_err *err)
     int rc = 0;
     unsigned pending = 0; /* NM_TF_* flags for the next token */
     int newlines = 0;
+    size_t next_at = 0;   /* position of the next '@' at or after i */
 
     if (d->text_len > UINT32_MAX)
         return nm__err_set(err, NM_ELIMIT, "text longer than 4 GiB");
@@ -542,7 +554,7 @@ static int tok_run(void *state, nm_doc *d, nm_err *err)
             rc = emit(d, i, i + len, NM_TOK_URL, fl);
             i += len;
         } else if ((k == C_LETTER || k == C_UPPER || k == C_DIGIT) && c.s[i] < 0x80 &&
-                   (len = scan_email(&c, i)) != 0) {
+                   near_at(&c, i, &next_at) && (len = scan_email(&c, i)) != 0) {
             rc = emit(d, i, i + len, NM_TOK_EMAIL, fl);
             i += len;
         } else if ((cp == '#' || cp == '@') && i + 1 < c.len &&
