@@ -774,6 +774,8 @@ int nm__record_parse(const nm_record *rec, nm__parsed *p, unsigned flags, nm_err
         rc = nm__err_set(err, NM_EUTF8, "a \\u escape decodes to invalid UTF-8 (a lone surrogate?)");
         goto done;
     }
+    if (p->has_id && p->id_buf.len == 0)
+        p->has_id = false; /* "id":"" is no id */
     if (!p->has_id) {
         nm_buf_clear(&p->id_buf);
         if (nm_buf_printf(&p->id_buf, "%s:%ld", rec->file, rec->line) < 0) {

@@ -41,11 +41,20 @@ typedef struct stem_slot {
 
 #define STEM_SAME 0xFF
 
+typedef struct stem_work {
+    uint32_t tok;  /* token index */
+    uint32_t hash; /* nm_hash of its norm (0 if too long to cache) */
+} stem_work;
+
+#define PREFETCH 8
+
 typedef struct norm_state {
     const nm_model *m;
     struct sb_stemmer *stemmer;
     stem_slot *l1;
     stem_slot *cache;
+    stem_work *work; /* the tokens to stem, for the second pass */
+    size_t n_work, cap_work;
     int32_t *cps; /* scratch code points */
     size_t cps_cap;
     nm_buf scratch;
@@ -60,6 +69,7 @@ static void norm_close(void *state)
         sb_stemmer_delete(st->stemmer);
     nm__free(&st->m->alloc, st->cache);
     nm__free(&st->m->alloc, st->l1);
+    nm__free(&st->m->alloc, st->work);
     nm__free(&st->m->alloc, st->cps);
     nm_buf_free(&st->scratch);
     nm__free(&st->m->alloc, st);
@@ -134,48 +144,68 @@ static int norm_unicode(norm_state *st, const char *s, size_t n, nm_err *err)
     return 0;
 }
 
-static bool has_letter(const char *s, size_t n)
+/* Lower-case 8 ASCII bytes at once: set bit 5 of every byte in 'A'..'Z'.
+ * Bytes are < 0x80, so the additions never carry into the next byte. */
+static inline uint64_t ascii_lower8(uint64_t w)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char b = (unsigned char)s[i];
-        if (b >= 0x80 || (b >= 'a' && b <= 'z'))
-            return true;
-    }
-    return false;
+    const uint64_t hi = 0x8080808080808080ull;
+    uint64_t ge_a = w + 0x3F3F3F3F3F3F3F3Full; /* high bit: byte >= 'A' */
+    uint64_t gt_z = w + 0x2525252525252525ull; /* high bit: byte > 'Z' */
+    return w | ((ge_a & ~gt_z & hi) >> 2);
 }
 
 static int norm_run(void *state, nm_doc *d, nm_err *err)
 {
     norm_state *st = state;
     int rc;
-    char small[256];
 
+    if (d->n_toks > st->cap_work) {
+        size_t cap = d->n_toks + d->n_toks / 2 + 64;
+        stem_work *w = nm__realloc(&st->m->alloc, st->work, cap * sizeof(*w));
+        if (!w)
+            return nm__err_set(err, NM_ENOMEM, "out of memory");
+        st->work = w;
+        st->cap_work = cap;
+    }
+    st->n_work = 0;
     for (size_t ti = 0; ti < d->n_toks; ti++) {
         nm_tok *t = &d->toks[ti];
         const char *s = d->text + t->start;
-        size_t n = t->end - t->start, i;
+        size_t n = t->end - t->start;
         const char *norm;
         size_t norm_len;
 
-        for (i = 0; i < n && (unsigned char)s[i] < 0x80; i++)
-            ;
-        if (i == n && n <= sizeof(small)) {
-            t->flags |= NM_TF_ASCII;
-            for (i = 0; i < n; i++) {
-                char ch = s[i];
-                small[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch | 32) : ch;
+        if (t->flags & NM_TF_ASCII) {
+            /* lower-case straight into doc->strings, 8 bytes at a time;
+             * the last round may read and write up to 7 bytes past the
+             * token (room is reserved, and the NUL or the next token
+             * overwrites them); carries only move towards later bytes */
+            if (d->strings.cap - d->strings.len < n + 1 + 8 &&
+                (rc = nm_buf_grow(&d->strings, n + 1 + 8 + d->text_len - t->start)) < 0)
+                return nm__err_set(err, rc, "normalize: %s", nm_strerror(rc));
+            char *dst = d->strings.ptr + d->strings.len;
+            for (size_t i = 0; i < n; i += 8) {
+                uint64_t w = 0;
+                if (t->start + i + 8 <= d->text_len)
+                    memcpy(&w, s + i, 8);
+                else
+                    memcpy(&w, s + i, d->text_len - t->start - i);
+                w = ascii_lower8(w);
+                memcpy(dst + i, &w, 8);
             }
-            norm = small;
+            dst[n] = '\0';
+            t->norm_off = (uint32_t)d->strings.len;
+            d->strings.len += n + 1;
             norm_len = n;
         } else {
             if ((rc = norm_unicode(st, s, n, err)) < 0)
                 return rc;
-            norm = st->scratch.ptr;
+            if ((rc = nm__doc_str(d, st->scratch.ptr, st->scratch.len, &t->norm_off)) < 0)
+                return nm__err_set(err, rc, "normalize: %s", nm_strerror(rc));
             norm_len = st->scratch.len;
         }
-        if ((rc = nm__doc_str(d, norm, norm_len, &t->norm_off)) < 0)
-            return nm__err_set(err, rc, "normalize: %s", nm_strerror(rc));
         t->norm_len = (uint32_t)norm_len;
+        norm = d->strings.ptr + t->norm_off;
         if (t->kind != NM_TOK_WORD) {
             t->stem_off = t->norm_off + t->norm_len; /* the NUL: "" */
             t->stem_len = 0;
@@ -184,16 +214,29 @@ static int norm_run(void *state, nm_doc *d, nm_err *err)
         t->stem_off = t->norm_off;
         t->stem_len = t->norm_len;
         /* Porter2: a word of two letters or fewer is its own stem */
-        if (norm_len <= 2 || norm_len > MAX_STEM_INPUT || !has_letter(norm, norm_len))
-            continue;
+        if (norm_len <= 2 || norm_len > MAX_STEM_INPUT)
+            continue; /* (a WORD token always has a letter) */
+        /* stemmed in the second pass; hash now, so the cache lines can be
+         * fetched ahead of their use */
+        uint32_t h = norm_len <= STEM_CACHE_KEY ? nm_hash(norm, norm_len) : 0;
+        st->work[st->n_work++] = (stem_work){(uint32_t)ti, h};
+        __builtin_prefetch(&st->l1[h & (STEM_L1_SLOTS - 1)]);
+    }
 
-        /* norm now lives in d->strings; small/scratch may be reused */
-        norm = d->strings.ptr + t->norm_off;
+    /* Second pass: stems.  The large cache level is prefetched PREFETCH
+     * tokens ahead: its misses go to memory, and overlapping them is what
+     * keeps this pass fast. */
+    for (size_t wi = 0; wi < st->n_work; wi++) {
+        if (wi + PREFETCH < st->n_work)
+            __builtin_prefetch(&st->cache[(st->work[wi + PREFETCH].hash >> 12) & (STEM_CACHE_SLOTS - 1)]);
+        nm_tok *t = &d->toks[st->work[wi].tok];
+        const char *norm = d->strings.ptr + t->norm_off;
+        size_t norm_len = t->norm_len;
+        uint32_t h = st->work[wi].hash;
         stem_slot *e = NULL, *e1 = NULL;
         const char *stem;
         size_t stem_len;
         if (norm_len <= STEM_CACHE_KEY) {
-            uint32_t h = nm_hash(norm, norm_len);
             e1 = &st->l1[h & (STEM_L1_SLOTS - 1)];
             e = &st->cache[(h >> 12) & (STEM_CACHE_SLOTS - 1)];
             if (!(e1->key_len == norm_len && memcmp(e1->key, norm, norm_len) == 0)) {

@@ -320,6 +320,21 @@ static bool lookup_lower(const nm_strtab *t, const unsigned char *s, size_t n, i
     return e != NULL;
 }
 
+/* Position of the first byte >= 0x80 at or after I, or LEN. */
+static size_t next_non_ascii(const unsigned char *s, size_t len, size_t i)
+{
+    while (i + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+        i += 8;
+    }
+    while (i < len && s[i] < 0x80)
+        i++;
+    return i;
+}
+
 static int emit(nm_doc *d, size_t start, size_t end, int kind, unsigned flags)
 {
     nm_tok *t = nm__doc_add_tok(d);
@@ -613,6 +628,15 @@ static int tok_run(void *state, nm_doc *d, nm_err *err)
         }
         if (rc < 0)
             return nm__err_set(err, rc, "tokenize: %s", nm_strerror(rc));
+    }
+    /* mark the all-ASCII tokens: the normaliser's fast path */
+    size_t na = next_non_ascii(c.s, c.len, 0);
+    for (size_t k = 0; k < d->n_toks; k++) {
+        nm_tok *t = &d->toks[k];
+        while (na < t->start)
+            na = next_non_ascii(c.s, c.len, na + 1);
+        if (t->end <= na)
+            t->flags |= NM_TF_ASCII;
     }
     return 0;
 }
