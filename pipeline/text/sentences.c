@@ -94,8 +94,9 @@ static bool is_bullet(const sent_state *st, const nm_doc *d, size_t i)
     const nm_tok *t = &d->toks[i];
     if (!(t->flags & NM_TF_NEWLINE_BEFORE) && i != 0)
         return false;
-    if (nm_strtab_get(&st->m->bullets, d->text + t->start, tlen(t)))
-        return true;
+    /* listed bullets are non-ASCII; look only those up */
+    if ((unsigned char)d->text[t->start] >= 0x80)
+        return nm_strtab_get(&st->m->bullets, d->text + t->start, tlen(t)) != NULL;
     const nm_tok *nx = i + 1 < d->n_toks ? &d->toks[i + 1] : NULL;
     if ((tok_is(d, t, "-") || tok_is(d, t, "*")) && nx && (nx->flags & NM_TF_SPACE_BEFORE))
         return true;

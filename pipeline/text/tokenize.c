@@ -44,7 +44,8 @@ enum { C_SPACE = 0, C_NEWLINE, C_LETTER, C_UPPER, C_DIGIT, C_PUNCT, C_SYMBOL, C_
 
 typedef struct tok_state {
     const nm_model *m;
-    unsigned char ascii[128];
+    unsigned char ascii[128]; /* class of each ASCII byte */
+    unsigned char alpha[256]; /* 1 for ASCII letters, 0 for all else */
 } tok_state;
 
 static int classify_cp(int32_t cp)
@@ -96,6 +97,8 @@ static int tok_open(void **state, const nm_model *m, const nm_opts *o, nm_err *e
     for (int c = 0; c < 128; c++)
         st->ascii[c] = (unsigned char)classify_cp(c);
     st->ascii['\n'] = C_NEWLINE;
+    for (int c = 0; c < 128; c++)
+        st->alpha[c] = st->ascii[c] == C_LETTER || st->ascii[c] == C_UPPER;
     *state = st;
     return 0;
 }
@@ -335,15 +338,15 @@ static size_t next_non_ascii(const unsigned char *s, size_t len, size_t i)
     return i;
 }
 
-static int emit(nm_doc *d, size_t start, size_t end, int kind, unsigned flags)
+static inline int emit(nm_doc *d, size_t start, size_t end, int kind, unsigned flags)
 {
-    nm_tok *t = nm__doc_add_tok(d);
-    if (!t)
+    nm_tok *t;
+    if (d->n_toks < d->cap_toks) {
+        t = &d->toks[d->n_toks++];
+    } else if (!(t = nm__doc_add_tok(d))) {
         return NM_ENOMEM;
-    t->start = (uint32_t)start;
-    t->end = (uint32_t)end;
-    t->kind = (uint8_t)kind;
-    t->flags = (uint8_t)flags;
+    }
+    *t = (nm_tok){(uint32_t)start, (uint32_t)end, 0, 0, 0, 0, (uint8_t)kind, (uint8_t)flags};
     return 0;
 }
 
@@ -369,12 +372,11 @@ static void scan_word(const cur *c, size_t i, word_out *w)
     w->kind = NM_TOK_WORD;
     for (;;) {
         /* fast path: a run of ASCII letters */
-        while (j < c->len && c->s[j] < 0x80 && (c->st->ascii[c->s[j]] == C_LETTER ||
-                                                c->st->ascii[c->s[j]] == C_UPPER)) {
-            if (letters_end)
-                all_letters = false; /* letters after digits: "b2b" */
+        size_t run = j;
+        while (j < c->len && c->st->alpha[c->s[j]])
             j++;
-        }
+        if (j > run && letters_end)
+            all_letters = false; /* letters after digits: "b2b" */
         int n;
         int32_t cp;
         int k = cls_at(c, j, &n, &cp);
@@ -545,6 +547,11 @@ static int tok_run(void *state, nm_doc *d, nm_err *err)
     if (d->text_len > UINT32_MAX)
         return nm__err_set(err, NM_ELIMIT, "text longer than 4 GiB");
     while (i < c.len) {
+        if (c.s[i] == ' ') { /* the common case, before any decoding */
+            pending |= NM_TF_SPACE_BEFORE;
+            i++;
+            continue;
+        }
         int n;
         int32_t cp;
         int k = cls_at(&c, i, &n, &cp);
@@ -565,7 +572,8 @@ static int tok_run(void *state, nm_doc *d, nm_err *err)
         if (k == C_UPPER)
             fl |= NM_TF_UPPER_INITIAL;
         size_t len;
-        if ((k == C_LETTER || k == C_UPPER) && (len = scan_url(&c, i)) != 0) {
+        unsigned char b0 = (unsigned char)(c.s[i] | 32);
+        if ((b0 == 'h' || b0 == 'w') && (len = scan_url(&c, i)) != 0) {
             rc = emit(d, i, i + len, NM_TOK_URL, fl);
             i += len;
         } else if ((k == C_LETTER || k == C_UPPER || k == C_DIGIT) && c.s[i] < 0x80 &&
