@@ -93,7 +93,9 @@ int nm__doc_str(nm_doc *d, const char *s, size_t n, uint32_t *off_out)
     int rc;
     if (off > UINT32_MAX - n - 1)
         return NM_ELIMIT;
-    if ((rc = nm_buf_grow(&d->strings, n + 1)) < 0)
+    /* + 8: every string keeps 8 readable bytes after its start (the stem
+     * cache loads words 8 bytes at a time) */
+    if ((rc = nm_buf_grow(&d->strings, n + 1 + 8)) < 0)
         return rc;
     char *p = d->strings.ptr + off;
     memcpy(p, s, n);

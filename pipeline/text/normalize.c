@@ -144,6 +144,40 @@ static int norm_unicode(norm_state *st, const char *s, size_t n, nm_err *err)
     return 0;
 }
 
+/*
+ * The first N (<= 8) bytes of P as a zero-padded word.  Norms in
+ * doc->strings always have 8 bytes of room after them, so reading 8 is safe.
+ */
+static inline uint64_t load_masked(const char *p, size_t n)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return n >= 8 ? w : w & ((1ull << (8 * n)) - 1);
+}
+
+/* The cache's hash: one multiply round for keys of up to 8 bytes. */
+static inline uint32_t key_hash(const char *p, size_t n)
+{
+    if (n > 8)
+        return nm_hash(p, n);
+    uint64_t h = (load_masked(p, n) ^ n) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+    h *= 0x94D049BB133111EBull;
+    return (uint32_t)(h >> 32);
+}
+
+/* Does slot E hold key P[0..N)?  Keys are zero-padded in the slot. */
+static inline bool slot_is(const stem_slot *e, const char *p, size_t n)
+{
+    if (e->key_len != n)
+        return false;
+    uint64_t a;
+    memcpy(&a, e->key, 8);
+    if (a != load_masked(p, n))
+        return false;
+    return n <= 8 || memcmp(e->key + 8, p + 8, n - 8) == 0;
+}
+
 /* Lower-case 8 ASCII bytes at once: set bit 5 of every byte in 'A'..'Z'.
  * Bytes are < 0x80, so the additions never carry into the next byte. */
 static inline uint64_t ascii_lower8(uint64_t w)
@@ -218,7 +252,7 @@ static int norm_run(void *state, nm_doc *d, nm_err *err)
             continue; /* (a WORD token always has a letter) */
         /* stemmed in the second pass; hash now, so the cache lines can be
          * fetched ahead of their use */
-        uint32_t h = norm_len <= STEM_CACHE_KEY ? nm_hash(norm, norm_len) : 0;
+        uint32_t h = norm_len <= STEM_CACHE_KEY ? key_hash(norm, norm_len) : 0;
         st->work[st->n_work++] = (stem_work){(uint32_t)ti, h};
         __builtin_prefetch(&st->l1[h & (STEM_L1_SLOTS - 1)]);
     }
@@ -239,8 +273,8 @@ static int norm_run(void *state, nm_doc *d, nm_err *err)
         if (norm_len <= STEM_CACHE_KEY) {
             e1 = &st->l1[h & (STEM_L1_SLOTS - 1)];
             e = &st->cache[(h >> 12) & (STEM_CACHE_SLOTS - 1)];
-            if (!(e1->key_len == norm_len && memcmp(e1->key, norm, norm_len) == 0)) {
-                if (e->key_len == norm_len && memcmp(e->key, norm, norm_len) == 0)
+            if (!slot_is(e1, norm, norm_len)) {
+                if (slot_is(e, norm, norm_len))
                     *e1 = *e; /* promote */
                 else
                     e1 = NULL;
@@ -262,6 +296,7 @@ static int norm_run(void *state, nm_doc *d, nm_err *err)
         bool same = stem_len == norm_len && memcmp(stem, norm, norm_len) == 0;
         if (e && (same || stem_len <= sizeof(e->stem))) {
             e->key_len = (uint8_t)norm_len;
+            memset(e->key, 0, sizeof(e->key)); /* slot_is compares padded words */
             memcpy(e->key, norm, norm_len);
             e->stem_len = same ? STEM_SAME : (uint8_t)stem_len;
             if (!same)

@@ -46,6 +46,9 @@ typedef struct tok_state {
     const nm_model *m;
     unsigned char ascii[128]; /* class of each ASCII byte */
     unsigned char alpha[256]; /* 1 for ASCII letters, 0 for all else */
+    unsigned char digit[256]; /* 1 for ASCII digits */
+    unsigned char word_end[256]; /* bytes no rule joins to a letter run */
+    unsigned char num_end[256];  /* bytes no rule joins to a digit run */
 } tok_state;
 
 static int classify_cp(int32_t cp)
@@ -97,8 +100,17 @@ static int tok_open(void **state, const nm_model *m, const nm_opts *o, nm_err *e
     for (int c = 0; c < 128; c++)
         st->ascii[c] = (unsigned char)classify_cp(c);
     st->ascii['\n'] = C_NEWLINE;
-    for (int c = 0; c < 128; c++)
+    for (int c = 0; c < 128; c++) {
         st->alpha[c] = st->ascii[c] == C_LETTER || st->ascii[c] == C_UPPER;
+        st->digit[c] = st->ascii[c] == C_DIGIT;
+    }
+    /* Deliberately short lists: anything not here takes the full rules
+     * ('.', '-', '\'', ':', '/', '@', '&', '#', letters after digits, all
+     * non-ASCII bytes...). ',' joins digits (1,000) but never letters. */
+    for (const char *p = " \t\n\r;()\"?![]"; *p; p++)
+        st->word_end[(unsigned char)*p] = st->num_end[(unsigned char)*p] = 1;
+    st->word_end[','] = 1;
+    st->num_end['%'] = 1;
     *state = st;
     return 0;
 }
@@ -572,6 +584,21 @@ static int tok_run(void *state, nm_doc *d, nm_err *err)
         if (k == C_UPPER)
             fl |= NM_TF_UPPER_INITIAL;
         size_t len;
+        /* fast path: a plain ASCII word or number ending at a byte that no
+         * rule below could join to it needs none of those rules */
+        if (c.s[i] < 0x80 && (k == C_LETTER || k == C_UPPER || k == C_DIGIT)) {
+            const unsigned char *run = k == C_DIGIT ? st->digit : st->alpha;
+            const unsigned char *end = k == C_DIGIT ? st->num_end : st->word_end;
+            size_t j = i + 1;
+            while (j < c.len && run[c.s[j]])
+                j++;
+            if (j == c.len || end[c.s[j]]) {
+                if ((rc = emit(d, i, j, k == C_DIGIT ? NM_TOK_NUMBER : NM_TOK_WORD, fl)) < 0)
+                    return nm__err_set(err, rc, "tokenize: %s", nm_strerror(rc));
+                i = j;
+                continue;
+            }
+        }
         unsigned char b0 = (unsigned char)(c.s[i] | 32);
         if ((b0 == 'h' || b0 == 'w') && (len = scan_url(&c, i)) != 0) {
             rc = emit(d, i, i + len, NM_TOK_URL, fl);
