@@ -134,7 +134,16 @@ typedef struct nm_doc_opts {
     const char *extra_json;  /**< other fields as a JSON object, kept in the
                                   output with NM_PIPE_PASSTHROUGH; may be NULL */
     size_t extra_json_len;
+    unsigned flags;          /**< NM_DOC_* */
 } nm_doc_opts;
+
+/** Document flags. */
+enum {
+    /** The caller has already checked that the text is valid UTF-8 (as a
+     *  JSON parser does); the clean stage skips its own check.  Passing
+     *  invalid UTF-8 with this flag is undefined behaviour. */
+    NM_DOC_UTF8_CHECKED = 1u << 0
+};
 
 /**
  * Run every stage over one document.  TEXT is not modified and not copied:

@@ -82,7 +82,8 @@ static void process(worker *w, slot *s)
     if (rc == 0) {
         nm__parsed *p = &w->parsed;
         nm_doc_opts d = {nm__parsed_id(p), p->dct ? p->dct : b->o->default_dct,
-                         nm__parsed_source(p), p->extra, p->extra_len};
+                         nm__parsed_source(p), p->extra, p->extra_len,
+                         p->utf8_checked ? NM_DOC_UTF8_CHECKED : 0u};
         rc = nm_pipeline_run(w->pipe, p->text, p->text_len, &d, &res);
         if (rc < 0) {
             nm__err_set(&err, rc, "%s", nm_pipeline_errmsg(w->pipe));

@@ -177,6 +177,7 @@ typedef struct nm_doc {
     nm_buf strings; /* norm forms, stems, span values */
     nm_buf out;     /* the serialised record (EMIT phase) */
     unsigned flags; /* NM_PIPE_* */
+    unsigned doc_flags; /* NM_DOC_* */
     const nm_allocator *alloc;
 } nm_doc;
 

@@ -122,6 +122,7 @@ int nm_pipeline_run(nm_pipeline *p, const char *text, size_t text_len, const nm_
     d->extra_json = o ? o->extra_json : NULL;
     d->extra_json_len = o ? o->extra_json_len : 0;
     d->flags = p->opts.flags;
+    d->doc_flags = o ? o->flags : 0;
     if (d->dct && !nm__date_valid(d->dct))
         return nm__err_set(&p->err, NM_EINVAL, "dct \"%s\" is not a YYYY-MM-DD date", d->dct);
     for (size_t i = 0; i < p->n_stages; i++) {

@@ -37,6 +37,8 @@ static int clean_run(void *state, nm_doc *d, nm_err *err)
     if (d->text_len > st->max)
         return nm__err_set(err, NM_ELIMIT, "text is %zu bytes, over the cap of %zu (--max-record)",
                            d->text_len, st->max);
+    if (d->doc_flags & NM_DOC_UTF8_CHECKED)
+        return 0;
     size_t bad = nm__utf8_check(d->text, d->text_len);
     if (bad != d->text_len)
         return nm__err_set(err, NM_EUTF8, "invalid UTF-8 at byte %zu of the text (0x%02x)", bad,

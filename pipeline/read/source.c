@@ -700,7 +700,7 @@ int nm__record_parse(const nm_record *rec, nm__parsed *p, unsigned flags, nm_err
     yajl_handle h = NULL;
     int rc = 0;
 
-    p->has_id = p->has_source = false;
+    p->has_id = p->has_source = p->utf8_checked = false;
     p->dct = NULL;
     p->extra = NULL;
     p->extra_len = 0;
@@ -757,6 +757,7 @@ int nm__record_parse(const nm_record *rec, nm__parsed *p, unsigned flags, nm_err
     if (c.have_text) {
         p->text = p->text_buf.ptr ? p->text_buf.ptr : "";
         p->text_len = p->text_buf.len;
+        p->utf8_checked = true;
     } else if (c.have_text_file) {
         if ((rc = read_text_file(rec, p, err)) < 0)
             goto done;
@@ -767,10 +768,11 @@ int nm__record_parse(const nm_record *rec, nm__parsed *p, unsigned flags, nm_err
         goto done;
     }
     /* the line was valid UTF-8, but a \u escape can still decode to a lone
-     * surrogate: check what came out of the escapes */
-    if (nm__utf8_check(p->text, p->text_len) != p->text_len ||
+     * surrogate: where there are escapes, check what came out of them */
+    if (memmem(rec->raw, rec->raw_len, "\\u", 2) &&
+        (nm__utf8_check(p->text, p->text_len) != p->text_len ||
         (p->has_id && nm__utf8_check(p->id_buf.ptr, p->id_buf.len) != p->id_buf.len) ||
-        (p->has_source && nm__utf8_check(p->source_buf.ptr, p->source_buf.len) != p->source_buf.len)) {
+         (p->has_source && nm__utf8_check(p->source_buf.ptr, p->source_buf.len) != p->source_buf.len))) {
         rc = nm__err_set(err, NM_EUTF8, "a \\u escape decodes to invalid UTF-8 (a lone surrogate?)");
         goto done;
     }

@@ -29,6 +29,7 @@ typedef struct nm__parsed {
     const char *extra; /* passthrough fields as a JSON object, or NULL */
     size_t extra_len;
     bool has_id, has_source;
+    bool utf8_checked; /* text is known to be valid UTF-8 */
     nm_buf text_buf, id_buf, dct_buf, source_buf, path_buf;
     struct yajl_gen_t *gen;
 } nm__parsed;
