@@ -204,6 +204,14 @@ enum {
     NM_ABBR_MONTH       /* Jan. Feb.: no end before a number */
 };
 
+/** A named word table of the model: models/temporal/month.tsv -> "month". */
+typedef struct nm_table {
+    char name[32];
+    nm_strtab t;
+} nm_table;
+
+struct nm_rule_set;
+
 struct nm_model {
     nm_allocator alloc;
     nm_err err;
@@ -214,7 +222,15 @@ struct nm_model {
     nm_strtab glued_keep;    /* "mp3": letters+digits never split */
     nm_strtab fold;          /* one code point (UTF-8) -> replacement */
     nm_strtab bullets;       /* code points that open a bullet item */
+    nm_table *tables;        /* named tables (kind "table") */
+    size_t n_tables;
+    struct nm_rule_set *temporal;        /* models/temporal/rules.tsv */
+    struct nm_rule_set *temporal_vetoes; /* models/temporal/vetoes.tsv */
 };
+
+/* Compile the temporal rules once every table is loaded (temporal.c). */
+int nm__temporal_compile(nm_model *m);
+void nm__temporal_free_model(nm_model *m);
 
 /**
  * Model file reader: checks the version line and hands out fields of each
@@ -258,6 +274,7 @@ extern const nm_stage_type nm__stage_clean;
 extern const nm_stage_type nm__stage_tokenize;
 extern const nm_stage_type nm__stage_normalize;
 extern const nm_stage_type nm__stage_sentences;
+extern const nm_stage_type nm__stage_temporal;
 extern const nm_stage_type nm__stage_jsonl;
 
 /* ---------------------------------------------------------------- utf-8 */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "../match/rules.h"
 
 #define MAX_LINE 65536
 #define MAX_FIELDS 16
@@ -251,11 +252,83 @@ typedef struct manifest_state {
     bool seen[N_KINDS];
 } manifest_state;
 
+/* ------------------------------------------------------- named tables */
+
+const nm_strtab *nm__model_table(const nm_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_tables; i++)
+        if (!strcmp(m->tables[i].name, name))
+            return &m->tables[i].t;
+    return NULL;
+}
+
+static int on_table_line(nm_model *m, const char *path, long lineno, char **f, int nf,
+                         void *payload)
+{
+    (void)nf;
+    nm_strtab *t = payload;
+    for (const char *p = f[0]; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: keys are lower case: \"%s\"", path,
+                               lineno, f[0]);
+    return put_word(m, path, lineno, t, f[0], 1, f[1]);
+}
+
+/* A "table" file: its name is the file's base name. */
+static int load_table(nm_model *m, const char *mpath, long mline, const char *rel)
+{
+    const char *base = strrchr(rel, '/');
+    base = base ? base + 1 : rel;
+    size_t n = strcspn(base, ".");
+    if (n == 0 || n >= sizeof(m->tables[0].name))
+        return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: bad table file name \"%s\"", mpath, mline, rel);
+    for (size_t i = 0; i < m->n_tables; i++)
+        if (strlen(m->tables[i].name) == n && !strncmp(m->tables[i].name, base, n))
+            return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: a table named \"%.*s\" is listed twice",
+                               mpath, mline, (int)n, base);
+    nm_table *p = nm__realloc(&m->alloc, m->tables, (m->n_tables + 1) * sizeof(*p));
+    if (!p)
+        return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+    m->tables = p;
+    nm_table *t = &m->tables[m->n_tables];
+    memset(t, 0, sizeof(*t));
+    memcpy(t->name, base, n);
+    if (nm_strtab_init(&t->t, 64, &m->alloc) < 0)
+        return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+    m->n_tables++;
+    return nm__model_read_tsv(m, rel, "table", 2, on_table_line, &t->t);
+}
+
+static int on_rule_line(nm_model *m, const char *path, long lineno, char **f, int nf, void *payload)
+{
+    int rc = nm__rules_add(payload, path, lineno, f, nf, &m->alloc);
+    return rc < 0 ? nm__err_set(&m->err, rc, "%s:%ld: %s", path, lineno, nm_strerror(rc)) : 0;
+}
+
+/* Rule files: read now, compiled when every table is in. */
+static int load_rules(nm_model *m, const char *mpath, long mline, const char *rel,
+                      const char *kind, struct nm_rule_set **slot, int n_fields, int pattern_field,
+                      int trigger_field)
+{
+    if (*slot)
+        return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: kind \"%s\" listed twice", mpath, mline, kind);
+    if (!(*slot = nm__calloc(&m->alloc, 1, sizeof(**slot))) ||
+        nm__rules_init(*slot, pattern_field, trigger_field, &m->alloc) < 0)
+        return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+    return nm__model_read_tsv(m, rel, kind, n_fields, on_rule_line, *slot);
+}
+
 static int on_manifest(nm_model *m, const char *path, long lineno, char **f,
                        int nf, void *payload)
 {
     (void)nf;
     manifest_state *st = payload;
+    if (!strcmp(f[1], "table"))
+        return load_table(m, path, lineno, f[0]);
+    if (!strcmp(f[1], "temporal-rules"))
+        return load_rules(m, path, lineno, f[0], f[1], &m->temporal, 6, 5, 4);
+    if (!strcmp(f[1], "temporal-vetoes"))
+        return load_rules(m, path, lineno, f[0], f[1], &m->temporal_vetoes, 3, 2, 1);
     for (size_t i = 0; i < N_KINDS; i++) {
         if (strcmp(kinds[i].kind, f[1]) != 0)
             continue;
@@ -308,6 +381,8 @@ int nm_model_load(nm_model **out, const char *dir, const nm_model_opts *opts)
             goto done;
         }
     }
+    if ((rc = nm__temporal_compile(m)) < 0)
+        goto done;
 done:
     return rc;
 }
@@ -324,6 +399,10 @@ void nm_model_free(nm_model *m)
     nm_allocator al = m->alloc;
     for (size_t i = 0; i < N_KINDS; i++)
         nm_strtab_free((nm_strtab *)((char *)m + kinds[i].table_off));
+    nm__temporal_free_model(m);
+    for (size_t i = 0; i < m->n_tables; i++)
+        nm_strtab_free(&m->tables[i].t);
+    nm__free(&al, m->tables);
     nm__free(&al, m->dir);
     nm__free(&al, m);
 }

@@ -6,7 +6,7 @@
  * registry below, are kept sorted by phase (stable, so registry order
  * decides within a phase) and run in that order over each document:
  *
- *   clean -> tokenize -> normalize -> sentences -> (match...) -> jsonl
+ *   clean -> tokenize -> normalize -> sentences -> temporal -> jsonl
  *
  * A stage that fails stops the run; its message is copied to the pipeline.
  */
@@ -39,6 +39,7 @@ static const nm_stage_type *const registry[] = {
     &nm__stage_tokenize,
     &nm__stage_normalize,
     &nm__stage_sentences,
+    &nm__stage_temporal,
     &nm__stage_jsonl,
 };
 #define N_REGISTRY (sizeof(registry) / sizeof(registry[0]))

@@ -16,7 +16,7 @@ for h in tests/fuzz/fuzz_*.c; do
     name=$(basename "$h" .c); name=${name#fuzz_}
     clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
         -Iinclude -Ipipeline -Ipipeline/core -o "$out/fuzz_$name" "$h" $src \
-        -lstemmer -lutf8proc -lyajl -lz -lpthread -lm
+        -lpcre2-8 -lstemmer -lutf8proc -lyajl -lz -lpthread -lm
     mkdir -p "$out/corpus/$name"
     echo "fuzz: $name for ${seconds}s"
     (cd "$out" && NEWSMINE_MODELS=../models ./"fuzz_$name" -max_total_time="$seconds" \

@@ -1,0 +1,1165 @@
+/*
+ * temporal.c - dates, times, durations and frequencies as TIMEX3 spans.
+ *
+ * Input: sentences and tokens.  Output: spans of type DATE, TIME, DURATION
+ * or SET with a TIMEX3 value, and where they apply "mod" (START, APPROX...),
+ * "bound" (until, since...: "until 2032" gives the DATE "2032" with
+ * bound "until") and "anchor":"none" (a relative expression in a document
+ * without a date: its value keeps X's where the anchor would have decided).
+ *
+ * How, per sentence:
+ *
+ *   tokens --trigger bits--> rules whose triggers occur (rules.c)
+ *        --PCRE2 JIT-->      candidate matches; vetoes drop those they cover
+ *        --template-->       value, evaluated against the anchor and tense
+ *        --select-->         leftmost-longest, non-overlapping; rule order
+ *                            breaks ties
+ *        --extend-->         modifiers before/after ("nearly", "or so") join
+ *                            the span; a bound word before it is recorded
+ *
+ * Value templates (models/temporal/rules.tsv): literal text and ${fn:args}.
+ * An arg is a named group of the rule's pattern, or a literal.  Functions:
+ *   year month day num ordnum   normalise one group
+ *   md mref wd holiday qref href season   month-day, month, weekday, ...
+ *                               resolved to the anchor year; tense decides
+ *                               past or future where the words cannot
+ *   rel:U,N[,x]   the unit U (a letter, or a group of unit words) N steps
+ *                 from the anchor (N a number or this/last/next...)
+ *   ago:N,U,S     N units before (S=-1) or after (S=1) the anchor
+ *   dur:N,U durhalf:N,U   a duration P..; adverb:G  "weekly" -> P1W
+ *   time:H,M,AP part:P decade:G century:N wdnum:G mod:G
+ *
+ * The anchor is the document date (the record's dct, or --dct); else a
+ * dateline at the top of the article ("LONDON, Jan 21 (Reuters) -"), which
+ * gives month and day, and a year only if it has one; else none.  The
+ * machine's clock and time zone are never used.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules.h"
+
+/* ------------------------------------------------------------ templates */
+
+enum {
+    FN_YEAR = 1, FN_MONTH, FN_DAY, FN_NUM, FN_ORDNUM, FN_MD, FN_MREF, FN_WD, FN_HOLIDAY,
+    FN_QREF, FN_HREF, FN_SEASON, FN_REL, FN_AGO, FN_DUR, FN_DURHALF, FN_ADVERB, FN_TIME,
+    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD
+};
+
+static const struct {
+    const char *name;
+    int id, min_args, max_args;
+} fns[] = {
+    {"year", FN_YEAR, 1, 1},       {"month", FN_MONTH, 1, 1},   {"day", FN_DAY, 1, 1},
+    {"num", FN_NUM, 1, 1},         {"ordnum", FN_ORDNUM, 1, 1}, {"md", FN_MD, 2, 2},
+    {"mref", FN_MREF, 1, 1},       {"wd", FN_WD, 1, 1},         {"holiday", FN_HOLIDAY, 1, 1},
+    {"qref", FN_QREF, 1, 1},       {"href", FN_HREF, 1, 1},     {"season", FN_SEASON, 1, 1},
+    {"rel", FN_REL, 2, 3},         {"ago", FN_AGO, 3, 3},       {"dur", FN_DUR, 2, 2},
+    {"durhalf", FN_DURHALF, 2, 2}, {"adverb", FN_ADVERB, 1, 1}, {"time", FN_TIME, 3, 3},
+    {"part", FN_PART, 1, 1},       {"decade", FN_DECADE, 1, 1}, {"century", FN_CENTURY, 1, 1},
+    {"wdnum", FN_WDNUM, 1, 1},     {"mod", FN_MOD, 1, 1},
+};
+
+typedef struct targ {
+    int group;       /* > 0: a named group of the pattern */
+    char lit[24];    /* else this literal */
+} targ;
+
+typedef struct top {
+    int fn;          /* 0: literal text */
+    char lit[48];
+    targ args[3];
+    int n_args;
+} top;
+
+#define MAX_OPS 8
+
+typedef struct tmpl {
+    top ops[MAX_OPS];
+    int n_ops;
+} tmpl;
+
+typedef struct trule {
+    const char *type; /* "DATE", "TIME", "DURATION", "SET" */
+    tmpl value;
+    tmpl mod;         /* empty: none */
+} trule;
+
+static int parse_tmpl(const nm_rule *r, const char *src, tmpl *t, nm_err *err)
+{
+    memset(t, 0, sizeof(*t));
+    for (const char *p = src; *p;) {
+        if (t->n_ops == MAX_OPS)
+            return nm__err_set(err, NM_EPARSE, "%s: template \"%s\" is too long", r->where, src);
+        top *op = &t->ops[t->n_ops++];
+        if (p[0] != '$' || p[1] != '{') {
+            size_t n = strcspn(p, "$");
+            if (n == 0)
+                n = 1;
+            if (n >= sizeof(op->lit))
+                return nm__err_set(err, NM_EPARSE, "%s: literal too long in \"%s\"", r->where, src);
+            memcpy(op->lit, p, n);
+            p += n;
+            continue;
+        }
+        const char *close = strchr(p, '}');
+        const char *colon = strchr(p, ':');
+        if (!close || !colon || colon > close)
+            return nm__err_set(err, NM_EPARSE, "%s: expected ${fn:args} in \"%s\"", r->where, src);
+        size_t fl = (size_t)(colon - p - 2);
+        size_t k;
+        for (k = 0; k < sizeof(fns) / sizeof(fns[0]); k++)
+            if (strlen(fns[k].name) == fl && !strncmp(fns[k].name, p + 2, fl))
+                break;
+        if (k == sizeof(fns) / sizeof(fns[0]))
+            return nm__err_set(err, NM_EPARSE, "%s: unknown function \"%.*s\"", r->where, (int)fl, p + 2);
+        op->fn = fns[k].id;
+        for (const char *a = colon + 1; a < close;) {
+            size_t n = strcspn(a, ",}");
+            if (op->n_args == 3 || n == 0 || n >= sizeof(op->args[0].lit))
+                return nm__err_set(err, NM_EPARSE, "%s: bad arguments in \"%s\"", r->where, src);
+            targ *ta = &op->args[op->n_args++];
+            memcpy(ta->lit, a, n);
+            ta->lit[n] = '\0';
+            ta->group = nm__rule_group(r, ta->lit);
+            a += n + (a[n] == ',');
+        }
+        if (op->n_args < fns[k].min_args || op->n_args > fns[k].max_args)
+            return nm__err_set(err, NM_EPARSE, "%s: %s takes %d to %d arguments", r->where,
+                               fns[k].name, fns[k].min_args, fns[k].max_args);
+        p = close + 1;
+    }
+    return 0;
+}
+
+int nm__temporal_compile(nm_model *m)
+{
+    int rc;
+    if (!m->temporal || !m->temporal_vetoes)
+        return nm__err_set(&m->err, NM_EPARSE, "%s/MANIFEST.tsv: no file of kind \"%s\"", m->dir,
+                           m->temporal ? "temporal-vetoes" : "temporal-rules");
+    if ((rc = nm__rules_compile(m->temporal, m, &m->err)) < 0 ||
+        (rc = nm__rules_compile(m->temporal_vetoes, m, &m->err)) < 0)
+        return rc;
+    static const char *const types[] = {"DATE", "TIME", "DURATION", "SET"};
+    for (size_t i = 0; i < m->temporal->n; i++) {
+        nm_rule *r = &m->temporal->rules[i];
+        trule *tr = nm__calloc(&m->alloc, 1, sizeof(*tr));
+        if (!tr)
+            return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+        r->payload = tr;
+        for (size_t k = 0; k < 4; k++)
+            if (!strcmp(r->fields[1], types[k]))
+                tr->type = types[k];
+        if (!tr->type)
+            return nm__err_set(&m->err, NM_EPARSE, "%s: type must be DATE, TIME, DURATION or SET, not \"%s\"",
+                               r->where, r->fields[1]);
+        if ((rc = parse_tmpl(r, r->fields[2], &tr->value, &m->err)) < 0)
+            return rc;
+        if (strcmp(r->fields[3], "-") != 0 && (rc = parse_tmpl(r, r->fields[3], &tr->mod, &m->err)) < 0)
+            return rc;
+        /* every group a template names must exist (a literal is fine only
+         * where the function takes literals: checked when evaluated) */
+    }
+    return 0;
+}
+
+void nm__temporal_free_model(nm_model *m)
+{
+    if (m->temporal) {
+        nm__rules_free(m->temporal, &m->alloc);
+        nm__free(&m->alloc, m->temporal);
+    }
+    if (m->temporal_vetoes) {
+        nm__rules_free(m->temporal_vetoes, &m->alloc);
+        nm__free(&m->alloc, m->temporal_vetoes);
+    }
+    m->temporal = m->temporal_vetoes = NULL;
+}
+
+/* ------------------------------------------------------- calendar math */
+
+static long days_from_civil(long y, int m, int d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(long z, long *y, int *m, int *d)
+{
+    z += 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* ISO weekday, Monday = 1. */
+static int iso_wday(long days) { return (int)(((days % 7) + 7 + 3) % 7) + 1; }
+
+static void iso_week(long days, long *wy, int *wn)
+{
+    long thursday = days - iso_wday(days) + 4;
+    long y;
+    int m, d;
+    civil_from_days(thursday, &y, &m, &d);
+    *wy = y;
+    *wn = (int)((thursday - days_from_civil(y, 1, 1)) / 7 + 1);
+}
+
+/* ------------------------------------------------------------- the stage */
+
+typedef struct anchor {
+    bool year_known, md_known; /* month and day known */
+    long y;
+    int m, d;
+    long days; /* valid when both are known */
+} anchor;
+
+typedef struct cand {
+    uint32_t start, end;
+    uint32_t rule;
+    uint32_t val_off, val_len;   /* in st->vals */
+    char mod[16];
+    bool no_anchor;
+} cand;
+
+typedef struct interval {
+    uint32_t start, end;
+} interval;
+
+typedef struct temporal_state {
+    const nm_model *m;
+    nm_matcher mt, mt_veto;
+    cand *cands;
+    size_t n_cands, cap_cands;
+    interval *vetoes;
+    size_t n_vetoes, cap_vetoes;
+    nm_buf vals;  /* candidate values */
+    nm_buf attrs; /* scratch for span attributes */
+    const nm_strtab *t_month, *t_weekday, *t_number, *t_ordinal, *t_unit, *t_season, *t_daypart,
+        *t_modifier, *t_bound, *t_decade, *t_holiday, *t_tense;
+} temporal_state;
+
+static void temporal_close(void *state)
+{
+    temporal_state *st = state;
+    if (!st)
+        return;
+    nm__matcher_free(&st->mt);
+    nm__matcher_free(&st->mt_veto);
+    nm__free(&st->m->alloc, st->cands);
+    nm__free(&st->m->alloc, st->vetoes);
+    nm_buf_free(&st->vals);
+    nm_buf_free(&st->attrs);
+    nm__free(&st->m->alloc, st);
+}
+
+static int temporal_open(void **state, const nm_model *m, const nm_opts *o, nm_err *err)
+{
+    (void)o;
+    temporal_state *st = nm__calloc(&m->alloc, 1, sizeof(*st));
+    int rc = 0;
+    if (!st)
+        return nm__err_set(err, NM_ENOMEM, "out of memory");
+    st->m = m;
+    nm_buf_init(&st->vals, (size_t)1 << 26, &m->alloc);
+    nm_buf_init(&st->attrs, 4096, &m->alloc);
+    if (nm__matcher_init(&st->mt, m->temporal, &m->alloc) < 0 ||
+        nm__matcher_init(&st->mt_veto, m->temporal_vetoes, &m->alloc) < 0) {
+        rc = nm__err_set(err, NM_ENOMEM, "out of memory");
+        goto done;
+    }
+    struct {
+        const nm_strtab **slot;
+        const char *name;
+    } need[] = {
+        {&st->t_month, "month"},     {&st->t_weekday, "weekday"},   {&st->t_number, "number"},
+        {&st->t_ordinal, "ordinal"}, {&st->t_unit, "unit"},         {&st->t_season, "season"},
+        {&st->t_daypart, "daypart"}, {&st->t_modifier, "modifier"}, {&st->t_bound, "bound"},
+        {&st->t_decade, "decade"},   {&st->t_holiday, "holiday"},   {&st->t_tense, "tense"},
+    };
+    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+        if (!(*need[i].slot = nm__model_table(m, need[i].name))) {
+            rc = nm__err_set(err, NM_EPARSE, "temporal: the model has no table \"%s\"", need[i].name);
+            goto done;
+        }
+    }
+done:
+    if (rc < 0) {
+        temporal_close(st);
+        st = NULL;
+    }
+    *state = st;
+    return rc;
+}
+
+/* Everything one evaluation needs. */
+typedef struct ectx {
+    temporal_state *st;
+    const nm_doc *d;
+    const nm_rule *r;
+    const size_t *ov;
+    int n_pairs;
+    const anchor *a;
+    int tense; /* -1 past, 0 unknown, 1 future */
+    bool no_anchor;
+    bool fail;
+} ectx;
+
+/* The text of an arg, lower-cased, into BUF. */
+static const char *arg_text(ectx *c, const targ *ta, char *buf, size_t cap)
+{
+    if (ta->group <= 0)
+        return ta->lit;
+    if (ta->group >= c->n_pairs || c->ov[2 * ta->group] == PCRE2_UNSET) {
+        buf[0] = '\0';
+        return buf;
+    }
+    size_t s = c->ov[2 * ta->group], e = c->ov[2 * ta->group + 1], n = 0;
+    for (size_t i = s; i < e && n + 1 < cap; i++) {
+        unsigned char ch = (unsigned char)c->d->text[i];
+        if (ch == '\n' || ch == '\t' || ch == '\r')
+            ch = ' ';
+        if (ch == ' ' && n && buf[n - 1] == ' ')
+            continue;
+        buf[n++] = (char)((ch >= 'A' && ch <= 'Z') ? ch | 32 : ch);
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+static const char *table_val(const nm_strtab *t, const char *key)
+{
+    const nm_strtab_entry *e = nm_strtab_get(t, key, strlen(key));
+    return e ? nm_strtab_val(t, e) : NULL;
+}
+
+/* Look KEY up, also without a final '.' or 's' (plurals: "mondays"). */
+static const char *table_val_loose(const nm_strtab *t, const char *key)
+{
+    const char *v = table_val(t, key);
+    size_t n = strlen(key);
+    char buf[64];
+    if (v || n == 0 || n >= sizeof(buf))
+        return v;
+    memcpy(buf, key, n + 1);
+    if (buf[n - 1] == '.' || buf[n - 1] == 's') {
+        buf[n - 1] = '\0';
+        v = table_val(t, buf);
+    }
+    return v;
+}
+
+static bool all_digits(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* A number from digits or words ("twenty-one", "a couple of"); -1 for a
+ * vague one ("several"), -2 if not a number.  Halves: *half set. */
+static long parse_number(ectx *c, const char *s, bool *half)
+{
+    *half = false;
+    while (*s == ' ')
+        s++;
+    if (all_digits(s))
+        return strtol(s, NULL, 10);
+    char *end;
+    double v = strtod(s, &end);
+    if (end != s && *end == '\0') {
+        long whole = (long)v;
+        if (v - (double)whole > 0.4 && v - (double)whole < 0.6)
+            *half = true;
+        return whole;
+    }
+    if (s[0] == '\'' && all_digits(s + 1))
+        return strtol(s + 1, NULL, 10);
+    const char *tv = table_val(c->st->t_number, s);
+    if (tv) {
+        if (!strcmp(tv, "X"))
+            return -1;
+        if (!strcmp(tv, "0.5")) {
+            *half = true;
+            return 0;
+        }
+        return strtol(tv, NULL, 10);
+    }
+    /* twenty-one, twenty one */
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", s);
+    char *sep = strpbrk(buf, "- ");
+    if (sep) {
+        *sep = '\0';
+        const char *a = table_val(c->st->t_number, buf), *b = table_val(c->st->t_number, sep + 1);
+        if (a && b && all_digits(a) && all_digits(b))
+            return strtol(a, NULL, 10) + strtol(b, NULL, 10);
+    }
+    return -2;
+}
+
+static int parse_ordinal(ectx *c, const char *s)
+{
+    if (s[0] >= '0' && s[0] <= '9')
+        return (int)strtol(s, NULL, 10);
+    const char *v = table_val(c->st->t_ordinal, s);
+    return v ? (int)strtol(v, NULL, 10) : -1;
+}
+
+static int parse_month(ectx *c, const char *s)
+{
+    if (all_digits(s))
+        return (int)strtol(s, NULL, 10);
+    const char *v = table_val_loose(c->st->t_month, s);
+    return v ? (int)strtol(v, NULL, 10) : -1;
+}
+
+static long parse_year(ectx *c, const char *s)
+{
+    if (s[0] == '\'')
+        s++;
+    size_t n = strlen(s);
+    if (!all_digits(s))
+        return -1;
+    long y = strtol(s, NULL, 10);
+    if (n == 2) {
+        /* two digits: the century that puts the year nearest the anchor */
+        long base = c->a->year_known ? c->a->y : 2000;
+        long guess = (base / 100) * 100 + y;
+        if (guess > base + 20)
+            guess -= 100;
+        else if (guess < base - 80)
+            guess += 100;
+        y = guess;
+    }
+    return y;
+}
+
+/* The unit code of a unit word or letter. */
+static const char *parse_unit(ectx *c, const char *s)
+{
+    const char *v = table_val(c->st->t_unit, s);
+    if (v)
+        return v;
+    static const char *const codes[] = {"Y", "M", "W", "D", "H", "MIN", "S", "Q", "DE", "CE", "FN", "WE", "E", "C"};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        char up[8];
+        size_t n = strlen(s);
+        if (n >= sizeof(up))
+            break;
+        for (size_t k = 0; k <= n; k++)
+            up[k] = (char)((s[k] >= 'a' && s[k] <= 'z') ? s[k] - 32 : s[k]);
+        if (!strcmp(up, codes[i]))
+            return codes[i];
+    }
+    return NULL;
+}
+
+/* this/last/next ... as a step; or a signed number literal. */
+static int parse_step(const char *s, bool *ok)
+{
+    *ok = true;
+    if (!strcmp(s, "this") || !strcmp(s, "the") || !strcmp(s, "current") || !strcmp(s, "0"))
+        return 0;
+    if (!strcmp(s, "last") || !strcmp(s, "past") || !strcmp(s, "previous") || !strcmp(s, "prior"))
+        return -1;
+    if (!strcmp(s, "next") || !strcmp(s, "coming") || !strcmp(s, "following"))
+        return 1;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end != s && *end == '\0')
+        return (int)v;
+    *ok = false;
+    return 0;
+}
+
+static int put(nm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int put(nm_buf *b, const char *fmt, ...)
+{
+    char tmp[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(tmp))
+        return NM_ELIMIT;
+    return nm_buf_put(b, tmp, (size_t)n);
+}
+
+/* Year for month M (and day D, 0 if none) near the anchor, by tense. */
+static long resolve_year(ectx *c, int m, int d)
+{
+    const anchor *a = c->a;
+    long y = a->y;
+    if (!a->md_known)
+        return y;
+    int cmp = m != a->m ? (m < a->m ? -1 : 1) : (d == 0 || d == a->d ? 0 : (d < a->d ? -1 : 1));
+    if (c->tense < 0 && cmp > 0)
+        y--;
+    else if (c->tense > 0 && cmp < 0)
+        y++;
+    else if (c->tense == 0) {
+        /* no tense: the nearest occurrence, within half a year */
+        long here = days_from_civil(y, m, d ? d : 15);
+        if (here - a->days > 183)
+            y--;
+        else if (a->days - here > 183)
+            y++;
+    }
+    return y;
+}
+
+static void put_x_date(nm_buf *out, char unit)
+{
+    switch (unit) {
+    case 'D': nm_buf_puts(out, "XXXX-XX-XX"); break;
+    case 'W': nm_buf_puts(out, "XXXX-WXX"); break;
+    case 'M': nm_buf_puts(out, "XXXX-XX"); break;
+    case 'Q': nm_buf_puts(out, "XXXX-QX"); break;
+    default: nm_buf_puts(out, "XXXX"); break;
+    }
+}
+
+/* The anchor moved by N units of U, written at U's granularity. */
+static int put_shifted(ectx *c, nm_buf *out, const char *u, long n)
+{
+    const anchor *a = c->a;
+    char unit = u[0];
+    if (!strcmp(u, "DE") || !strcmp(u, "E"))
+        unit = 'E';
+    else if (!strcmp(u, "CE") || !strcmp(u, "C"))
+        unit = 'C';
+    else if (!strcmp(u, "WE"))
+        unit = 'K';
+    else if (!strcmp(u, "MIN") || u[0] == 'H' || u[0] == 'S' || !strcmp(u, "FN"))
+        unit = strcmp(u, "FN") ? 'D' : 'W';
+    bool need_md = unit == 'D' || unit == 'W' || unit == 'M' || unit == 'Q' || unit == 'K';
+    if (!a->year_known || (need_md && !a->md_known)) {
+        c->no_anchor = true;
+        put_x_date(out, unit == 'K' ? 'W' : unit);
+        return 0;
+    }
+    long y;
+    int m, d;
+    switch (unit) {
+    case 'D':
+        civil_from_days(a->days + n, &y, &m, &d);
+        return put(out, "%04ld-%02d-%02d", y, m, d);
+    case 'W':
+    case 'K': {
+        long wy;
+        int wn;
+        iso_week(a->days + 7 * n, &wy, &wn);
+        return put(out, unit == 'K' ? "%04ld-W%02d-WE" : "%04ld-W%02d", wy, wn);
+    }
+    case 'M': {
+        long total = a->y * 12 + (a->m - 1) + n;
+        return put(out, "%04ld-%02ld", total / 12, total % 12 + 1);
+    }
+    case 'Q': {
+        long total = a->y * 4 + (a->m - 1) / 3 + n;
+        return put(out, "%04ld-Q%ld", total / 4, total % 4 + 1);
+    }
+    case 'E':
+        return put(out, "%03ld", a->y / 10 + n);
+    case 'C':
+        return put(out, "%02ld", a->y / 100 + n);
+    default:
+        return put(out, "%04ld", a->y + n);
+    }
+}
+
+static int put_duration(nm_buf *out, long n, bool half, bool vague, const char *u)
+{
+    if (vague) {
+        if (!strcmp(u, "H") || !strcmp(u, "MIN") || !strcmp(u, "S"))
+            return put(out, "PTX%s", !strcmp(u, "MIN") ? "M" : u);
+        if (!strcmp(u, "DE"))
+            return put(out, "PXE");
+        if (!strcmp(u, "CE"))
+            return put(out, "PXC");
+        if (!strcmp(u, "FN"))
+            return put(out, "PXW");
+        return put(out, "PX%s", u);
+    }
+    /* halves go down a unit: 1.5 years = 18 months */
+    static const struct { const char *u, *down, *down_fmt; int mult; } halves[] = {
+        {"Y", "M", "P%ldM", 12}, {"M", "D", "P%ldD", 30}, {"W", "D", "P%ldD", 7},
+        {"D", "H", "PT%ldH", 24}, {"H", "MIN", "PT%ldM", 60}, {"MIN", "S", "PT%ldS", 60},
+        {"DE", "Y", "P%ldY", 10}, {"CE", "Y", "P%ldY", 100},
+    };
+    if (half) {
+        for (size_t i = 0; i < sizeof(halves) / sizeof(halves[0]); i++)
+            if (!strcmp(u, halves[i].u))
+                return put(out, halves[i].down_fmt, n * halves[i].mult + halves[i].mult / 2);
+    }
+    if (!strcmp(u, "H"))
+        return put(out, "PT%ldH", n);
+    if (!strcmp(u, "MIN"))
+        return put(out, "PT%ldM", n);
+    if (!strcmp(u, "S"))
+        return put(out, "PT%ldS", n);
+    if (!strcmp(u, "DE"))
+        return put(out, "P%ldE", n);
+    if (!strcmp(u, "CE"))
+        return put(out, "P%ldC", n);
+    if (!strcmp(u, "FN"))
+        return put(out, "P%ldW", 2 * n);
+    return put(out, "P%ld%s", n, u);
+}
+
+static int eval_fn(ectx *c, const top *op, nm_buf *out)
+{
+    char b0[96], b1[96], b2[96];
+    const char *a0 = op->n_args > 0 ? arg_text(c, &op->args[0], b0, sizeof(b0)) : "";
+    const char *a1 = op->n_args > 1 ? arg_text(c, &op->args[1], b1, sizeof(b1)) : "";
+    const char *a2 = op->n_args > 2 ? arg_text(c, &op->args[2], b2, sizeof(b2)) : "";
+    const anchor *a = c->a;
+    bool half, ok;
+    long n;
+    int m, d;
+
+    switch (op->fn) {
+    case FN_YEAR:
+        n = parse_year(c, a0);
+        return n < 0 ? (c->fail = true, 0) : put(out, "%04ld", n);
+    case FN_MONTH:
+        m = parse_month(c, a0);
+        return m < 1 || m > 12 ? (c->fail = true, 0) : put(out, "%02d", m);
+    case FN_DAY:
+        d = parse_ordinal(c, a0);
+        return d < 1 || d > 31 ? (c->fail = true, 0) : put(out, "%02d", d);
+    case FN_NUM:
+        n = parse_number(c, a0, &half);
+        return n < 0 ? put(out, "X") : put(out, "%ld", n);
+    case FN_ORDNUM:
+        n = parse_ordinal(c, a0);
+        return n < 1 ? (c->fail = true, 0) : put(out, "%ld", n);
+    case FN_MD:
+    case FN_MREF:
+    case FN_HOLIDAY: {
+        if (op->fn == FN_HOLIDAY) {
+            const char *v = table_val(c->st->t_holiday, a0);
+            if (!v || sscanf(v, "%d-%d", &m, &d) != 2)
+                return c->fail = true, 0;
+        } else {
+            m = parse_month(c, a0);
+            d = op->fn == FN_MD ? parse_ordinal(c, a1) : 0;
+            if (m < 1 || m > 12 || (op->fn == FN_MD && (d < 1 || d > 31)))
+                return c->fail = true, 0;
+        }
+        if (!a->year_known) {
+            c->no_anchor = true;
+            return d ? put(out, "XXXX-%02d-%02d", m, d) : put(out, "XXXX-%02d", m);
+        }
+        long y = resolve_year(c, m, d);
+        return d ? put(out, "%04ld-%02d-%02d", y, m, d) : put(out, "%04ld-%02d", y, m);
+    }
+    case FN_WD:
+    case FN_WDNUM: {
+        const char *v = table_val_loose(c->st->t_weekday, a0);
+        if (!v)
+            return c->fail = true, 0;
+        int w = (int)strtol(v, NULL, 10);
+        if (op->fn == FN_WDNUM)
+            return put(out, "%d", w);
+        if (!a->year_known || !a->md_known) {
+            c->no_anchor = true;
+            return put(out, "XXXX-WXX-%d", w);
+        }
+        int today = iso_wday(a->days);
+        long days;
+        if (c->tense > 0)
+            days = a->days + ((w - today + 7) % 7 ? (w - today + 7) % 7 : 7);
+        else
+            days = a->days - ((today - w + 7) % 7);
+        long y;
+        civil_from_days(days, &y, &m, &d);
+        return put(out, "%04ld-%02d-%02d", y, m, d);
+    }
+    case FN_QREF:
+    case FN_HREF: {
+        int q = parse_ordinal(c, a0);
+        if (q < 1 || q > (op->fn == FN_QREF ? 4 : 2))
+            return c->fail = true, 0;
+        if (!a->year_known) {
+            c->no_anchor = true;
+            return put(out, op->fn == FN_QREF ? "XXXX-Q%d" : "XXXX-H%d", q);
+        }
+        return put(out, op->fn == FN_QREF ? "%04ld-Q%d" : "%04ld-H%d", a->y, q);
+    }
+    case FN_SEASON: {
+        const char *v = table_val(c->st->t_season, a0);
+        return v ? nm_buf_puts(out, v) : (c->fail = true, 0);
+    }
+    case FN_REL: {
+        int step = parse_step(a1, &ok);
+        if (!ok)
+            return c->fail = true, 0;
+        if (!strcmp(a0, "S") && op->n_args == 3) { /* this/last/next season */
+            const char *code = table_val(c->st->t_season, a2);
+            if (!code)
+                return c->fail = true, 0;
+            if (!a->year_known) {
+                c->no_anchor = true;
+                return put(out, "XXXX-%s", code);
+            }
+            return put(out, "%04ld-%s", a->y + step, code);
+        }
+        if (op->n_args == 3 && !strcmp(a0, "W")) { /* last/next/this Friday */
+            const char *v = table_val_loose(c->st->t_weekday, a2);
+            if (!v)
+                return c->fail = true, 0;
+            int w = (int)strtol(v, NULL, 10);
+            if (!a->year_known || !a->md_known) {
+                c->no_anchor = true;
+                return put(out, "XXXX-WXX-%d", w);
+            }
+            long monday = a->days - iso_wday(a->days) + 1 + 7L * step;
+            long y;
+            civil_from_days(monday + w - 1, &y, &m, &d);
+            return put(out, "%04ld-%02d-%02d", y, m, d);
+        }
+        if (op->n_args == 3 && !strcmp(a0, "Y")) { /* last/next June */
+            m = parse_month(c, a2);
+            if (m < 1)
+                return c->fail = true, 0;
+            if (!a->year_known || !a->md_known) {
+                c->no_anchor = true;
+                return put(out, "XXXX-%02d", m);
+            }
+            long y = a->y;
+            if (step < 0 && m >= a->m)
+                y--;
+            else if (step > 0 && m <= a->m)
+                y++;
+            return put(out, "%04ld-%02d", y, m);
+        }
+        const char *u = parse_unit(c, a0);
+        if (!u)
+            return c->fail = true, 0;
+        return put_shifted(c, out, u, step);
+    }
+    case FN_AGO: {
+        n = parse_number(c, a0, &half);
+        const char *u = parse_unit(c, a1);
+        long sign = strtol(a2, NULL, 10) < 0 ? -1 : 1;
+        if (!u)
+            return c->fail = true, 0;
+        if (n < 0 || half) { /* "several years ago" */
+            if (!a->year_known)
+                c->no_anchor = true;
+            put_x_date(out, u[0]);
+            return 0;
+        }
+        if (!strcmp(u, "DE"))
+            return put_shifted(c, out, "Y", sign * 10 * n);
+        return put_shifted(c, out, u, sign * n);
+    }
+    case FN_DUR:
+    case FN_DURHALF: {
+        const char *u = parse_unit(c, a1);
+        if (!u)
+            return c->fail = true, 0;
+        bool vague = !strcmp(a0, "X") || !strcmp(a0, "multi") || !strcmp(a0, "several") || !strcmp(a0, "many");
+        n = vague ? 0 : parse_number(c, a0, &half);
+        if (!vague && n == -1)
+            vague = true;
+        else if (!vague && n < 0)
+            return c->fail = true, 0;
+        if (op->fn == FN_DURHALF)
+            half = true;
+        return put_duration(out, n, half, vague, u);
+    }
+    case FN_ADVERB: {
+        static const struct { const char *w, *v; } adv[] = {
+            {"annually", "P1Y"}, {"yearly", "P1Y"}, {"monthly", "P1M"}, {"weekly", "P1W"},
+            {"daily", "P1D"}, {"hourly", "PT1H"}, {"quarterly", "P3M"}, {"biannually", "P6M"},
+            {"semiannually", "P6M"}, {"semi-annually", "P6M"},
+        };
+        for (size_t i = 0; i < sizeof(adv) / sizeof(adv[0]); i++)
+            if (!strcmp(a0, adv[i].w))
+                return nm_buf_puts(out, adv[i].v);
+        return c->fail = true, 0;
+    }
+    case FN_TIME: {
+        long h = strtol(a0, NULL, 10), mi = strtol(a1, NULL, 10);
+        if (a2[0] == 'p' && h < 12)
+            h += 12;
+        else if (a2[0] == 'a' && h == 12)
+            h = 0;
+        if (h > 24 || mi > 59)
+            return c->fail = true, 0;
+        if (!a->year_known || !a->md_known) {
+            c->no_anchor = true;
+            return put(out, "XXXX-XX-XXT%02ld:%02ld", h, mi);
+        }
+        return put(out, "%04ld-%02d-%02dT%02ld:%02ld", a->y, a->m, a->d, h, mi);
+    }
+    case FN_PART: {
+        const char *v = table_val(c->st->t_daypart, a0);
+        return v ? nm_buf_puts(out, v) : (c->fail = true, 0);
+    }
+    case FN_DECADE: {
+        const char *v = table_val(c->st->t_decade, a0);
+        if (v)
+            return nm_buf_puts(out, v);
+        if (a0[0] == '\'' && a0[1] >= '0' && a0[1] <= '9')
+            return put(out, "%s%c", a0[1] >= '3' ? "19" : "20", a0[1]);
+        if (strlen(a0) >= 4 && all_digits((char[]){a0[0], a0[1], a0[2], 0}))
+            return put(out, "%.3s", a0);
+        return c->fail = true, 0;
+    }
+    case FN_CENTURY:
+        n = strtol(a0, NULL, 10);
+        return n < 1 ? (c->fail = true, 0) : put(out, "%02ld", n - 1);
+    case FN_MOD: {
+        const char *v = table_val(c->st->t_modifier, a0);
+        return v ? nm_buf_puts(out, v) : 0;
+    }
+    }
+    return c->fail = true, 0;
+}
+
+static int eval_tmpl(ectx *c, const tmpl *t, nm_buf *out)
+{
+    for (int i = 0; i < t->n_ops && !c->fail; i++) {
+        int rc = t->ops[i].fn ? eval_fn(c, &t->ops[i], out) : nm_buf_puts(out, t->ops[i].lit);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Tense around the expression at [start, end): the cue nearest to it
+ * within the sentence's tokens [b, e) decides (a future or past cue word
+ * from the tense table, or a verb in -ed); none: unknown (0). */
+static int cue_at(temporal_state *st, const nm_doc *d, size_t i)
+{
+    const nm_tok *t = &d->toks[i];
+    if (t->kind != NM_TOK_WORD)
+        return 0;
+    const char *norm = d->strings.ptr + t->norm_off;
+    const nm_strtab_entry *en = nm_strtab_get(st->t_tense, norm, t->norm_len);
+    if (en)
+        return nm_strtab_val(st->t_tense, en)[0] == 'f' ? 1 : -1;
+    if (t->norm_len > 4 && !memcmp(norm + t->norm_len - 2, "ed", 2))
+        return -1;
+    return 0;
+}
+
+static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, size_t start, size_t end)
+{
+    size_t first = b, last = e;
+    while (first < e && d->toks[first].end <= start)
+        first++;
+    while (last > b && d->toks[last - 1].start >= end)
+        last--;
+    for (size_t dist = 1; dist <= e - b; dist++) {
+        int t;
+        if (first >= b + dist && (t = cue_at(st, d, first - dist)) != 0)
+            return t;
+        if (last + dist - 1 < e && (t = cue_at(st, d, last + dist - 1)) != 0)
+            return t;
+        if (first < b + dist && last + dist - 1 >= e)
+            break;
+    }
+    return 0;
+}
+
+static int add_cand(temporal_state *st, const cand *c)
+{
+    if (st->n_cands == st->cap_cands) {
+        size_t n = st->cap_cands ? st->cap_cands * 2 : 64;
+        cand *p = nm__realloc(&st->m->alloc, st->cands, n * sizeof(*p));
+        if (!p)
+            return NM_ENOMEM;
+        st->cands = p;
+        st->cap_cands = n;
+    }
+    st->cands[st->n_cands++] = *c;
+    return 0;
+}
+
+static int add_veto(temporal_state *st, uint32_t s, uint32_t e)
+{
+    if (st->n_vetoes == st->cap_vetoes) {
+        size_t n = st->cap_vetoes ? st->cap_vetoes * 2 : 16;
+        interval *p = nm__realloc(&st->m->alloc, st->vetoes, n * sizeof(*p));
+        if (!p)
+            return NM_ENOMEM;
+        st->vetoes = p;
+        st->cap_vetoes = n;
+    }
+    st->vetoes[st->n_vetoes++] = (interval){s, e};
+    return 0;
+}
+
+static int cmp_cand(const void *x, const void *y)
+{
+    const cand *a = x, *b = y;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    if (a->end != b->end)
+        return a->end > b->end ? -1 : 1;
+    return a->rule < b->rule ? -1 : (a->rule > b->rule);
+}
+
+/* The anchor of document D: its dct, else a dateline. */
+static void find_anchor(temporal_state *st, const nm_doc *d, anchor *a)
+{
+    memset(a, 0, sizeof(*a));
+    if (d->dct && nm__date_valid(d->dct)) {
+        a->y = strtol(d->dct, NULL, 10);
+        a->m = (int)strtol(d->dct + 5, NULL, 10);
+        a->d = (int)strtol(d->dct + 8, NULL, 10);
+        a->year_known = a->md_known = true;
+        a->days = days_from_civil(a->y, a->m, a->d);
+        return;
+    }
+    /* a dateline: "PLACE, Month Day[, Year] (Agency) -" in the first line */
+    size_t lim = d->text_len < 200 ? d->text_len : 200;
+    const char *nl = memchr(d->text, '\n', lim);
+    size_t first = nl ? (size_t)(nl - d->text) : lim;
+    for (size_t i = 0; i < d->n_toks && d->toks[i].start < first; i++) {
+        const nm_tok *t = &d->toks[i];
+        if (i == 0 || d->toks[i - 1].kind != NM_TOK_PUNCT || d->text[d->toks[i - 1].start] != ',')
+            continue;
+        const char *v = table_val_loose(st->t_month, d->strings.ptr + t->norm_off);
+        if (!v || i + 1 >= d->n_toks || d->toks[i + 1].kind != NM_TOK_NUMBER)
+            continue;
+        const char *dn = d->strings.ptr + d->toks[i + 1].norm_off;
+        int day = all_digits(dn) ? (int)strtol(dn, NULL, 10) : 0;
+        if (day < 1 || day > 31)
+            continue;
+        /* the dash or agency in parentheses after it makes it a dateline */
+        bool dash = false;
+        for (size_t k = i + 2; k < d->n_toks && k < i + 10 && d->toks[k].start < first + 2; k++) {
+            const char *kn = d->strings.ptr + d->toks[k].norm_off;
+            if (!strcmp(kn, "-") || !strcmp(kn, "--")) {
+                dash = true;
+                break;
+            }
+        }
+        if (!dash)
+            continue;
+        a->m = (int)strtol(v, NULL, 10);
+        a->d = day;
+        a->md_known = true;
+        if (i + 3 < d->n_toks && d->text[d->toks[i + 2].start] == ',' &&
+            d->toks[i + 3].kind == NM_TOK_NUMBER && d->toks[i + 3].end - d->toks[i + 3].start == 4) {
+            a->y = strtol(d->text + d->toks[i + 3].start, NULL, 10);
+            a->year_known = true;
+            a->days = days_from_civil(a->y, a->m, a->d);
+        }
+        return;
+    }
+}
+
+/* Extend C over a modifier just before or after it; record a bound. */
+static void extend(temporal_state *st, const nm_doc *d, cand *c, size_t sb, size_t se,
+                   const char **bound, uint32_t lo, uint32_t hi)
+{
+    /* tokens of the span */
+    size_t first = sb, last = se;
+    while (first < se && d->toks[first].start < c->start)
+        first++;
+    while (last > sb && d->toks[last - 1].end > c->end)
+        last--;
+    *bound = NULL;
+    /* up to three words before: a modifier joins, a bound is noted */
+    for (size_t k = 3; k >= 1; k--) {
+        if (first < sb + k)
+            continue;
+        char buf[64];
+        size_t n = 0;
+        for (size_t j = first - k; j < first && n < sizeof(buf) - 1; j++) {
+            const char *w = d->strings.ptr + d->toks[j].norm_off;
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? " " : "", w);
+        }
+        if (n >= sizeof(buf) - 1)
+            continue;
+        const char *mod = table_val(st->t_modifier, buf);
+        if (mod && d->toks[first - k].start >= lo) {
+            if (!c->mod[0])
+                snprintf(c->mod, sizeof(c->mod), "%s", mod);
+            c->start = d->toks[first - k].start;
+            first -= k;
+            k = 4; /* look again before the modifier, for a bound */
+            continue;
+        }
+    }
+    if (first > sb) {
+        const char *w = d->strings.ptr + d->toks[first - 1].norm_off;
+        const char *b = table_val(st->t_bound, w);
+        if (!b && first > sb + 1) {
+            char two[64];
+            snprintf(two, sizeof(two), "%s %s", d->strings.ptr + d->toks[first - 2].norm_off, w);
+            b = table_val(st->t_bound, two);
+        }
+        *bound = b;
+    }
+    /* "or so", "or more", "or later", "and beyond" after it */
+    if (last + 2 <= se) {
+        char two[64];
+        snprintf(two, sizeof(two), "%s %s", d->strings.ptr + d->toks[last].norm_off,
+                 d->strings.ptr + d->toks[last + 1].norm_off);
+        const char *mod = table_val(st->t_modifier, two);
+        if (mod && d->toks[last + 1].end <= hi) {
+            if (!c->mod[0])
+                snprintf(c->mod, sizeof(c->mod), "%s", mod);
+            c->end = d->toks[last + 1].end;
+        }
+    }
+}
+
+static const trule *tr_of(const nm_rule_set *rs, const cand *c)
+{
+    return rs->rules[c->rule].payload;
+}
+
+static int temporal_run(void *state, nm_doc *d, nm_err *err)
+{
+    temporal_state *st = state;
+    const nm_rule_set *rs = st->m->temporal, *vs = st->m->temporal_vetoes;
+    anchor a;
+    int rc = 0;
+
+    find_anchor(st, d, &a);
+    for (size_t si = 0; si < d->n_sents; si++) {
+        const nm_sent *s = &d->sents[si];
+        uint64_t bits = nm__rules_sentence_bits(rs, d, s->tok_begin, s->tok_end);
+        uint64_t vbits = nm__rules_sentence_bits(vs, d, s->tok_begin, s->tok_end);
+        st->n_cands = st->n_vetoes = 0;
+        nm_buf_clear(&st->vals);
+        for (size_t vi = 0; vi < vs->n; vi++) {
+            const nm_rule *r = &vs->rules[vi];
+            if (!(r->trig & vbits))
+                continue;
+            int g = nm__rule_group(r, "v");
+            size_t pos = s->start;
+            const size_t *ov;
+            int n;
+            while ((n = nm__rule_next(&st->mt_veto, r, d, &pos, s->end, &ov)) > 0) {
+                size_t vs_ = ov[0], ve = ov[1];
+                if (g > 0 && g < n && ov[2 * g] != PCRE2_UNSET) {
+                    vs_ = ov[2 * g];
+                    ve = ov[2 * g + 1];
+                }
+                if ((rc = add_veto(st, (uint32_t)vs_, (uint32_t)ve)) < 0)
+                    goto fail;
+            }
+        }
+        for (size_t ri = 0; ri < rs->n; ri++) {
+            const nm_rule *r = &rs->rules[ri];
+            if (!(r->trig & bits))
+                continue;
+            const trule *tr = r->payload;
+            size_t pos = s->start;
+            const size_t *ov;
+            int n;
+            while ((n = nm__rule_next(&st->mt, r, d, &pos, s->end, &ov)) > 0) {
+                if (ov[1] <= ov[0])
+                    continue;
+                bool vetoed = false;
+                for (size_t k = 0; k < st->n_vetoes && !vetoed; k++)
+                    vetoed = st->vetoes[k].start < ov[1] && ov[0] < st->vetoes[k].end;
+                if (vetoed)
+                    continue;
+                int tense = tense_near(st, d, s->tok_begin, s->tok_end, ov[0], ov[1]);
+                ectx c = {st, d, r, ov, n, &a, tense, false, false};
+                cand cd = {(uint32_t)ov[0], (uint32_t)ov[1], (uint32_t)ri, (uint32_t)st->vals.len, 0, "", false};
+                if ((rc = eval_tmpl(&c, &tr->value, &st->vals)) < 0)
+                    goto fail;
+                if (c.fail) {
+                    st->vals.len = cd.val_off;
+                    continue;
+                }
+                cd.val_len = (uint32_t)(st->vals.len - cd.val_off);
+                if (tr->mod.n_ops) {
+                    nm_buf_clear(&st->attrs);
+                    if ((rc = eval_tmpl(&c, &tr->mod, &st->attrs)) < 0)
+                        goto fail;
+                    if (st->attrs.len && st->attrs.len < sizeof(cd.mod))
+                        memcpy(cd.mod, st->attrs.ptr, st->attrs.len + 1);
+                }
+                cd.no_anchor = c.no_anchor;
+                if ((rc = add_cand(st, &cd)) < 0)
+                    goto fail;
+            }
+            if (n < 0) {
+                rc = nm__err_set(err, NM_EINVAL, "temporal: %s: matching failed", r->where);
+                goto fail;
+            }
+        }
+        if (!st->n_cands)
+            continue;
+        qsort(st->cands, st->n_cands, sizeof(*st->cands), cmp_cand);
+        uint32_t taken_end = s->start;
+        for (size_t k = 0; k < st->n_cands; k++) {
+            cand *c = &st->cands[k];
+            if (c->start < taken_end)
+                continue;
+            /* the next candidate that does not overlap bounds an extension */
+            uint32_t hi = s->end;
+            for (size_t j = k + 1; j < st->n_cands; j++)
+                if (st->cands[j].start >= c->end) {
+                    hi = st->cands[j].start;
+                    break;
+                }
+            const char *bound;
+            extend(st, d, c, s->tok_begin, s->tok_end, &bound, taken_end, hi);
+            if (tr_of(rs, c)->type[0] != 'D' || tr_of(rs, c)->type[1] != 'A')
+                bound = NULL; /* only a DATE is a bound */
+            taken_end = c->end;
+            nm_span_rec *sp = nm__doc_add_span(d);
+            if (!sp) {
+                rc = NM_ENOMEM;
+                goto fail;
+            }
+            const trule *tr = rs->rules[c->rule].payload;
+            sp->start = c->start;
+            sp->end = c->end;
+            sp->type = tr->type;
+            if ((rc = nm__doc_str(d, st->vals.ptr + c->val_off, c->val_len, &sp->value_off)) < 0)
+                goto fail;
+            sp->value_len = c->val_len;
+            nm_buf_clear(&st->attrs);
+            if (c->mod[0])
+                nm_buf_printf(&st->attrs, ",\"mod\":\"%s\"", c->mod);
+            if (bound)
+                nm_buf_printf(&st->attrs, ",\"bound\":\"%s\"", bound);
+            if (c->no_anchor)
+                nm_buf_puts(&st->attrs, ",\"anchor\":\"none\"");
+            if (st->attrs.len) {
+                if ((rc = nm__doc_str(d, st->attrs.ptr, st->attrs.len, &sp->attrs_off)) < 0)
+                    goto fail;
+                sp->attrs_len = (uint32_t)st->attrs.len;
+            }
+        }
+    }
+    return 0;
+fail:
+    return err->code ? rc : nm__err_set(err, rc, "temporal: %s", nm_strerror(rc));
+}
+
+const nm_stage_type nm__stage_temporal = {
+    "temporal", NM_PHASE_MATCH, temporal_open, temporal_run, temporal_close,
+};
