@@ -632,7 +632,7 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
     const char *a1 = op->n_args > 1 ? arg_text(c, &op->args[1], b1, sizeof(b1)) : "";
     const char *a2 = op->n_args > 2 ? arg_text(c, &op->args[2], b2, sizeof(b2)) : "";
     const anchor *a = c->a;
-    bool half, ok;
+    bool half = false, ok;
     long n;
     int m, d;
 
