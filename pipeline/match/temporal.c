@@ -21,13 +21,15 @@
  * An arg is a named group of the rule's pattern, or a literal.  Functions:
  *   year month day num ordnum   normalise one group
  *   md mref wd holiday qref href season   month-day, month, weekday, ...
- *                               resolved to the anchor year; tense decides
- *                               past or future where the words cannot
+ *                               resolved against the anchor (the nearest
+ *                               month; a weekday in the past unless the
+ *                               nearest tense cue looks ahead)
  *   rel:U,N[,x]   the unit U (a letter, or a group of unit words) N steps
  *                 from the anchor (N a number or this/last/next...)
  *   ago:N,U,S     N units before (S=-1) or after (S=1) the anchor
  *   dur:N,U durhalf:N,U   a duration P..; adverb:G  "weekly" -> P1W
- *   time:H,M,AP part:P decade:G century:N wdnum:G mod:G
+ *   time:H,M,AP (date and time) hh:H,M,AP (time only) part:P decade:G
+ *   century:N wdnum:G mod:G
  *
  * The anchor is the document date (the record's dct, or --dct); else a
  * dateline at the top of the article ("LONDON, Jan 21 (Reuters) -"), which
@@ -47,7 +49,7 @@
 enum {
     FN_YEAR = 1, FN_MONTH, FN_DAY, FN_NUM, FN_ORDNUM, FN_MD, FN_MREF, FN_WD, FN_HOLIDAY,
     FN_QREF, FN_HREF, FN_SEASON, FN_REL, FN_AGO, FN_DUR, FN_DURHALF, FN_ADVERB, FN_TIME,
-    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD
+    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR
 };
 
 static const struct {
@@ -61,7 +63,8 @@ static const struct {
     {"rel", FN_REL, 2, 3},         {"ago", FN_AGO, 3, 3},       {"dur", FN_DUR, 2, 2},
     {"durhalf", FN_DURHALF, 2, 2}, {"adverb", FN_ADVERB, 1, 1}, {"time", FN_TIME, 3, 3},
     {"part", FN_PART, 1, 1},       {"decade", FN_DECADE, 1, 1}, {"century", FN_CENTURY, 1, 1},
-    {"wdnum", FN_WDNUM, 1, 1},     {"mod", FN_MOD, 1, 1},
+    {"wdnum", FN_WDNUM, 1, 1},     {"mod", FN_MOD, 1, 1},         {"hh", FN_HH, 3, 3},
+    {"wyear", FN_WYEAR, 2, 2},
 };
 
 typedef struct targ {
@@ -472,6 +475,8 @@ static const char *parse_unit(ectx *c, const char *s)
     return NULL;
 }
 
+#define RECENT 1000 /* step: the latest one, this one if it is on now */
+
 /* this/last/next ... as a step; or a signed number literal. */
 static int parse_step(const char *s, bool *ok)
 {
@@ -482,6 +487,8 @@ static int parse_step(const char *s, bool *ok)
         return -1;
     if (!strcmp(s, "next") || !strcmp(s, "coming") || !strcmp(s, "following"))
         return 1;
+    if (!strcmp(s, "recent"))
+        return RECENT;
     char *end;
     long v = strtol(s, &end, 10);
     if (end != s && *end == '\0')
@@ -503,26 +510,25 @@ static int put(nm_buf *b, const char *fmt, ...)
     return nm_buf_put(b, tmp, (size_t)n);
 }
 
-/* Year for month M (and day D, 0 if none) near the anchor, by tense. */
+/*
+ * Year for month M (and day D, 0 if none) without a year of its own: the
+ * occurrence nearest the anchor, within half a year either way.  Tense is
+ * deliberately not used: news names a month of the coming half-year as
+ * readily in a past-tense sentence ("said it would ship in December") as a
+ * past one, and measured on TimeBank the nearest reading is right more
+ * often than any tense cue.
+ */
 static long resolve_year(ectx *c, int m, int d)
 {
     const anchor *a = c->a;
     long y = a->y;
     if (!a->md_known)
         return y;
-    int cmp = m != a->m ? (m < a->m ? -1 : 1) : (d == 0 || d == a->d ? 0 : (d < a->d ? -1 : 1));
-    if (c->tense < 0 && cmp > 0)
+    long here = days_from_civil(y, m, d ? d : 15);
+    if (here - a->days > 183)
         y--;
-    else if (c->tense > 0 && cmp < 0)
+    else if (a->days - here > 183)
         y++;
-    else if (c->tense == 0) {
-        /* no tense: the nearest occurrence, within half a year */
-        long here = days_from_civil(y, m, d ? d : 15);
-        if (here - a->days > 183)
-            y--;
-        else if (a->days - here > 183)
-            y++;
-    }
     return y;
 }
 
@@ -566,6 +572,8 @@ static int put_shifted(ectx *c, nm_buf *out, const char *u, long n)
     case 'K': {
         long wy;
         int wn;
+        if (n == RECENT) /* the weekend: this one from Saturday on, else the last */
+            n = unit == 'K' && iso_wday(a->days) < 6 ? -1 : 0;
         iso_week(a->days + 7 * n, &wy, &wn);
         return put(out, unit == 'K' ? "%04ld-W%02d-WE" : "%04ld-W%02d", wy, wn);
     }
@@ -617,7 +625,7 @@ static int put_duration(nm_buf *out, long n, bool half, bool vague, const char *
     if (!strcmp(u, "S"))
         return put(out, "PT%ldS", n);
     if (!strcmp(u, "DE"))
-        return put(out, "P%ldE", n);
+        return put(out, "P%ldY", 10 * n);
     if (!strcmp(u, "CE"))
         return put(out, "P%ldC", n);
     if (!strcmp(u, "FN"))
@@ -703,7 +711,13 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             c->no_anchor = true;
             return put(out, op->fn == FN_QREF ? "XXXX-Q%d" : "XXXX-H%d", q);
         }
-        return put(out, op->fn == FN_QREF ? "%04ld-Q%d" : "%04ld-H%d", a->y, q);
+        /* a quarter later in the year than the anchor's is, unless the
+         * sentence looks ahead, last year's (results are reported after) */
+        long y = a->y;
+        int cur = a->md_known ? (op->fn == FN_QREF ? (a->m - 1) / 3 + 1 : (a->m - 1) / 6 + 1) : q;
+        if (q > cur && c->tense <= 0)
+            y--;
+        return put(out, op->fn == FN_QREF ? "%04ld-Q%d" : "%04ld-H%d", y, q);
     }
     case FN_SEASON: {
         const char *v = table_val(c->st->t_season, a0);
@@ -745,8 +759,10 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
                 c->no_anchor = true;
                 return put(out, "XXXX-%02d", m);
             }
+            /* "last February" is last year's; "next June" the first June
+             * after this month; "this September" this year's */
             long y = a->y;
-            if (step < 0 && m >= a->m)
+            if (step < 0)
                 y--;
             else if (step > 0 && m <= a->m)
                 y++;
@@ -763,7 +779,9 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         long sign = strtol(a2, NULL, 10) < 0 ? -1 : 1;
         if (!u)
             return c->fail = true, 0;
-        if (n < 0 || half) { /* "several years ago" */
+        if (n < 0) /* "several years ago" */
+            return nm_buf_puts(out, sign < 0 ? "PAST_REF" : "FUTURE_REF");
+        if (half) {
             if (!a->year_known)
                 c->no_anchor = true;
             put_x_date(out, u[0]);
@@ -799,7 +817,8 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
                 return nm_buf_puts(out, adv[i].v);
         return c->fail = true, 0;
     }
-    case FN_TIME: {
+    case FN_TIME:
+    case FN_HH: {
         long h = strtol(a0, NULL, 10), mi = strtol(a1, NULL, 10);
         if (a2[0] == 'p' && h < 12)
             h += 12;
@@ -807,6 +826,8 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             h = 0;
         if (h > 24 || mi > 59)
             return c->fail = true, 0;
+        if (op->fn == FN_HH)
+            return put(out, "%02ld:%02ld", h, mi);
         if (!a->year_known || !a->md_known) {
             c->no_anchor = true;
             return put(out, "XXXX-XX-XXT%02ld:%02ld", h, mi);
@@ -826,6 +847,16 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         if (strlen(a0) >= 4 && all_digits((char[]){a0[0], a0[1], a0[2], 0}))
             return put(out, "%.3s", a0);
         return c->fail = true, 0;
+    }
+    case FN_WYEAR: { /* "nineteen ninety-six", "twenty oh five" */
+        long hi = parse_number(c, a0, &half);
+        const char *rest = a1;
+        if (!strncmp(rest, "oh", 2) || rest[0] == 'o')
+            rest += strcspn(rest, " -") + 1;
+        long lo = parse_number(c, rest, &half);
+        if (hi < 10 || lo < 0 || lo > 99)
+            return c->fail = true, 0;
+        return put(out, "%04ld", hi * 100 + lo);
     }
     case FN_CENTURY:
         n = strtol(a0, NULL, 10);
