@@ -7,11 +7,12 @@
  * JIT-compiled.  A pattern error is reported with the rule's FILE:LINE and
  * PCRE2's own message and offset.
  *
- * Triggers: each distinct trigger gets a bit (64 at most; beyond that bits
- * are shared, which only costs an extra try, never a missed match).  A
- * table trigger gives its bit to every first word of every key of the table
+ * Triggers: each distinct trigger gets an id (NM_MAX_TRIGGERS at most); a
+ * word maps to the ids of the triggers it satisfies.  A table trigger
+ * gives its id to every first word of every key of the table
  * (and to the key with a final '.', as abbreviations are tokenized);
- * "digit" is bit 0, set by any token with a digit.
+ * shape triggers (digit, year, clock, date, q) take the lowest bits and are
+ * computed from each token's form.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -21,14 +22,22 @@
 
 #include "rules.h"
 
-#define DIGIT_BIT 1ull
+/* Shape triggers, computed from a token's form rather than looked up:
+ *   digit  any token with a digit
+ *   year   4 digits from 1600 to 2199, "'98", "1990s"
+ *   clock  10:30, a.m., pm
+ *   date   1/21/2025, 2025-01-21
+ *   q      q1..q4
+ * They take the lowest bits. */
+enum { SHAPE_DIGIT = 0, SHAPE_YEAR, SHAPE_CLOCK, SHAPE_DATE, SHAPE_Q, N_SHAPES };
+static const char *const shape_names[N_SHAPES] = {"digit", "year", "clock", "date", "q"};
 
 int nm__rules_init(nm_rule_set *rs, int pattern_field, int trigger_field, const nm_allocator *a)
 {
     memset(rs, 0, sizeof(*rs));
     rs->pattern_field = pattern_field;
     rs->trigger_field = trigger_field;
-    rs->next_bit = 1;
+    rs->n_ids = N_SHAPES;
     return nm_strtab_init(&rs->trig_words, 256, a);
 }
 
@@ -170,30 +179,38 @@ static int expand(const nm_model *m, const char *pat, nm_buf *out, const char **
 
 /* ---------------------------------------------------------- triggers */
 
-static uint64_t bit_for(nm_rule_set *rs, const char *word, size_t n)
-{
-    int b = rs->next_bit < 64 ? rs->next_bit++ : 1 + (int)(nm_hash(word, n) % 63);
-    return 1ull << b;
-}
+static uint64_t shape_bits(const char *w, size_t n);
 
-/* The trigger mask of a word is kept as the 8 bytes of its table value. */
-static uint64_t word_bits(const nm_rule_set *rs, const char *w, size_t n)
+/* The trigger ids of a word are kept as the uint16_t array of its value. */
+#define IX(rs) ((rs)->share ? (rs)->share : (rs))
+
+static size_t word_ids(const nm_rule_set *rs, const char *w, size_t n, uint16_t *ids, size_t cap)
 {
+    rs = IX(rs);
     const nm_strtab_entry *e = nm_strtab_get(&rs->trig_words, w, n);
-    uint64_t mask = 0;
-    if (e && e->val_len == sizeof(mask))
-        memcpy(&mask, nm_strtab_val(&rs->trig_words, e), sizeof(mask));
-    return mask;
+    if (!e)
+        return 0;
+    size_t k = e->val_len / sizeof(uint16_t);
+    if (k > cap)
+        k = cap;
+    memcpy(ids, nm_strtab_val(&rs->trig_words, e), k * sizeof(uint16_t));
+    return k;
 }
 
-static int add_word_bits(nm_rule_set *rs, const char *w, size_t n, uint64_t bits)
+static int add_word_id(nm_rule_set *rs, const char *w, size_t n, uint16_t id)
 {
-    uint64_t mask = bits | word_bits(rs, w, n);
-    return nm_strtab_put(&rs->trig_words, w, n, 0, (const char *)&mask, sizeof(mask));
+    rs = IX(rs);
+    uint16_t ids[64];
+    size_t k = word_ids(rs, w, n, ids, 63);
+    for (size_t i = 0; i < k; i++)
+        if (ids[i] == id)
+            return 0;
+    ids[k++] = id;
+    return nm_strtab_put(&rs->trig_words, w, n, 0, (const char *)ids, k * sizeof(uint16_t));
 }
 
-/* Give BIT to every first word of every key of table T. */
-static int index_table(nm_rule_set *rs, const nm_strtab *t, uint64_t bit)
+/* Give ID to every first word of every key of table T. */
+static int index_table(nm_rule_set *rs, const nm_strtab *t, uint16_t id)
 {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < t->n_slots; i++) {
@@ -202,23 +219,44 @@ static int index_table(nm_rule_set *rs, const nm_strtab *t, uint64_t bit)
         const char *k = t->arena.ptr + t->slots[i].key_off;
         size_t n = strcspn(k, " ");
         char buf[128];
-        if (n >= sizeof(buf) - 1)
+        if (n == 0 || n >= sizeof(buf) - 1)
             continue;
         memcpy(buf, k, n);
-        rc = add_word_bits(rs, buf, n, bit);
+        rc = add_word_id(rs, buf, n, id);
         if (rc == 0 && buf[n - 1] != '.') {
             buf[n] = '.';
-            rc = add_word_bits(rs, buf, n + 1, bit);
+            rc = add_word_id(rs, buf, n + 1, id);
         }
     }
     return rc;
+}
+
+/* The id of a named trigger, made on first use.  @return < 0 if full. */
+static int trigger_id(nm_rule_set *rs, const char *key, size_t n, bool *fresh)
+{
+    rs = IX(rs);
+    uint16_t ids[4];
+    *fresh = false;
+    /* the id of a trigger *name* is kept under a key no word can have */
+    char k[96];
+    if (n + 2 > sizeof(k))
+        return -1;
+    k[0] = '\x01';
+    memcpy(k + 1, key, n);
+    if (word_ids(rs, k, n + 1, ids, 4))
+        return ids[0];
+    if (rs->n_ids >= NM_MAX_TRIGGERS)
+        return -1;
+    uint16_t id = (uint16_t)rs->n_ids++;
+    *fresh = true;
+    return add_word_id(rs, k, n + 1, id) < 0 ? -1 : id;
 }
 
 static int index_triggers(nm_rule_set *rs, const nm_model *m, nm_rule *r, nm_err *err)
 {
     const char *spec = r->fields[rs->trigger_field];
     int rc = 0;
-    r->trig = 0;
+    r->n_trig = 0;
     for (const char *p = spec; *p && rc == 0;) {
         size_t n = strcspn(p, ",");
         char w[64];
@@ -226,30 +264,35 @@ static int index_triggers(nm_rule_set *rs, const nm_model *m, nm_rule *r, nm_err
             return nm__err_set(err, NM_EPARSE, "%s: bad trigger list \"%s\"", r->where, spec);
         memcpy(w, p, n);
         w[n] = '\0';
-        uint64_t bit;
+        if (r->n_trig == (int)(sizeof(r->trig) / sizeof(r->trig[0])))
+            return nm__err_set(err, NM_ELIMIT, "%s: more than %zu triggers", r->where,
+                               sizeof(r->trig) / sizeof(r->trig[0]));
+        int shape = -1;
+        for (int k = 0; k < N_SHAPES; k++)
+            if (!strcmp(w, shape_names[k]))
+                shape = k;
+        bool fresh;
+        int id;
         const nm_strtab *t;
-        if (!strcmp(w, "digit")) {
-            bit = DIGIT_BIT;
+        if (shape >= 0) {
+            id = shape;
         } else if ((t = nm__model_table(m, w)) != NULL) {
-            /* one bit per table, shared by every rule that names it */
             char key[80];
-            snprintf(key, sizeof(key), "\x01table:%s", w);
-            uint64_t have = word_bits(rs, key, strlen(key));
-            bit = have ? have : bit_for(rs, key, strlen(key));
-            if (!have && ((rc = add_word_bits(rs, key, strlen(key), bit)) < 0 ||
-                          (rc = index_table(rs, t, bit)) < 0))
-                break;
+            snprintf(key, sizeof(key), "table:%s", w);
+            if ((id = trigger_id(rs, key, strlen(key), &fresh)) >= 0 && fresh)
+                rc = index_table(rs, t, (uint16_t)id);
         } else {
             for (size_t k = 0; k < n; k++)
                 if (w[k] >= 'A' && w[k] <= 'Z')
                     return nm__err_set(err, NM_EPARSE, "%s: trigger \"%s\" must be lower case",
                                        r->where, w);
-            uint64_t have = word_bits(rs, w, n);
-            bit = have ? have : bit_for(rs, w, n);
-            if (!have && (rc = add_word_bits(rs, w, n, bit)) < 0)
-                break;
+            if ((id = trigger_id(rs, w, n, &fresh)) >= 0 && fresh)
+                rc = add_word_id(rs, w, n, (uint16_t)id);
         }
-        r->trig |= bit;
+        if (id < 0)
+            return nm__err_set(err, NM_ELIMIT, "%s: more than %d distinct triggers", r->where,
+                               NM_MAX_TRIGGERS);
+        r->trig[r->n_trig++] = (uint16_t)id;
         p += n + (p[n] == ',');
     }
     if (rc < 0)
@@ -279,7 +322,8 @@ int nm__rules_compile(nm_rule_set *rs, const nm_model *m, nm_err *err)
         }
         int ecode;
         PCRE2_SIZE eoff;
-        r->code = pcre2_compile((PCRE2_SPTR)pat.ptr, pat.len, PCRE2_UTF | PCRE2_CASELESS, &ecode,
+        /* anchored: every match is tried at a token start near a trigger */
+        r->code = pcre2_compile((PCRE2_SPTR)pat.ptr, pat.len, PCRE2_UTF | PCRE2_CASELESS | PCRE2_ANCHORED, &ecode,
                                 &eoff, NULL);
         if (!r->code) {
             PCRE2_UCHAR msg[256];
@@ -289,7 +333,29 @@ int nm__rules_compile(nm_rule_set *rs, const nm_model *m, nm_err *err)
             goto done;
         }
         /* JIT is a speed-up, not a requirement: without it matching still works */
-        pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+        r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
+        /* the bytes a match can start with: PCRE2 works them out for an
+         * unanchored pattern, so compile one just to ask */
+        memset(r->first, 0xFF, sizeof(r->first));
+        pcre2_code *probe = pcre2_compile((PCRE2_SPTR)pat.ptr, pat.len, PCRE2_UTF | PCRE2_CASELESS,
+                                          &ecode, &eoff, NULL);
+        if (probe) {
+            const uint8_t *bm = NULL;
+            uint32_t fcu_type = 0, fcu = 0;
+            pcre2_pattern_info(probe, PCRE2_INFO_FIRSTCODETYPE, &fcu_type);
+            if (fcu_type == 1 && pcre2_pattern_info(probe, PCRE2_INFO_FIRSTCODEUNIT, &fcu) == 0) {
+                memset(r->first, 0, sizeof(r->first));
+                r->first[fcu >> 3] |= (uint8_t)(1u << (fcu & 7));
+                /* caseless: the other case too */
+                if ((fcu | 32) >= 'a' && (fcu | 32) <= 'z') {
+                    uint32_t o = fcu ^ 32;
+                    r->first[o >> 3] |= (uint8_t)(1u << (o & 7));
+                }
+            } else if (pcre2_pattern_info(probe, PCRE2_INFO_FIRSTBITMAP, &bm) == 0 && bm) {
+                memcpy(r->first, bm, sizeof(r->first));
+            }
+            pcre2_code_free(probe);
+        }
         uint32_t caps = 0;
         pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &caps);
         if (caps + 1 > rs->max_pairs)
@@ -323,34 +389,178 @@ void nm__matcher_free(nm_matcher *mt)
     mt->md = NULL;
 }
 
-uint64_t nm__rules_sentence_bits(const nm_rule_set *rs, const nm_doc *d, size_t b, size_t e)
+/* The shape bits of one token's normalised form. */
+static uint64_t shape_bits(const char *w, size_t n)
 {
     uint64_t bits = 0;
-    for (size_t i = b; i < e; i++) {
+    size_t digits = 0, lead = 0;
+    bool colon = false, slash = false, dash = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = w[i];
+        if (c >= '0' && c <= '9') {
+            digits++;
+            if (lead == i)
+                lead++;
+        } else if (c == ':') {
+            colon = true;
+        } else if (c == '/') {
+            slash = true;
+        } else if (c == '-') {
+            dash = true;
+        }
+    }
+    if (digits)
+        bits |= 1ull << SHAPE_DIGIT;
+    if (lead == 4 && (n == 4 || (n == 5 && w[4] == 's')) &&
+        ((w[0] == '1' && w[1] >= '6') || (w[0] == '2' && w[1] <= '1')))
+        bits |= 1ull << SHAPE_YEAR;
+    if (w[0] == '\'' && digits == 2)
+        bits |= 1ull << SHAPE_YEAR;
+    if (colon && digits >= 3)
+        bits |= 1ull << SHAPE_CLOCK;
+    if ((n == 4 || n == 2 || n == 3) && (w[0] == 'a' || w[0] == 'p') && w[1] == (n == 2 ? 'm' : '.'))
+        bits |= 1ull << SHAPE_CLOCK;
+    if ((slash || dash) && digits >= 5)
+        bits |= 1ull << SHAPE_DATE;
+    if (n == 2 && w[0] == 'q' && w[1] >= '1' && w[1] <= '4')
+        bits |= 1ull << SHAPE_Q;
+    return bits;
+}
+
+void nm__trigset_init(nm_trigset *ts, const nm_allocator *a)
+{
+    memset(ts, 0, sizeof(*ts));
+    ts->alloc = a;
+    for (size_t i = 0; i < NM_MAX_TRIGGERS; i++)
+        ts->head[i] = -1;
+}
+
+void nm__trigset_free(nm_trigset *ts)
+{
+    nm__free(ts->alloc, ts->hits);
+    nm__free(ts->alloc, ts->stamp);
+    memset(ts, 0, sizeof(*ts));
+}
+
+static int add_hit(nm_trigset *ts, uint16_t id, size_t tok)
+{
+    ts->w[id >> 6] |= 1ull << (id & 63);
+    if (ts->n_hits == ts->cap_hits) {
+        size_t c = ts->cap_hits ? ts->cap_hits * 2 : 64;
+        nm_trighit *p = nm__realloc(ts->alloc, ts->hits, c * sizeof(*p));
+        if (!p)
+            return NM_ENOMEM;
+        ts->hits = p;
+        ts->cap_hits = c;
+    }
+    /* hits of one id are chained in token order */
+    int32_t h = (int32_t)ts->n_hits;
+    ts->hits[ts->n_hits++] = (nm_trighit){id, (uint32_t)tok, -1};
+    if (ts->head[id] < 0)
+        ts->head[id] = h;
+    else
+        ts->hits[ts->tail[id]].next = h;
+    ts->tail[id] = h;
+    return 0;
+}
+
+static int add_shapes(nm_trigset *ts, uint64_t shapes, size_t tok)
+{
+    int rc = 0;
+    for (uint16_t k = 0; k < N_SHAPES && rc == 0; k++)
+        if (shapes & (1ull << k))
+            rc = add_hit(ts, k, tok);
+    return rc;
+}
+
+static int add_word(const nm_rule_set *rs, nm_trigset *ts, const char *w, size_t n, size_t tok)
+{
+    uint16_t ids[64];
+    size_t k = word_ids(rs, w, n, ids, 64);
+    int rc = 0;
+    for (size_t i = 0; i < k && rc == 0; i++)
+        rc = add_hit(ts, ids[i], tok);
+    return rc;
+}
+
+int nm__rules_sentence_triggers(const nm_rule_set *rs, const nm_doc *d, size_t b, size_t e,
+                                nm_trigset *out)
+{
+    size_t nw = ((size_t)IX(rs)->n_ids + 63) / 64;
+    int rc = 0;
+    memset(out->w, 0, nw * sizeof(out->w[0]));
+    for (size_t h = 0; h < out->n_hits; h++) /* reset the chains of the last sentence */
+        out->head[out->hits[h].id] = -1;
+    out->n_hits = 0;
+    for (size_t i = b; i < e && rc == 0; i++) {
         const nm_tok *t = &d->toks[i];
         const char *norm = d->strings.ptr + t->norm_off;
-        if (t->kind == NM_TOK_NUMBER || (t->kind == NM_TOK_WORD && norm[0] >= '0' && norm[0] <= '9'))
-            bits |= DIGIT_BIT;
-        else if (t->kind == NM_TOK_WORD && norm[0] == 'q' && norm[1] >= '1' && norm[1] <= '4')
-            bits |= DIGIT_BIT;
-        if (t->kind != NM_TOK_WORD)
+        if (t->kind == NM_TOK_NUMBER || t->kind == NM_TOK_WORD)
+            rc = add_shapes(out, shape_bits(norm, t->norm_len), i);
+        if (rc < 0 || t->kind != NM_TOK_WORD)
             continue;
-        bits |= word_bits(rs, norm, t->norm_len);
+        rc = add_word(rs, out, norm, t->norm_len, i);
         /* the parts of a hyphenated word count too: "multi-year" */
-        if (memchr(norm, '-', t->norm_len)) {
+        if (rc == 0 && memchr(norm, '-', t->norm_len)) {
             const char *p = norm, *end = norm + t->norm_len;
-            while (p < end) {
+            while (p < end && rc == 0) {
                 const char *h = memchr(p, '-', (size_t)(end - p));
                 size_t n = h ? (size_t)(h - p) : (size_t)(end - p);
-                if (n)
-                    bits |= word_bits(rs, p, n);
-                if (n && p[0] >= '0' && p[0] <= '9')
-                    bits |= DIGIT_BIT;
+                if (n && (rc = add_word(rs, out, p, n, i)) == 0)
+                    rc = add_shapes(out, shape_bits(p, n), i);
                 p += n + 1;
             }
         }
     }
-    return bits;
+    return rc;
+}
+
+int nm__rule_each_match(nm_matcher *mt, const nm_rule *r, const nm_doc *d, nm_trigset *ts,
+                        size_t b, size_t e, int w, nm_match_fn fn, void *payload)
+{
+    if (d->n_toks > ts->cap_stamp) {
+        size_t c = d->n_toks + 256;
+        uint32_t *p = nm__realloc(ts->alloc, ts->stamp, c * sizeof(*p));
+        if (!p)
+            return NM_ENOMEM;
+        memset(p, 0, c * sizeof(*p));
+        ts->stamp = p;
+        ts->cap_stamp = c;
+        ts->clock = 0;
+    }
+    if (++ts->clock == 0) { /* wrapped: start the stamps again */
+        memset(ts->stamp, 0, ts->cap_stamp * sizeof(*ts->stamp));
+        ts->clock = 1;
+    }
+    size_t end = d->toks[e - 1].end;
+    for (int k = 0; k < r->n_trig; k++)
+    for (int32_t h = ts->head[r->trig[k]]; h >= 0; h = ts->hits[h].next) {
+        size_t t = ts->hits[h].tok;
+        size_t from = t >= b + (size_t)w ? t - (size_t)w : b;
+        for (size_t s = from; s <= t; s++) {
+            if (ts->stamp[s] == ts->clock)
+                continue;
+            ts->stamp[s] = ts->clock;
+            unsigned char c0 = (unsigned char)d->text[d->toks[s].start];
+            if (!(r->first[c0 >> 3] & (1u << (c0 & 7))))
+                continue;
+            int rc = r->jit ? pcre2_jit_match(r->code, (PCRE2_SPTR)d->text, end, d->toks[s].start, 0,
+                                              mt->md, NULL)
+                            : pcre2_match(r->code, (PCRE2_SPTR)d->text, end, d->toks[s].start,
+                                          PCRE2_NO_UTF_CHECK, mt->md, NULL);
+            if (rc == PCRE2_ERROR_NOMATCH)
+                continue;
+            if (rc < 0)
+                return NM_EINVAL;
+            PCRE2_SIZE *o = pcre2_get_ovector_pointer(mt->md);
+            if (o[1] <= o[0])
+                continue;
+            int n = rc == 0 ? (int)pcre2_get_ovector_count(mt->md) : rc;
+            if ((rc = fn(r, o, n, payload)) < 0)
+                return rc;
+        }
+    }
+    return 0;
 }
 
 int nm__rule_next(nm_matcher *mt, const nm_rule *r, const nm_doc *d, size_t *pos, size_t end,

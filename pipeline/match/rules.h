@@ -10,8 +10,8 @@
  *   pattern   PCRE2, UTF, caseless; {name} expands to the alternation of
  *             the keys of the model table "name" (longest first, escaped,
  *             spaces matching any white space)
- *   triggers  "a,b,c": table names (every key of the table), "digit" (a
- *             token with a digit), or lower-case words; a rule is tried on a
+ *   triggers  "a,b,c": table names (every key of the table), token shapes
+ *             (digit, year, clock, date, q), or lower-case words; a rule is tried on a
  *             sentence only if one of its triggers occurs in it, so the cost
  *             of a sentence does not grow with the number of rules
  */
@@ -24,8 +24,11 @@ typedef struct nm_rule {
     char **fields;     /* the line's fields, as written */
     int n_fields;
     char *where;       /* "models/FILE:LINE" */
-    uint64_t trig;     /* trigger bits */
-    void *code;        /* pcre2_code * */
+    uint16_t trig[16]; /* trigger ids */
+    int n_trig;
+    void *code;        /* pcre2_code *, anchored */
+    uint8_t first[32]; /* bytes a match can start with (all if unknown) */
+    bool jit;          /* JIT-compiled: pcre2_jit_match may be called */
     void *payload;     /* the owning stage's compiled form of the fields */
 } nm_rule;
 
@@ -33,8 +36,10 @@ typedef struct nm_rule_set {
     nm_rule *rules;
     size_t n, cap;
     uint32_t max_pairs;  /* largest ovector any rule needs */
-    nm_strtab trig_words; /* lower-case word -> trigger bits */
-    int next_bit;
+    nm_strtab trig_words; /* lower-case word -> its trigger ids (uint16_t[]) */
+    int n_ids;            /* trigger ids handed out */
+    struct nm_rule_set *share; /* if set, the set whose trigger index this
+                                  one uses, so both are found in one pass */
     int pattern_field, trigger_field;
 } nm_rule_set;
 
@@ -60,8 +65,53 @@ typedef struct nm_matcher {
 int nm__matcher_init(nm_matcher *mt, const nm_rule_set *rs, const nm_allocator *a);
 void nm__matcher_free(nm_matcher *mt);
 
-/** The trigger bits of tokens [b, e) of D. */
-uint64_t nm__rules_sentence_bits(const nm_rule_set *rs, const nm_doc *d, size_t b, size_t e);
+/**
+ * The triggers present in a sentence (ids < NM_MAX_TRIGGERS), and where:
+ * (trigger id, token index) pairs, in token order.
+ */
+#define NM_MAX_TRIGGERS 1024
+typedef struct nm_trighit {
+    uint16_t id;
+    uint32_t tok;
+    int32_t next; /* the next hit of the same id, or -1 */
+} nm_trighit;
+
+typedef struct nm_trigset {
+    uint64_t w[NM_MAX_TRIGGERS / 64];
+    nm_trighit *hits;
+    size_t n_hits, cap_hits;
+    uint32_t *stamp; /* per token of the document: last rule that tried it */
+    size_t cap_stamp;
+    uint32_t clock;
+    int32_t head[NM_MAX_TRIGGERS]; /* first hit of each id, or -1 */
+    int32_t tail[NM_MAX_TRIGGERS];
+    const nm_allocator *alloc;
+} nm_trigset;
+
+void nm__trigset_init(nm_trigset *ts, const nm_allocator *a);
+void nm__trigset_free(nm_trigset *ts);
+
+/** Fill *OUT with the triggers of tokens [b, e) of D. */
+int nm__rules_sentence_triggers(const nm_rule_set *rs, const nm_doc *d, size_t b, size_t e,
+                                nm_trigset *out);
+
+/**
+ * Call FN for each match of R that starts at one of the W tokens before a
+ * token with one of R's triggers (or at that token), within [b, e) of D.
+ * Each start is tried once, anchored: the cost follows the triggers, not
+ * the length of the sentence.  FN returns < 0 to stop.
+ */
+typedef int (*nm_match_fn)(const nm_rule *r, const size_t *ov, int n_pairs, void *payload);
+int nm__rule_each_match(nm_matcher *mt, const nm_rule *r, const nm_doc *d, nm_trigset *ts,
+                        size_t b, size_t e, int w, nm_match_fn fn, void *payload);
+/** Does a trigger of R occur in TS? */
+static inline bool nm__rule_triggered(const nm_rule *r, const nm_trigset *ts)
+{
+    for (int i = 0; i < r->n_trig; i++)
+        if (ts->w[r->trig[i] >> 6] & (1ull << (r->trig[i] & 63)))
+            return true;
+    return false;
+}
 
 /**
  * Find the next match of R in D's text within [*pos, end).  On a match,

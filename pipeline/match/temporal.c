@@ -49,7 +49,7 @@
 enum {
     FN_YEAR = 1, FN_MONTH, FN_DAY, FN_NUM, FN_ORDNUM, FN_MD, FN_MREF, FN_WD, FN_HOLIDAY,
     FN_QREF, FN_HREF, FN_SEASON, FN_REL, FN_AGO, FN_DUR, FN_DURHALF, FN_ADVERB, FN_TIME,
-    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR
+    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO
 };
 
 static const struct {
@@ -64,7 +64,7 @@ static const struct {
     {"durhalf", FN_DURHALF, 2, 2}, {"adverb", FN_ADVERB, 1, 1}, {"time", FN_TIME, 3, 3},
     {"part", FN_PART, 1, 1},       {"decade", FN_DECADE, 1, 1}, {"century", FN_CENTURY, 1, 1},
     {"wdnum", FN_WDNUM, 1, 1},     {"mod", FN_MOD, 1, 1},         {"hh", FN_HH, 3, 3},
-    {"wyear", FN_WYEAR, 2, 2},
+    {"wyear", FN_WYEAR, 2, 2},     {"yago", FN_YAGO, 1, 1},
 };
 
 typedef struct targ {
@@ -145,6 +145,8 @@ int nm__temporal_compile(nm_model *m)
     if (!m->temporal || !m->temporal_vetoes)
         return nm__err_set(&m->err, NM_EPARSE, "%s/MANIFEST.tsv: no file of kind \"%s\"", m->dir,
                            m->temporal ? "temporal-vetoes" : "temporal-rules");
+    /* vetoes share the rules' trigger index: one pass finds both */
+    m->temporal_vetoes->share = m->temporal;
     if ((rc = nm__rules_compile(m->temporal, m, &m->err)) < 0 ||
         (rc = nm__rules_compile(m->temporal_vetoes, m, &m->err)) < 0)
         return rc;
@@ -252,8 +254,11 @@ typedef struct temporal_state {
     size_t n_vetoes, cap_vetoes;
     nm_buf vals;  /* candidate values */
     nm_buf attrs; /* scratch for span attributes */
+    nm_trigset trig;
     const nm_strtab *t_month, *t_weekday, *t_number, *t_ordinal, *t_unit, *t_season, *t_daypart,
         *t_modifier, *t_bound, *t_decade, *t_holiday, *t_tense;
+    const nm_strtab *mod_last; /* last words of the modifiers */
+    nm_strtab mod_last_tab;
 } temporal_state;
 
 static void temporal_close(void *state)
@@ -263,10 +268,13 @@ static void temporal_close(void *state)
         return;
     nm__matcher_free(&st->mt);
     nm__matcher_free(&st->mt_veto);
+    nm__trigset_free(&st->trig);
+
     nm__free(&st->m->alloc, st->cands);
     nm__free(&st->m->alloc, st->vetoes);
     nm_buf_free(&st->vals);
     nm_buf_free(&st->attrs);
+    nm_strtab_free(&st->mod_last_tab);
     nm__free(&st->m->alloc, st);
 }
 
@@ -280,6 +288,8 @@ static int temporal_open(void **state, const nm_model *m, const nm_opts *o, nm_e
     st->m = m;
     nm_buf_init(&st->vals, (size_t)1 << 26, &m->alloc);
     nm_buf_init(&st->attrs, 4096, &m->alloc);
+    nm__trigset_init(&st->trig, &m->alloc);
+
     if (nm__matcher_init(&st->mt, m->temporal, &m->alloc) < 0 ||
         nm__matcher_init(&st->mt_veto, m->temporal_vetoes, &m->alloc) < 0) {
         rc = nm__err_set(err, NM_ENOMEM, "out of memory");
@@ -300,6 +310,24 @@ static int temporal_open(void **state, const nm_model *m, const nm_opts *o, nm_e
             goto done;
         }
     }
+    /* the last word of each modifier ("least" of "at least") */
+    if (nm_strtab_init(&st->mod_last_tab, 64, &m->alloc) < 0) {
+        rc = nm__err_set(err, NM_ENOMEM, "out of memory");
+        goto done;
+    }
+    st->mod_last = &st->mod_last_tab;
+    for (size_t i = 0; i < st->t_modifier->n_slots; i++) {
+        const nm_strtab_entry *e = &st->t_modifier->slots[i];
+        if (e->key_off == UINT32_MAX)
+            continue;
+        const char *k = st->t_modifier->arena.ptr + e->key_off;
+        const char *sp = strrchr(k, ' ');
+        const char *w = sp ? sp + 1 : k;
+        if (nm_strtab_put(&st->mod_last_tab, w, strlen(w), 1, NULL, 0) < 0) {
+            rc = nm__err_set(err, NM_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
 done:
     if (rc < 0) {
         temporal_close(st);
@@ -317,10 +345,23 @@ typedef struct ectx {
     const size_t *ov;
     int n_pairs;
     const anchor *a;
-    int tense; /* -1 past, 0 unknown, 1 future */
+    int tense; /* -1 past, 0 unknown, 1 future; 2: not yet worked out */
+    bool quarterly; /* the document reports by quarter */
+    size_t sb, se;  /* the sentence's tokens */
     bool no_anchor;
     bool fail;
 } ectx;
+
+static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, size_t start,
+                      size_t end);
+
+/* The tense around the match, worked out on first use only. */
+static int get_tense(ectx *c)
+{
+    if (c->tense == 2)
+        c->tense = tense_near(c->st, c->d, c->sb, c->se, c->ov[0], c->ov[1]);
+    return c->tense;
+}
 
 /* The text of an arg, lower-cased, into BUF. */
 static const char *arg_text(ectx *c, const targ *ta, char *buf, size_t cap)
@@ -512,11 +553,12 @@ static int put(nm_buf *b, const char *fmt, ...)
 
 /*
  * Year for month M (and day D, 0 if none) without a year of its own: the
- * occurrence nearest the anchor, within half a year either way.  Tense is
- * deliberately not used: news names a month of the coming half-year as
- * readily in a past-tense sentence ("said it would ship in December") as a
- * past one, and measured on TimeBank the nearest reading is right more
- * often than any tense cue.
+ * occurrence nearest the anchor, within half a year either way, unless the
+ * nearest tense cue contradicts it by more than four months (a past cue
+ * and a date four months ahead: it is the one before).  News names the
+ * coming weeks in past-tense sentences all the time ("the offer was
+ * extended to Nov. 16"), so a cue alone is weak evidence; measured on
+ * TimeBank, this mix beats both nearest-only and tense-first.
  */
 static long resolve_year(ectx *c, int m, int d)
 {
@@ -528,6 +570,12 @@ static long resolve_year(ectx *c, int m, int d)
     if (here - a->days > 183)
         y--;
     else if (a->days - here > 183)
+        y++;
+    here = days_from_civil(y, m, d ? d : 15);
+    int tense = get_tense(c);
+    if (tense < 0 && here - a->days > 120)
+        y--;
+    else if (tense > 0 && a->days - here > 120)
         y++;
     return y;
 }
@@ -613,6 +661,16 @@ static int put_duration(nm_buf *out, long n, bool half, bool vague, const char *
         {"D", "H", "PT%ldH", 24}, {"H", "MIN", "PT%ldM", 60}, {"MIN", "S", "PT%ldS", 60},
         {"DE", "Y", "P%ldY", 10}, {"CE", "Y", "P%ldY", 100},
     };
+    if (half && n > 0) { /* 2 1/2 years = P2Y6M */
+        if (!strcmp(u, "Y"))
+            return put(out, "P%ldY6M", n);
+        if (!strcmp(u, "D"))
+            return put(out, "P%ldDT12H", n);
+        if (!strcmp(u, "H"))
+            return put(out, "PT%ldH30M", n);
+        if (!strcmp(u, "MIN"))
+            return put(out, "PT%ldM30S", n);
+    }
     if (half) {
         for (size_t i = 0; i < sizeof(halves) / sizeof(halves[0]); i++)
             if (!strcmp(u, halves[i].u))
@@ -694,7 +752,7 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         }
         int today = iso_wday(a->days);
         long days;
-        if (c->tense > 0)
+        if (get_tense(c) > 0)
             days = a->days + ((w - today + 7) % 7 ? (w - today + 7) % 7 : 7);
         else
             days = a->days - ((today - w + 7) % 7);
@@ -715,7 +773,7 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
          * sentence looks ahead, last year's (results are reported after) */
         long y = a->y;
         int cur = a->md_known ? (op->fn == FN_QREF ? (a->m - 1) / 3 + 1 : (a->m - 1) / 6 + 1) : q;
-        if (q > cur && c->tense <= 0)
+        if (q > cur && get_tense(c) <= 0)
             y--;
         return put(out, op->fn == FN_QREF ? "%04ld-Q%d" : "%04ld-H%d", y, q);
     }
@@ -759,10 +817,10 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
                 c->no_anchor = true;
                 return put(out, "XXXX-%02d", m);
             }
-            /* "last February" is last year's; "next June" the first June
-             * after this month; "this September" this year's */
+            /* "last June" is the latest June before this month; "next
+             * June" the first after it; "this September" this year's */
             long y = a->y;
-            if (step < 0)
+            if (step < 0 && m >= a->m)
                 y--;
             else if (step > 0 && m <= a->m)
                 y++;
@@ -858,6 +916,11 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             return c->fail = true, 0;
         return put(out, "%04ld", hi * 100 + lo);
     }
+    case FN_YAGO:
+        /* "a year earlier" in a quarterly report is the year-ago quarter */
+        if (c->quarterly)
+            return put_shifted(c, out, "Q", -5);
+        return put_shifted(c, out, "Y", -1);
     case FN_CENTURY:
         n = strtol(a0, NULL, 10);
         return n < 1 ? (c->fail = true, 0) : put(out, "%02ld", n - 1);
@@ -1015,10 +1078,14 @@ static void extend(temporal_state *st, const nm_doc *d, cand *c, size_t sb, size
     while (last > sb && d->toks[last - 1].end > c->end)
         last--;
     *bound = NULL;
-    /* up to three words before: a modifier joins, a bound is noted */
+    /* up to three words before: a modifier joins, a bound is noted; only
+     * worth a look if the word just before can end a modifier */
     for (size_t k = 3; k >= 1; k--) {
-        if (first < sb + k)
+        if (first < sb + k || first == sb)
             continue;
+        const nm_tok *pt = &d->toks[first - 1];
+        if (!nm_strtab_get(st->mod_last, d->strings.ptr + pt->norm_off, pt->norm_len))
+            break;
         char buf[64];
         size_t n = 0;
         for (size_t j = first - k; j < first && n < sizeof(buf) - 1; j++) {
@@ -1061,6 +1128,60 @@ static void extend(temporal_state *st, const nm_doc *d, cand *c, size_t sb, size
     }
 }
 
+/* How many tokens before its trigger a match may start ("the past few
+ * years": three before "years"). */
+#define REACH 6
+
+static int on_veto(const nm_rule *r, const size_t *ov, int n, void *payload)
+{
+    temporal_state *st = payload;
+    int g = nm__rule_group(r, "v");
+    size_t vs_ = ov[0], ve = ov[1];
+    if (g > 0 && g < n && ov[2 * g] != PCRE2_UNSET) {
+        vs_ = ov[2 * g];
+        ve = ov[2 * g + 1];
+    }
+    return add_veto(st, (uint32_t)vs_, (uint32_t)ve);
+}
+
+typedef struct mctx {
+    temporal_state *st;
+    const nm_doc *d;
+    const nm_sent *s;
+    const anchor *a;
+    bool quarterly;
+    uint32_t rule;
+} mctx;
+
+static int on_match(const nm_rule *r, const size_t *ov, int n, void *payload)
+{
+    mctx *m = payload;
+    temporal_state *st = m->st;
+    const trule *tr = r->payload;
+    int rc;
+    for (size_t k = 0; k < st->n_vetoes; k++)
+        if (st->vetoes[k].start < ov[1] && ov[0] < st->vetoes[k].end)
+            return 0;
+    ectx c = {st, m->d, r, ov, n, m->a, 2, m->quarterly, m->s->tok_begin, m->s->tok_end, false, false};
+    cand cd = {(uint32_t)ov[0], (uint32_t)ov[1], m->rule, (uint32_t)st->vals.len, 0, "", false};
+    if ((rc = eval_tmpl(&c, &tr->value, &st->vals)) < 0)
+        return rc;
+    if (c.fail) {
+        st->vals.len = cd.val_off;
+        return 0;
+    }
+    cd.val_len = (uint32_t)(st->vals.len - cd.val_off);
+    if (tr->mod.n_ops) {
+        nm_buf_clear(&st->attrs);
+        if ((rc = eval_tmpl(&c, &tr->mod, &st->attrs)) < 0)
+            return rc;
+        if (st->attrs.len && st->attrs.len < sizeof(cd.mod))
+            memcpy(cd.mod, st->attrs.ptr, st->attrs.len + 1);
+    }
+    cd.no_anchor = c.no_anchor;
+    return add_cand(st, &cd);
+}
+
 static const trule *tr_of(const nm_rule_set *rs, const cand *c)
 {
     return rs->rules[c->rule].payload;
@@ -1074,69 +1195,36 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
     int rc = 0;
 
     find_anchor(st, d, &a);
+    bool quarterly = false;
+    for (size_t i = 0; i < d->n_toks && !quarterly; i++) {
+        const char *w = d->strings.ptr + d->toks[i].norm_off;
+        quarterly = d->toks[i].norm_len >= 7 && strstr(w, "quarter") != NULL;
+    }
     for (size_t si = 0; si < d->n_sents; si++) {
         const nm_sent *s = &d->sents[si];
-        uint64_t bits = nm__rules_sentence_bits(rs, d, s->tok_begin, s->tok_end);
-        uint64_t vbits = nm__rules_sentence_bits(vs, d, s->tok_begin, s->tok_end);
+        if (s->tok_end <= s->tok_begin)
+            continue;
         st->n_cands = st->n_vetoes = 0;
         nm_buf_clear(&st->vals);
+        if ((rc = nm__rules_sentence_triggers(rs, d, s->tok_begin, s->tok_end, &st->trig)) < 0)
+            goto fail;
         for (size_t vi = 0; vi < vs->n; vi++) {
             const nm_rule *r = &vs->rules[vi];
-            if (!(r->trig & vbits))
-                continue;
-            int g = nm__rule_group(r, "v");
-            size_t pos = s->start;
-            const size_t *ov;
-            int n;
-            while ((n = nm__rule_next(&st->mt_veto, r, d, &pos, s->end, &ov)) > 0) {
-                size_t vs_ = ov[0], ve = ov[1];
-                if (g > 0 && g < n && ov[2 * g] != PCRE2_UNSET) {
-                    vs_ = ov[2 * g];
-                    ve = ov[2 * g + 1];
-                }
-                if ((rc = add_veto(st, (uint32_t)vs_, (uint32_t)ve)) < 0)
-                    goto fail;
-            }
+            if (nm__rule_triggered(r, &st->trig) &&
+                (rc = nm__rule_each_match(&st->mt_veto, r, d, &st->trig, s->tok_begin, s->tok_end,
+                                          REACH, on_veto, st)) < 0)
+                goto fail;
         }
+        mctx mc = {st, d, s, &a, quarterly, 0};
         for (size_t ri = 0; ri < rs->n; ri++) {
             const nm_rule *r = &rs->rules[ri];
-            if (!(r->trig & bits))
+            if (!nm__rule_triggered(r, &st->trig))
                 continue;
-            const trule *tr = r->payload;
-            size_t pos = s->start;
-            const size_t *ov;
-            int n;
-            while ((n = nm__rule_next(&st->mt, r, d, &pos, s->end, &ov)) > 0) {
-                if (ov[1] <= ov[0])
-                    continue;
-                bool vetoed = false;
-                for (size_t k = 0; k < st->n_vetoes && !vetoed; k++)
-                    vetoed = st->vetoes[k].start < ov[1] && ov[0] < st->vetoes[k].end;
-                if (vetoed)
-                    continue;
-                int tense = tense_near(st, d, s->tok_begin, s->tok_end, ov[0], ov[1]);
-                ectx c = {st, d, r, ov, n, &a, tense, false, false};
-                cand cd = {(uint32_t)ov[0], (uint32_t)ov[1], (uint32_t)ri, (uint32_t)st->vals.len, 0, "", false};
-                if ((rc = eval_tmpl(&c, &tr->value, &st->vals)) < 0)
-                    goto fail;
-                if (c.fail) {
-                    st->vals.len = cd.val_off;
-                    continue;
-                }
-                cd.val_len = (uint32_t)(st->vals.len - cd.val_off);
-                if (tr->mod.n_ops) {
-                    nm_buf_clear(&st->attrs);
-                    if ((rc = eval_tmpl(&c, &tr->mod, &st->attrs)) < 0)
-                        goto fail;
-                    if (st->attrs.len && st->attrs.len < sizeof(cd.mod))
-                        memcpy(cd.mod, st->attrs.ptr, st->attrs.len + 1);
-                }
-                cd.no_anchor = c.no_anchor;
-                if ((rc = add_cand(st, &cd)) < 0)
-                    goto fail;
-            }
-            if (n < 0) {
-                rc = nm__err_set(err, NM_EINVAL, "temporal: %s: matching failed", r->where);
+            mc.rule = (uint32_t)ri;
+            if ((rc = nm__rule_each_match(&st->mt, r, d, &st->trig, s->tok_begin, s->tok_end, REACH,
+                                          on_match, &mc)) < 0) {
+                if (rc == NM_EINVAL)
+                    nm__err_set(err, rc, "temporal: %s: matching failed", r->where);
                 goto fail;
             }
         }
