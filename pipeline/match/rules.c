@@ -11,7 +11,7 @@
  * word maps to the ids of the triggers it satisfies.  A table trigger
  * gives its id to every first word of every key of the table
  * (and to the key with a final '.', as abbreviations are tokenized);
- * shape triggers (digit, year, clock, date, q) take the lowest bits and are
+ * shape triggers (#digit, #year, #clock, #date, #q) take the lowest bits and are
  * computed from each token's form.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -23,14 +23,14 @@
 #include "rules.h"
 
 /* Shape triggers, computed from a token's form rather than looked up:
- *   digit  any token with a digit
- *   year   4 digits from 1600 to 2199, "'98", "1990s"
- *   clock  10:30, a.m., pm
- *   date   1/21/2025, 2025-01-21
- *   q      q1..q4
+ *   #digit  any token with a digit
+ *   #year   4 digits from 1600 to 2199, "'98", "1990s"
+ *   #clock  10:30, a.m., pm
+ *   #date   1/21/2025, 2025-01-21
+ *   #q      q1..q4
  * They take the lowest bits. */
 enum { SHAPE_DIGIT = 0, SHAPE_YEAR, SHAPE_CLOCK, SHAPE_DATE, SHAPE_Q, N_SHAPES };
-static const char *const shape_names[N_SHAPES] = {"digit", "year", "clock", "date", "q"};
+static const char *const shape_names[N_SHAPES] = {"#digit", "#year", "#clock", "#date", "#q"};
 
 int nm__rules_init(nm_rule_set *rs, int pattern_field, int trigger_field, const nm_allocator *a)
 {

@@ -11,7 +11,7 @@
  *             the keys of the model table "name" (longest first, escaped,
  *             spaces matching any white space)
  *   triggers  "a,b,c": table names (every key of the table), token shapes
- *             (digit, year, clock, date, q), or lower-case words; a rule is tried on a
+ *             (#digit, #year, #clock, #date, #q), or lower-case words; a rule is tried on a
  *             sentence only if one of its triggers occurs in it, so the cost
  *             of a sentence does not grow with the number of rules
  */

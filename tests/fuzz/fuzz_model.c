@@ -12,6 +12,7 @@ static char dir[256];
 static const char *const files[] = {
     "text/abbreviations.tsv", "text/sentence-starters.tsv", "text/number-suffixes.tsv",
     "text/glued-keep.tsv", "text/fold.tsv", "text/bullets.tsv", "MANIFEST.tsv",
+    "temporal/rules.tsv", "temporal/vetoes.tsv", "temporal/month.tsv", "temporal/unit.tsv",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

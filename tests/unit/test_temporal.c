@@ -1,0 +1,212 @@
+/* test_temporal.c - each family of temporal rules, the vetoes, anchoring,
+ * tense, modifiers and bounds, through the whole pipeline. */
+#include "helpers.h"
+
+/* "text=TYPE:value[:attr...]|..." for the spans of TEXT with document date
+ * DCT (NULL: none); static buffer. */
+static const char *timex_of(nm_pipeline *p, const char *text, const char *dct)
+{
+    static char out[4096];
+    const nm_result *r;
+    nm_doc_opts o = {0};
+    o.dct = dct;
+    if (nm_pipeline_run(p, text, strlen(text), &o, &r) < 0)
+        fail_msg("run: %s", nm_pipeline_errmsg(p));
+    size_t n = 0;
+    out[0] = '\0';
+    const char *json;
+    size_t jlen;
+    nm_result_json(r, &json, &jlen);
+    for (size_t i = 0; i < nm_result_n_spans(r); i++) {
+        nm_span s;
+        nm_result_span(r, i, &s);
+        n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%.*s=%s:%s", i ? "|" : "",
+                              (int)(s.end - s.start), text + s.start, s.type, s.value ? s.value : "");
+        /* attributes, as the JSON has them */
+        char key[64];
+        snprintf(key, sizeof(key), "\"start\":%zu,", s.start);
+        const char *sp = strstr(json, key);
+        const char *end = sp ? strchr(sp, '}') : NULL;
+        static const char *const attrs[] = {"mod", "bound", "anchor"};
+        for (size_t k = 0; sp && k < 3; k++) {
+            char ak[32];
+            snprintf(ak, sizeof(ak), "\"%s\":\"", attrs[k]);
+            const char *a = strstr(sp, ak);
+            if (a && a < end) {
+                a += strlen(ak);
+                n += (size_t)snprintf(out + n, sizeof(out) - n, ":%s=%.*s", attrs[k],
+                                      (int)strcspn(a, "\""), a);
+            }
+        }
+    }
+    return out;
+}
+
+#define TX(text, dct, want) assert_string_equal(timex_of(f->p, text, dct), want)
+#define DCT "2025-10-28" /* a Tuesday */
+
+static void test_temporal__explicit_dates(void **state)
+{
+    FX_BEGIN;
+    TX("It closed on Jan. 21, 2025.", DCT, "Jan. 21, 2025=DATE:2025-01-21");
+    TX("It closed on 21 January 2025.", DCT, "21 January 2025=DATE:2025-01-21");
+    TX("It closed on 2025-01-21.", DCT, "2025-01-21=DATE:2025-01-21");
+    /* m/d/y: the US order is the documented reading of a slashed date */
+    TX("It closed on 1/21/2025.", DCT, "1/21/2025=DATE:2025-01-21");
+    TX("Sales rose in March 2024.", DCT, "March 2024=DATE:2024-03");
+    TX("The plant opened in 1998.", DCT, "1998=DATE:1998");
+    TX("Prices fell in the 1990s.", DCT, "the 1990s=DATE:199");
+    TX("Profit rose in the third quarter of 2024.", DCT, "the third quarter of 2024=DATE:2024-Q3");
+    TX("Profit rose in Q2 2025.", DCT, "Q2 2025=DATE:2025-Q2");
+    TX("Sales grow in the second half of 2026.", DCT, "the second half of 2026=DATE:2026-H2");
+    TX("It happened in the 20th century.", DCT, "the 20th century=DATE:19");
+    FX_END;
+}
+
+static void test_temporal__relative_dates_anchor_to_dct(void **state)
+{
+    FX_BEGIN;
+    TX("He left yesterday.", DCT, "yesterday=DATE:2025-10-27");
+    TX("It opens tomorrow.", DCT, "tomorrow=DATE:2025-10-29");
+    TX("Sales fell last year.", DCT, "last year=DATE:2024");
+    TX("Sales will rise next month.", DCT, "next month=DATE:2025-11");
+    TX("It was signed this week.", DCT, "this week=DATE:2025-W44");
+    TX("It was signed three years ago.", DCT, "three years ago=DATE:2022");
+    TX("Back in June, it agreed.", DCT, "June=DATE:2025-06");
+    TX("It met on Friday.", DCT, "Friday=DATE:2025-10-24");
+    TX("It will meet on Friday.", DCT, "Friday=DATE:2025-10-31");
+    /* a month far ahead in a past-tense sentence is last year's */
+    TX("It was launched in December.", "2025-03-10", "December=DATE:2024-12");
+    TX("It will ship in January.", DCT, "January=DATE:2026-01");
+    FX_END;
+}
+
+static void test_temporal__no_anchor(void **state)
+{
+    FX_BEGIN;
+    TX("He left yesterday.", NULL, "yesterday=DATE:XXXX-XX-XX:anchor=none");
+    TX("Back in June, it agreed.", NULL, "June=DATE:XXXX-06:anchor=none");
+    TX("It runs until 2030.", NULL, "2030=DATE:2030:bound=until");
+    /* a dateline gives month and day; no year, so the year stays open */
+    TX("LONDON, Jan 21 (Wire) - It fell yesterday.", NULL,
+       "Jan 21=DATE:XXXX-01-21:anchor=none|yesterday=DATE:XXXX-XX-XX:anchor=none");
+    TX("LONDON, Jan 21, 2025 (Wire) - It fell yesterday.", NULL,
+       "Jan 21, 2025=DATE:2025-01-21|yesterday=DATE:2025-01-20");
+    FX_END;
+}
+
+static void test_temporal__references(void **state)
+{
+    FX_BEGIN;
+    TX("Prices are now higher.", DCT, "now=DATE:PRESENT_REF");
+    TX("It is currently closed.", DCT, "currently=DATE:PRESENT_REF");
+    TX("It was recently sold.", DCT, "recently=DATE:PAST_REF");
+    TX("It may grow in the future.", DCT, "the future=DATE:FUTURE_REF");
+    FX_END;
+}
+
+static void test_temporal__durations(void **state)
+{
+    FX_BEGIN;
+    TX("It took five years.", DCT, "five years=DURATION:P5Y");
+    TX("It took 18 months.", DCT, "18 months=DURATION:P18M");
+    TX("It took a decade.", DCT, "a decade=DURATION:P10Y");
+    TX("They signed a multiyear deal.", DCT, "multiyear=DURATION:PXY");
+    TX("They signed a multi-year deal.", DCT, "multi-year=DURATION:PXY");
+    TX("They signed a five-year deal.", DCT, "five-year=DURATION:P5Y");
+    TX("It took several weeks.", DCT, "several weeks=DURATION:PXW");
+    TX("For the past few years, it grew.", DCT, "the past few years=DURATION:PXY");
+    TX("It lasted 2 1/2 years.", DCT, "2 1/2 years=DURATION:P2Y6M");
+    TX("It lasted three hours.", DCT, "three hours=DURATION:PT3H");
+    TX("It is a long-standing deal.", DCT, "long-standing=DURATION:PXY");
+    FX_END;
+}
+
+static void test_temporal__times(void **state)
+{
+    FX_BEGIN;
+    TX("It starts at 10:30 a.m. EST.", DCT, "10:30 a.m. EST=TIME:2025-10-28T10:30");
+    TX("It starts at 5 p.m.", DCT, "5 p.m.=TIME:2025-10-28T17:00");
+    TX("It starts at noon.", DCT, "noon=TIME:2025-10-28T12:00");
+    TX("It starts tonight.", DCT, "tonight=TIME:2025-10-28TNI");
+    TX("It began this morning.", DCT, "this morning=TIME:2025-10-28TMO");
+    FX_END;
+}
+
+static void test_temporal__sets(void **state)
+{
+    FX_BEGIN;
+    TX("It is reviewed every week.", DCT, "every week=SET:P1W");
+    TX("It is reviewed annually.", DCT, "annually=SET:P1Y");
+    TX("It is reviewed twice a year.", DCT, "twice a year=SET:P1Y");
+    TX("They meet every Monday.", DCT, "every Monday=SET:XXXX-WXX-1");
+    FX_END;
+}
+
+static void test_temporal__modifiers_and_bounds(void **state)
+{
+    FX_BEGIN;
+    TX("It opens in early 2025.", DCT, "early 2025=DATE:2025:mod=START");
+    TX("It took about three years.", DCT, "about three years=DURATION:P3Y:mod=APPROX");
+    TX("It took more than five years.", DCT, "more than five years=DURATION:P5Y:mod=MORE_THAN");
+    TX("It takes at least two weeks.", DCT, "at least two weeks=DURATION:P2W:mod=EQUAL_OR_MORE");
+    TX("It runs until 2032.", DCT, "2032=DATE:2032:bound=until");
+    TX("It runs through 2030.", DCT, "2030=DATE:2030:bound=until");
+    TX("It has grown since 2019.", DCT, "2019=DATE:2019:bound=since");
+    TX("It closes by the end of the year.", DCT, "the end of the year=DATE:2025:mod=END:bound=until");
+    FX_END;
+}
+
+static void test_temporal__vetoes(void **state)
+{
+    FX_BEGIN;
+    /* May the modal, March the verb, a newspaper, a product, an age, a rate */
+    TX("Prices may rise.", DCT, "");
+    TX("Protesters march on the capital.", DCT, "");
+    TX("He told the Sunday Times about it.", DCT, "");
+    TX("He bought Apple's 2020 MacBook Air.", DCT, "");
+    TX("The 49ers won.", DCT, "");
+    TX("He is 52 years old.", DCT, "");
+    TX("It earns $5 million a year.", DCT, "");
+    /* but the month is still found where it is one */
+    TX("It opened in May.", DCT, "May=DATE:2025-05");
+    TX("It opened on March 3.", DCT, "March 3=DATE:2025-03-03");
+    FX_END;
+}
+
+static void test_temporal__spans_in_order_without_overlap(void **state)
+{
+    FX_BEGIN;
+    const char *text = "From Jan. 5, 2024 until 2030, for five years, every week at 9 a.m., now and then.";
+    const nm_result *r;
+    nm_doc_opts o = {0};
+    o.dct = DCT;
+    assert_int_equal(nm_pipeline_run(f->p, text, strlen(text), &o, &r), 0);
+    assert_true(nm_result_n_spans(r) >= 5);
+    size_t prev = 0;
+    for (size_t i = 0; i < nm_result_n_spans(r); i++) {
+        nm_span s;
+        nm_result_span(r, i, &s);
+        assert_true(s.start >= prev);
+        assert_true(s.end > s.start);
+        prev = s.end;
+    }
+    FX_END;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_temporal__explicit_dates),
+        cmocka_unit_test(test_temporal__relative_dates_anchor_to_dct),
+        cmocka_unit_test(test_temporal__no_anchor),
+        cmocka_unit_test(test_temporal__references),
+        cmocka_unit_test(test_temporal__durations),
+        cmocka_unit_test(test_temporal__times),
+        cmocka_unit_test(test_temporal__sets),
+        cmocka_unit_test(test_temporal__modifiers_and_bounds),
+        cmocka_unit_test(test_temporal__vetoes),
+        cmocka_unit_test(test_temporal__spans_in_order_without_overlap),
+    };
+    return cmocka_run_group_tests_name("temporal", tests, NULL, NULL);
+}
