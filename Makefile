@@ -131,6 +131,9 @@ eval: $(BIN)
 bench: $(BIN)
 	@sh scripts/bench.sh $(BIN) $(SHARED_DIR)
 
+bench-peers: $(BIN)
+	@sh scripts/bench-peers.sh $(BIN) $(SHARED_DIR)
+
 demo: $(BIN)
 	$(BIN) run corpus/sample/articles.jsonl
 
