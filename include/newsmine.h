@@ -109,6 +109,9 @@ enum {
 typedef struct nm_pipeline_opts {
     size_t max_text_len; /**< 0: the default, 16 MiB; longer texts: NM_ELIMIT */
     unsigned flags;      /**< NM_PIPE_* */
+    const char *until;   /**< NULL, or the name of the last stage to run
+                              ("normalize", "sentences", "temporal"...); the
+                              output stage always runs.  For measuring. */
 } nm_pipeline_opts;
 
 /**

@@ -27,6 +27,10 @@ x5="$plain $plain $plain $plain $plain"
 x10="$x5 $x5"
 # shellcheck disable=SC2086
 {
+echo "tokenize + sentences + normalise (--until sentences):"
+run "-j 1, 5x corpus" -j 1 --until sentences $x5
+run "-j 2, 5x corpus" -j 2 --until sentences $x5
+echo "every stage (up to temporal):"
 run "-j 1, 5x corpus" -j 1 $x5
 run "-j 2, 5x corpus" -j 2 $x5
 run "-j 1, 1x corpus, gzip input" -j 1 "$corpus"

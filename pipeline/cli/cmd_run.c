@@ -93,7 +93,7 @@ static int parse_shard(const char *s, unsigned *k, unsigned *n)
 }
 
 enum { OPT_DCT = 256, OPT_SHARD, OPT_REJECTS, OPT_QUIET, OPT_DEBUG_TOKENS, OPT_PASSTHROUGH,
-       OPT_MAX_RECORD, OPT_MODELS, OPT_DB, OPT_STATS, OPT_HELP };
+       OPT_MAX_RECORD, OPT_MODELS, OPT_DB, OPT_STATS, OPT_HELP, OPT_UNTIL };
 
 int cmd_run(int argc, char **argv)
 {
@@ -110,6 +110,7 @@ int cmd_run(int argc, char **argv)
         {"models", required_argument, NULL, OPT_MODELS},
         {"db", required_argument, NULL, OPT_DB},
         {"stats", no_argument, NULL, OPT_STATS},
+        {"until", required_argument, NULL, OPT_UNTIL},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -162,10 +163,22 @@ int cmd_run(int argc, char **argv)
             cli_error("--db: database loading is not available in this version yet");
             return EXIT_FATAL;
         case OPT_STATS: stats = true; break;
+        case OPT_UNTIL: {
+            static const char *const stages[] = {"clean", "tokenize", "normalize", "sentences", "temporal"};
+            bool ok = false;
+            for (size_t k = 0; k < sizeof(stages) / sizeof(stages[0]); k++)
+                ok |= !strcmp(optarg, stages[k]);
+            if (!ok) {
+                cli_error("--until: expected clean, tokenize, normalize, sentences or temporal, not \"%s\"", optarg);
+                return EXIT_FATAL;
+            }
+            bo.pipe.until = optarg;
+            break;
+        }
         case OPT_HELP:
             fputs("usage: newsmine run [-o FILE] [--dct DATE] [-j N] [--shard K/N] [--rejects FILE]\n"
                   "                    [--quiet] [--stats] [--debug-tokens] [--passthrough]\n"
-                  "                    [--max-record BYTES] [--models DIR] [INPUT...]\n",
+                  "                    [--max-record BYTES] [--models DIR] [--until STAGE] [INPUT...]\n",
                   stdout);
             return EXIT_ALL_GOOD;
         default:

@@ -23,7 +23,7 @@
 static const char usage[] =
     "usage: newsmine run  [-o FILE] [--dct DATE] [-j N] [--shard K/N] [--rejects FILE]\n"
     "                     [--quiet] [--stats] [--debug-tokens] [--passthrough]\n"
-    "                     [--max-record BYTES] [--models DIR] [INPUT...]\n"
+    "                     [--max-record BYTES] [--models DIR] [--until STAGE] [INPUT...]\n"
     "       newsmine eval --gold FILE.jsonl [--system OUT.jsonl] [--types T,...] [--json|--tsv]\n"
     "                     [-j N] [--models DIR]\n"
     "       newsmine show [INPUT...]\n"

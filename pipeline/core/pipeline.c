@@ -76,8 +76,22 @@ int nm_pipeline_new(nm_pipeline **out, const nm_model *m, const nm_pipeline_opts
         rc = NM_ENOMEM;
         goto done;
     }
+    /* with "until", the stages after the named one are left out (EMIT
+     * stages stay: there must be output) */
+    size_t last = N_REGISTRY;
+    if (p->opts.until) {
+        for (size_t i = 0; i < N_REGISTRY; i++)
+            if (!strcmp(registry[i]->name, p->opts.until))
+                last = i;
+        if (last == N_REGISTRY) {
+            rc = NM_EINVAL;
+            goto done;
+        }
+    }
     /* insertion sort by phase: stable, and the registry is short */
     for (size_t i = 0; i < N_REGISTRY; i++) {
+        if (i > last && registry[i]->phase != NM_PHASE_EMIT)
+            continue;
         size_t j = p->n_stages++;
         while (j > 0 && p->stages[j - 1].type->phase > registry[i]->phase) {
             p->stages[j] = p->stages[j - 1];
