@@ -308,12 +308,12 @@ static int on_rule_line(nm_model *m, const char *path, long lineno, char **f, in
 /* Rule files: read now, compiled when every table is in. */
 static int load_rules(nm_model *m, const char *mpath, long mline, const char *rel,
                       const char *kind, struct nm_rule_set **slot, int n_fields, int pattern_field,
-                      int trigger_field)
+                      int trigger_field, int reach_field)
 {
     if (*slot)
         return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: kind \"%s\" listed twice", mpath, mline, kind);
     if (!(*slot = nm__calloc(&m->alloc, 1, sizeof(**slot))) ||
-        nm__rules_init(*slot, pattern_field, trigger_field, &m->alloc) < 0)
+        nm__rules_init(*slot, pattern_field, trigger_field, reach_field, &m->alloc) < 0)
         return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
     return nm__model_read_tsv(m, rel, kind, n_fields, on_rule_line, *slot);
 }
@@ -326,9 +326,9 @@ static int on_manifest(nm_model *m, const char *path, long lineno, char **f,
     if (!strcmp(f[1], "table"))
         return load_table(m, path, lineno, f[0]);
     if (!strcmp(f[1], "temporal-rules"))
-        return load_rules(m, path, lineno, f[0], f[1], &m->temporal, 6, 5, 4);
+        return load_rules(m, path, lineno, f[0], f[1], &m->temporal, 7, 6, 4, 5);
     if (!strcmp(f[1], "temporal-vetoes"))
-        return load_rules(m, path, lineno, f[0], f[1], &m->temporal_vetoes, 3, 2, 1);
+        return load_rules(m, path, lineno, f[0], f[1], &m->temporal_vetoes, 4, 3, 1, 2);
     for (size_t i = 0; i < N_KINDS; i++) {
         if (strcmp(kinds[i].kind, f[1]) != 0)
             continue;

@@ -32,11 +32,13 @@
 enum { SHAPE_DIGIT = 0, SHAPE_YEAR, SHAPE_CLOCK, SHAPE_DATE, SHAPE_Q, N_SHAPES };
 static const char *const shape_names[N_SHAPES] = {"#digit", "#year", "#clock", "#date", "#q"};
 
-int nm__rules_init(nm_rule_set *rs, int pattern_field, int trigger_field, const nm_allocator *a)
+int nm__rules_init(nm_rule_set *rs, int pattern_field, int trigger_field, int reach_field,
+                   const nm_allocator *a)
 {
     memset(rs, 0, sizeof(*rs));
     rs->pattern_field = pattern_field;
     rs->trigger_field = trigger_field;
+    rs->reach_field = reach_field;
     rs->n_ids = N_SHAPES;
     return nm_strtab_init(&rs->trig_words, 256, a);
 }
@@ -187,6 +189,9 @@ static uint64_t shape_bits(const char *w, size_t n);
 static size_t word_ids(const nm_rule_set *rs, const char *w, size_t n, uint16_t *ids, size_t cap)
 {
     rs = IX(rs);
+    uint32_t h = nm_hash(w, n) & 0xFFFF;
+    if (!(rs->filter[h >> 3] & (1u << (h & 7))))
+        return 0;
     const nm_strtab_entry *e = nm_strtab_get(&rs->trig_words, w, n);
     if (!e)
         return 0;
@@ -206,6 +211,8 @@ static int add_word_id(nm_rule_set *rs, const char *w, size_t n, uint16_t id)
         if (ids[i] == id)
             return 0;
     ids[k++] = id;
+    uint32_t h = nm_hash(w, n) & 0xFFFF;
+    rs->filter[h >> 3] |= (uint8_t)(1u << (h & 7));
     return nm_strtab_put(&rs->trig_words, w, n, 0, (const char *)ids, k * sizeof(uint16_t));
 }
 
@@ -309,7 +316,8 @@ int nm__rules_compile(nm_rule_set *rs, const nm_model *m, nm_err *err)
         nm_rule *r = &rs->rules[i];
         const char *bad = NULL;
         nm_buf_clear(&pat);
-        if (r->n_fields <= rs->pattern_field || r->n_fields <= rs->trigger_field) {
+        if (r->n_fields <= rs->pattern_field || r->n_fields <= rs->trigger_field ||
+            r->n_fields <= rs->reach_field) {
             rc = nm__err_set(err, NM_EPARSE, "%s: missing fields", r->where);
             goto done;
         }
@@ -362,6 +370,13 @@ int nm__rules_compile(nm_rule_set *rs, const nm_model *m, nm_err *err)
             rs->max_pairs = caps + 1;
         if ((rc = index_triggers(rs, m, r, err)) < 0)
             goto done;
+        const char *rf = r->fields[rs->reach_field];
+        if (!(rf[0] >= '0' && rf[0] <= '9' && (rf[1] == '\0' || (rf[1] == '0' && rf[0] == '1' && !rf[2])))) {
+            rc = nm__err_set(err, NM_EPARSE, "%s: REACH must be a number from 0 to 10, not \"%s\"",
+                             r->where, rf);
+            goto done;
+        }
+        r->reach = (int)strtol(rf, NULL, 10);
     }
 done:
     nm_buf_free(&pat);
@@ -495,7 +510,11 @@ int nm__rules_sentence_triggers(const nm_rule_set *rs, const nm_doc *d, size_t b
     for (size_t i = b; i < e && rc == 0; i++) {
         const nm_tok *t = &d->toks[i];
         const char *norm = d->strings.ptr + t->norm_off;
-        if (t->kind == NM_TOK_NUMBER || t->kind == NM_TOK_WORD)
+        /* shapes need a digit, an apostrophe (the '98), or am/pm */
+        char c0 = norm[0];
+        if ((t->kind == NM_TOK_NUMBER || t->kind == NM_TOK_WORD) &&
+            ((c0 >= '0' && c0 <= '9') || c0 == '\'' || c0 == 'q' ||
+             ((c0 == 'a' || c0 == 'p') && t->norm_len <= 4)))
             rc = add_shapes(out, shape_bits(norm, t->norm_len), i);
         if (rc < 0 || t->kind != NM_TOK_WORD)
             continue;
@@ -516,7 +535,7 @@ int nm__rules_sentence_triggers(const nm_rule_set *rs, const nm_doc *d, size_t b
 }
 
 int nm__rule_each_match(nm_matcher *mt, const nm_rule *r, const nm_doc *d, nm_trigset *ts,
-                        size_t b, size_t e, int w, nm_match_fn fn, void *payload)
+                        size_t b, size_t e, nm_match_fn fn, void *payload)
 {
     if (d->n_toks > ts->cap_stamp) {
         size_t c = d->n_toks + 256;
@@ -536,7 +555,7 @@ int nm__rule_each_match(nm_matcher *mt, const nm_rule *r, const nm_doc *d, nm_tr
     for (int k = 0; k < r->n_trig; k++)
     for (int32_t h = ts->head[r->trig[k]]; h >= 0; h = ts->hits[h].next) {
         size_t t = ts->hits[h].tok;
-        size_t from = t >= b + (size_t)w ? t - (size_t)w : b;
+        size_t from = t >= b + (size_t)r->reach ? t - (size_t)r->reach : b;
         for (size_t s = from; s <= t; s++) {
             if (ts->stamp[s] == ts->clock)
                 continue;

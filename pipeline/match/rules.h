@@ -10,6 +10,7 @@
  *   pattern   PCRE2, UTF, caseless; {name} expands to the alternation of
  *             the keys of the model table "name" (longest first, escaped,
  *             spaces matching any white space)
+ *   reach     how many tokens before a trigger a match may start
  *   triggers  "a,b,c": table names (every key of the table), token shapes
  *             (#digit, #year, #clock, #date, #q), or lower-case words; a rule is tried on a
  *             sentence only if one of its triggers occurs in it, so the cost
@@ -26,6 +27,7 @@ typedef struct nm_rule {
     char *where;       /* "models/FILE:LINE" */
     uint16_t trig[16]; /* trigger ids */
     int n_trig;
+    int reach;         /* tokens before a trigger where a match may start */
     void *code;        /* pcre2_code *, anchored */
     uint8_t first[32]; /* bytes a match can start with (all if unknown) */
     bool jit;          /* JIT-compiled: pcre2_jit_match may be called */
@@ -38,15 +40,18 @@ typedef struct nm_rule_set {
     uint32_t max_pairs;  /* largest ovector any rule needs */
     nm_strtab trig_words; /* lower-case word -> its trigger ids (uint16_t[]) */
     int n_ids;            /* trigger ids handed out */
+    uint8_t filter[8192]; /* a bit per hash of every trigger word: most words
+                             are no trigger, and this says so without a lookup */
     struct nm_rule_set *share; /* if set, the set whose trigger index this
                                   one uses, so both are found in one pass */
-    int pattern_field, trigger_field;
+    int pattern_field, trigger_field, reach_field;
 } nm_rule_set;
 
 /** A named table of the model (models/temporal/month.tsv -> "month"). */
 const nm_strtab *nm__model_table(const nm_model *m, const char *name);
 
-int nm__rules_init(nm_rule_set *rs, int pattern_field, int trigger_field, const nm_allocator *a);
+int nm__rules_init(nm_rule_set *rs, int pattern_field, int trigger_field, int reach_field,
+                   const nm_allocator *a);
 void nm__rules_free(nm_rule_set *rs, const nm_allocator *a);
 /** Keep one rule line (fields copied); compiled later by nm__rules_compile. */
 int nm__rules_add(nm_rule_set *rs, const char *path, long line, char **fields, int n_fields,
@@ -96,14 +101,15 @@ int nm__rules_sentence_triggers(const nm_rule_set *rs, const nm_doc *d, size_t b
                                 nm_trigset *out);
 
 /**
- * Call FN for each match of R that starts at one of the W tokens before a
- * token with one of R's triggers (or at that token), within [b, e) of D.
+ * Call FN for each match of R that starts at one of the R->reach tokens
+ * before a token with one of R's triggers (or at that token), within
+ * [b, e) of D.
  * Each start is tried once, anchored: the cost follows the triggers, not
  * the length of the sentence.  FN returns < 0 to stop.
  */
 typedef int (*nm_match_fn)(const nm_rule *r, const size_t *ov, int n_pairs, void *payload);
 int nm__rule_each_match(nm_matcher *mt, const nm_rule *r, const nm_doc *d, nm_trigset *ts,
-                        size_t b, size_t e, int w, nm_match_fn fn, void *payload);
+                        size_t b, size_t e, nm_match_fn fn, void *payload);
 /** Does a trigger of R occur in TS? */
 static inline bool nm__rule_triggered(const nm_rule *r, const nm_trigset *ts)
 {

@@ -258,6 +258,9 @@ typedef struct temporal_state {
     const nm_strtab *t_month, *t_weekday, *t_number, *t_ordinal, *t_unit, *t_season, *t_daypart,
         *t_modifier, *t_bound, *t_decade, *t_holiday, *t_tense;
     const nm_strtab *mod_last; /* last words of the modifiers */
+    int8_t *cues;              /* tense cue of each token of one sentence */
+    size_t cap_cues, cue_sent_b, cue_sent_e;
+    const nm_doc *cue_doc;
     nm_strtab mod_last_tab;
 } temporal_state;
 
@@ -275,6 +278,7 @@ static void temporal_close(void *state)
     nm_buf_free(&st->vals);
     nm_buf_free(&st->attrs);
     nm_strtab_free(&st->mod_last_tab);
+    nm__free(&st->m->alloc, st->cues);
     nm__free(&st->m->alloc, st);
 }
 
@@ -538,17 +542,85 @@ static int parse_step(const char *s, bool *ok)
     return 0;
 }
 
+/*
+ * A small printf for values: %d %ld with an optional 0-padded width, %s,
+ * %c, %%.  Values are built for every candidate, and the C library's
+ * vsnprintf was a tenth of the stage's time.
+ */
 static int put(nm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int put(nm_buf *b, const char *fmt, ...)
 {
     char tmp[128];
+    size_t n = 0;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    for (const char *p = fmt; *p && n < sizeof(tmp) - 24; p++) {
+        if (*p != '%') {
+            tmp[n++] = *p;
+            continue;
+        }
+        p++;
+        bool zero = false;
+        int width = 0;
+        if (*p == '0') {
+            zero = true;
+            p++;
+        }
+        while (*p >= '1' && *p <= '9')
+            width = width * 10 + (*p++ - '0');
+        bool is_long = false;
+        if (*p == 'l') {
+            is_long = true;
+            p++;
+        }
+        if (*p == 'd') {
+            long v = is_long ? va_arg(ap, long) : (long)va_arg(ap, int);
+            char digits[24];
+            int k = 0;
+            bool neg = v < 0;
+            unsigned long u = neg ? 0ul - (unsigned long)v : (unsigned long)v;
+            do {
+                digits[k++] = (char)('0' + u % 10);
+                u /= 10;
+            } while (u && k < 20);
+            if (neg)
+                tmp[n++] = '-';
+            for (int pad = k; pad < width; pad++)
+                tmp[n++] = zero ? '0' : ' ';
+            while (k)
+                tmp[n++] = digits[--k];
+        } else if (*p == 's') {
+            const char *sv = va_arg(ap, const char *);
+            size_t l = strlen(sv);
+            if (n + l >= sizeof(tmp) - 24) {
+                va_end(ap);
+                return NM_ELIMIT;
+            }
+            memcpy(tmp + n, sv, l);
+            n += l;
+        } else if (*p == 'c') {
+            tmp[n++] = (char)va_arg(ap, int);
+        } else if (*p == '%') {
+            tmp[n++] = '%';
+        } else {
+            va_end(ap);
+            return NM_EINVAL;
+        }
+    }
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(tmp))
-        return NM_ELIMIT;
-    return nm_buf_put(b, tmp, (size_t)n);
+    return nm_buf_put(b, tmp, n);
+}
+
+/* "A B" into BUF (capped): two words joined by a space. */
+static const char *join2(char *buf, size_t cap, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la + lb + 2 > cap)
+        return "";
+    memcpy(buf, a, la);
+    buf[la] = ' ';
+    memcpy(buf + la + 1, b, lb + 1);
+    return buf;
 }
 
 /*
@@ -903,7 +975,7 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         if (a0[0] == '\'' && a0[1] >= '0' && a0[1] <= '9')
             return put(out, "%s%c", a0[1] >= '3' ? "19" : "20", a0[1]);
         if (strlen(a0) >= 4 && all_digits((char[]){a0[0], a0[1], a0[2], 0}))
-            return put(out, "%.3s", a0);
+            return nm_buf_put(out, a0, 3);
         return c->fail = true, 0;
     }
     case FN_WYEAR: { /* "nineteen ninety-six", "twenty oh five" */
@@ -961,17 +1033,32 @@ static int cue_at(temporal_state *st, const nm_doc *d, size_t i)
 
 static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, size_t start, size_t end)
 {
+    /* the cues of the sentence, looked up once */
+    if (st->cue_sent_b != b || st->cue_sent_e != e || st->cue_doc != d) {
+        if (e - b > st->cap_cues) {
+            size_t c = (e - b) + 64;
+            int8_t *p = nm__realloc(&st->m->alloc, st->cues, c);
+            if (!p)
+                return 0; /* no memory: no tense, the nearest reading */
+            st->cues = p;
+            st->cap_cues = c;
+        }
+        for (size_t i = b; i < e; i++)
+            st->cues[i - b] = (int8_t)cue_at(st, d, i);
+        st->cue_sent_b = b;
+        st->cue_sent_e = e;
+        st->cue_doc = d;
+    }
     size_t first = b, last = e;
     while (first < e && d->toks[first].end <= start)
         first++;
     while (last > b && d->toks[last - 1].start >= end)
         last--;
     for (size_t dist = 1; dist <= e - b; dist++) {
-        int t;
-        if (first >= b + dist && (t = cue_at(st, d, first - dist)) != 0)
-            return t;
-        if (last + dist - 1 < e && (t = cue_at(st, d, last + dist - 1)) != 0)
-            return t;
+        if (first >= b + dist && st->cues[first - dist - b])
+            return st->cues[first - dist - b];
+        if (last + dist - 1 < e && st->cues[last + dist - 1 - b])
+            return st->cues[last + dist - 1 - b];
         if (first < b + dist && last + dist - 1 >= e)
             break;
     }
@@ -1090,7 +1177,15 @@ static void extend(temporal_state *st, const nm_doc *d, cand *c, size_t sb, size
         size_t n = 0;
         for (size_t j = first - k; j < first && n < sizeof(buf) - 1; j++) {
             const char *w = d->strings.ptr + d->toks[j].norm_off;
-            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? " " : "", w);
+            size_t wl = strlen(w);
+            if (n + wl + 2 >= sizeof(buf)) {
+                n = sizeof(buf);
+                break;
+            }
+            if (n)
+                buf[n++] = ' ';
+            memcpy(buf + n, w, wl + 1);
+            n += wl;
         }
         if (n >= sizeof(buf) - 1)
             continue;
@@ -1109,17 +1204,15 @@ static void extend(temporal_state *st, const nm_doc *d, cand *c, size_t sb, size
         const char *b = table_val(st->t_bound, w);
         if (!b && first > sb + 1) {
             char two[64];
-            snprintf(two, sizeof(two), "%s %s", d->strings.ptr + d->toks[first - 2].norm_off, w);
-            b = table_val(st->t_bound, two);
+            b = table_val(st->t_bound, join2(two, sizeof(two), d->strings.ptr + d->toks[first - 2].norm_off, w));
         }
         *bound = b;
     }
     /* "or so", "or more", "or later", "and beyond" after it */
     if (last + 2 <= se) {
         char two[64];
-        snprintf(two, sizeof(two), "%s %s", d->strings.ptr + d->toks[last].norm_off,
-                 d->strings.ptr + d->toks[last + 1].norm_off);
-        const char *mod = table_val(st->t_modifier, two);
+        const char *mod = table_val(st->t_modifier, join2(two, sizeof(two), d->strings.ptr + d->toks[last].norm_off,
+                                                           d->strings.ptr + d->toks[last + 1].norm_off));
         if (mod && d->toks[last + 1].end <= hi) {
             if (!c->mod[0])
                 snprintf(c->mod, sizeof(c->mod), "%s", mod);
@@ -1127,10 +1220,6 @@ static void extend(temporal_state *st, const nm_doc *d, cand *c, size_t sb, size
         }
     }
 }
-
-/* How many tokens before its trigger a match may start ("the past few
- * years": three before "years"). */
-#define REACH 6
 
 static int on_veto(const nm_rule *r, const size_t *ov, int n, void *payload)
 {
@@ -1195,6 +1284,7 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
     int rc = 0;
 
     find_anchor(st, d, &a);
+    st->cue_doc = NULL; /* a new document: cues are looked up again */
     bool quarterly = false;
     for (size_t i = 0; i < d->n_toks && !quarterly; i++) {
         const char *w = d->strings.ptr + d->toks[i].norm_off;
@@ -1212,7 +1302,7 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
             const nm_rule *r = &vs->rules[vi];
             if (nm__rule_triggered(r, &st->trig) &&
                 (rc = nm__rule_each_match(&st->mt_veto, r, d, &st->trig, s->tok_begin, s->tok_end,
-                                          REACH, on_veto, st)) < 0)
+                                          on_veto, st)) < 0)
                 goto fail;
         }
         mctx mc = {st, d, s, &a, quarterly, 0};
@@ -1221,7 +1311,7 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
             if (!nm__rule_triggered(r, &st->trig))
                 continue;
             mc.rule = (uint32_t)ri;
-            if ((rc = nm__rule_each_match(&st->mt, r, d, &st->trig, s->tok_begin, s->tok_end, REACH,
+            if ((rc = nm__rule_each_match(&st->mt, r, d, &st->trig, s->tok_begin, s->tok_end,
                                           on_match, &mc)) < 0) {
                 if (rc == NM_EINVAL)
                     nm__err_set(err, rc, "temporal: %s: matching failed", r->where);
