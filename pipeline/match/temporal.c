@@ -352,6 +352,7 @@ typedef struct ectx {
     int tense; /* -1 past, 0 unknown, 1 future; 2: not yet worked out */
     bool quarterly; /* the document reports by quarter */
     size_t sb, se;  /* the sentence's tokens */
+    bool cue_adjacent; /* the tense cue is one of the two words before */
     bool no_anchor;
     bool fail;
 } ectx;
@@ -362,8 +363,19 @@ static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, s
 /* The tense around the match, worked out on first use only. */
 static int get_tense(ectx *c)
 {
-    if (c->tense == 2)
+    if (c->tense == 2) {
         c->tense = tense_near(c->st, c->d, c->sb, c->se, c->ov[0], c->ov[1]);
+        /* is the deciding cue one of the two words just before? */
+        size_t first = c->sb;
+        while (first < c->se && c->d->toks[first].end <= c->ov[0])
+            first++;
+        c->cue_adjacent = false;
+        for (size_t k = 1; k <= 2 && first >= c->sb + k; k++)
+            if (c->st->cues[first - k - c->sb] != 0) {
+                c->cue_adjacent = c->st->cues[first - k - c->sb] == c->tense;
+                break;
+            }
+    }
     return c->tense;
 }
 
@@ -645,9 +657,11 @@ static long resolve_year(ectx *c, int m, int d)
         y++;
     here = days_from_civil(y, m, d ? d : 15);
     int tense = get_tense(c);
-    if (tense < 0 && here - a->days > 120)
+    /* a cue right before the date ("the year ended Jan. 31") is strong */
+    long limit = c->cue_adjacent ? 0 : 120;
+    if (tense < 0 && here - a->days > limit)
         y--;
-    else if (tense > 0 && a->days - here > 120)
+    else if (tense > 0 && a->days - here > limit)
         y++;
     return y;
 }
@@ -1251,7 +1265,7 @@ static int on_match(const nm_rule *r, const size_t *ov, int n, void *payload)
     for (size_t k = 0; k < st->n_vetoes; k++)
         if (st->vetoes[k].start < ov[1] && ov[0] < st->vetoes[k].end)
             return 0;
-    ectx c = {st, m->d, r, ov, n, m->a, 2, m->quarterly, m->s->tok_begin, m->s->tok_end, false, false};
+    ectx c = {st, m->d, r, ov, n, m->a, 2, m->quarterly, m->s->tok_begin, m->s->tok_end, false, false, false};
     cand cd = {(uint32_t)ov[0], (uint32_t)ov[1], m->rule, (uint32_t)st->vals.len, 0, "", false};
     if ((rc = eval_tmpl(&c, &tr->value, &st->vals)) < 0)
         return rc;
