@@ -56,6 +56,8 @@ void nm__rules_free(nm_rule_set *rs, const nm_allocator *a)
         nm__free(a, r->payload);
     }
     nm__free(a, rs->rules);
+    nm__free(a, rs->by_id_off);
+    nm__free(a, rs->by_id);
     nm_strtab_free(&rs->trig_words);
     memset(rs, 0, sizeof(*rs));
 }
@@ -378,9 +380,73 @@ int nm__rules_compile(nm_rule_set *rs, const nm_model *m, nm_err *err)
         }
         r->reach = (int)strtol(rf, NULL, 10);
     }
+    /* the inverted index: trigger id -> rules */
+    size_t n_ids = NM_MAX_TRIGGERS, total = 0;
+    if (!(rs->by_id_off = nm__calloc(&m->alloc, n_ids + 1, sizeof(uint32_t)))) {
+        rc = nm__err_set(err, NM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < rs->n; i++)
+        for (int k = 0; k < rs->rules[i].n_trig; k++)
+            rs->by_id_off[rs->rules[i].trig[k] + 1]++, total++;
+    for (size_t i = 0; i < n_ids; i++)
+        rs->by_id_off[i + 1] += rs->by_id_off[i];
+    if (!(rs->by_id = nm__calloc(&m->alloc, total ? total : 1, sizeof(uint32_t)))) {
+        rc = nm__err_set(err, NM_ENOMEM, "out of memory");
+        goto done;
+    }
+    uint32_t *fill = nm__calloc(&m->alloc, n_ids, sizeof(uint32_t));
+    if (!fill) {
+        rc = nm__err_set(err, NM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < rs->n; i++)
+        for (int k = 0; k < rs->rules[i].n_trig; k++) {
+            uint16_t id = rs->rules[i].trig[k];
+            rs->by_id[rs->by_id_off[id] + fill[id]++] = (uint32_t)i;
+        }
+    nm__free(&m->alloc, fill);
 done:
     nm_buf_free(&pat);
     return rc;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t nm__rules_triggered(const nm_rule_set *rs, nm_trigset *ts, uint32_t *out)
+{
+    size_t n = 0;
+    if (!rs->by_id_off || !rs->n)
+        return 0;
+    /* a rule is listed once: the first time one of its ids is seen; the
+     * hits of one id are chained, so walk the chains' heads only */
+    uint64_t seen[(NM_MAX_TRIGGERS + 63) / 64];
+    size_t n_words = (rs->n + 63) / 64;
+    uint64_t taken_small[64];
+    uint64_t *taken = n_words <= 64 ? taken_small : NULL;
+    if (!taken)
+        return (size_t)-1; /* too many rules for the bitmap: caller scans all */
+    memset(taken, 0, n_words * sizeof(uint64_t));
+    memset(seen, 0, sizeof(seen));
+    for (size_t h = 0; h < ts->n_hits; h++) {
+        uint16_t id = ts->hits[h].id;
+        if (seen[id >> 6] & (1ull << (id & 63)))
+            continue;
+        seen[id >> 6] |= 1ull << (id & 63);
+        for (uint32_t k = rs->by_id_off[id]; k < rs->by_id_off[id + 1]; k++) {
+            uint32_t ri = rs->by_id[k];
+            if (taken[ri >> 6] & (1ull << (ri & 63)))
+                continue;
+            taken[ri >> 6] |= 1ull << (ri & 63);
+            out[n++] = ri;
+        }
+    }
+    qsort(out, n, sizeof(*out), cmp_u32);
+    return n;
 }
 
 int nm__rule_group(const nm_rule *r, const char *name)

@@ -40,6 +40,8 @@ typedef struct nm_rule_set {
     uint32_t max_pairs;  /* largest ovector any rule needs */
     nm_strtab trig_words; /* lower-case word -> its trigger ids (uint16_t[]) */
     int n_ids;            /* trigger ids handed out */
+    uint32_t *by_id_off;  /* rules of each trigger id: by_id[by_id_off[i]..[i+1]) */
+    uint32_t *by_id;
     uint8_t filter[8192]; /* a bit per hash of every trigger word: most words
                              are no trigger, and this says so without a lookup */
     struct nm_rule_set *share; /* if set, the set whose trigger index this
@@ -110,6 +112,12 @@ int nm__rules_sentence_triggers(const nm_rule_set *rs, const nm_doc *d, size_t b
 typedef int (*nm_match_fn)(const nm_rule *r, const size_t *ov, int n_pairs, void *payload);
 int nm__rule_each_match(nm_matcher *mt, const nm_rule *r, const nm_doc *d, nm_trigset *ts,
                         size_t b, size_t e, nm_match_fn fn, void *payload);
+/**
+ * The rules of RS with a trigger in TS, in file order, into OUT (room for
+ * rs->n); @return how many.  Cost follows the triggers present.
+ */
+size_t nm__rules_triggered(const nm_rule_set *rs, nm_trigset *ts, uint32_t *out);
+
 /** Does a trigger of R occur in TS? */
 static inline bool nm__rule_triggered(const nm_rule *r, const nm_trigset *ts)
 {

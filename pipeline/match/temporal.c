@@ -255,6 +255,7 @@ typedef struct temporal_state {
     nm_buf vals;  /* candidate values */
     nm_buf attrs; /* scratch for span attributes */
     nm_trigset trig;
+    uint32_t *which; /* the rules a sentence triggers */
     const nm_strtab *t_month, *t_weekday, *t_number, *t_ordinal, *t_unit, *t_season, *t_daypart,
         *t_modifier, *t_bound, *t_decade, *t_holiday, *t_tense;
     const nm_strtab *mod_last; /* last words of the modifiers */
@@ -279,6 +280,7 @@ static void temporal_close(void *state)
     nm_buf_free(&st->attrs);
     nm_strtab_free(&st->mod_last_tab);
     nm__free(&st->m->alloc, st->cues);
+    nm__free(&st->m->alloc, st->which);
     nm__free(&st->m->alloc, st);
 }
 
@@ -296,6 +298,15 @@ static int temporal_open(void **state, const nm_model *m, const nm_opts *o, nm_e
 
     if (nm__matcher_init(&st->mt, m->temporal, &m->alloc) < 0 ||
         nm__matcher_init(&st->mt_veto, m->temporal_vetoes, &m->alloc) < 0) {
+        rc = nm__err_set(err, NM_ENOMEM, "out of memory");
+        goto done;
+    }
+    size_t most = m->temporal->n > m->temporal_vetoes->n ? m->temporal->n : m->temporal_vetoes->n;
+    if (most > 64 * 64) {
+        rc = nm__err_set(err, NM_ELIMIT, "temporal: more than %d rules", 64 * 64);
+        goto done;
+    }
+    if (!(st->which = nm__calloc(&m->alloc, most ? most : 1, sizeof(uint32_t)))) {
         rc = nm__err_set(err, NM_ENOMEM, "out of memory");
         goto done;
     }
@@ -1312,18 +1323,18 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
         nm_buf_clear(&st->vals);
         if ((rc = nm__rules_sentence_triggers(rs, d, s->tok_begin, s->tok_end, &st->trig)) < 0)
             goto fail;
-        for (size_t vi = 0; vi < vs->n; vi++) {
-            const nm_rule *r = &vs->rules[vi];
-            if (nm__rule_triggered(r, &st->trig) &&
-                (rc = nm__rule_each_match(&st->mt_veto, r, d, &st->trig, s->tok_begin, s->tok_end,
+        size_t nv = nm__rules_triggered(vs, &st->trig, st->which);
+        for (size_t k = 0; k < nv; k++) {
+            const nm_rule *r = &vs->rules[st->which[k]];
+            if ((rc = nm__rule_each_match(&st->mt_veto, r, d, &st->trig, s->tok_begin, s->tok_end,
                                           on_veto, st)) < 0)
                 goto fail;
         }
         mctx mc = {st, d, s, &a, quarterly, 0};
-        for (size_t ri = 0; ri < rs->n; ri++) {
+        size_t nr = nm__rules_triggered(rs, &st->trig, st->which);
+        for (size_t k = 0; k < nr; k++) {
+            size_t ri = st->which[k];
             const nm_rule *r = &rs->rules[ri];
-            if (!nm__rule_triggered(r, &st->trig))
-                continue;
             mc.rule = (uint32_t)ri;
             if ((rc = nm__rule_each_match(&st->mt, r, d, &st->trig, s->tok_begin, s->tok_end,
                                           on_match, &mc)) < 0) {
