@@ -1,9 +1,10 @@
 /*
  * rules.c - regex rules as data (see rules.h): macros, triggers, PCRE2 JIT.
  *
- * Compilation: each pattern has its {table} macros expanded into
- * (?:key1|key2|...) with the keys escaped and sorted longest first, so that
- * "sept" is tried before "sep"; it is then compiled UTF + caseless and
+ * Compilation: each pattern has its {table} macros expanded into a regex
+ * trie of the keys (escaped; a key that ends where longer ones go on is
+ * optional-greedy, so "sept" is tried before "sep"); it is then compiled
+ * UTF + caseless and
  * JIT-compiled.  A pattern error is reported with the rule's FILE:LINE and
  * PCRE2's own message and offset.
  *
@@ -100,15 +101,84 @@ typedef struct keyref {
     size_t n;
 } keyref;
 
-static int cmp_keyref(const void *a, const void *b)
+static int cmp_key_lex(const void *a, const void *b)
 {
     const keyref *x = a, *y = b;
-    if (x->n != y->n)
-        return x->n > y->n ? -1 : 1;
-    return memcmp(x->s, y->s, x->n);
+    size_t n = x->n < y->n ? x->n : y->n;
+    int c = memcmp(x->s, y->s, n);
+    return c ? c : (x->n < y->n ? -1 : x->n > y->n);
 }
 
-/* Append TABLE's keys as a non-capturing alternation. */
+static int put_char(nm_buf *out, char c)
+{
+    if (c == ' ')
+        return nm_buf_puts(out, "\\s+");
+    if (strchr("\\^$.|?*+()[]{}/-'#", c))
+        return nm_buf_printf(out, "\\%c", c);
+    return nm_buf_putc(out, c);
+}
+
+/*
+ * Keys [lo, hi), sorted, all sharing their first DEPTH bytes, as a regex
+ * trie: "jan", "january", "june" -> j(?:an(?:uary)?|une).  PCRE2 tries the
+ * alternatives of a plain alternation one by one; a trie decides on each
+ * byte once, which made month and number macros several times cheaper.
+ * Greedy '?' on a key that ends where longer ones go on keeps the longest
+ * match first, as the plain alternation did.
+ */
+static int put_trie(nm_buf *out, const keyref *k, size_t lo, size_t hi, size_t depth)
+{
+    int rc = 0;
+    bool terminal = false;
+    if (lo < hi && k[lo].n == depth) {
+        terminal = true;
+        lo++;
+    }
+    if (lo == hi)
+        return 0;
+    /* groups of keys by their byte at DEPTH */
+    size_t n_groups = 0;
+    for (size_t i = lo; i < hi; i++)
+        if (i == lo || k[i].s[depth] != k[i - 1].s[depth])
+            n_groups++;
+    bool wrap = n_groups > 1 || terminal;
+    if (wrap && (rc = nm_buf_puts(out, "(?:")) < 0)
+        return rc;
+    for (size_t i = lo; i < hi && rc == 0;) {
+        size_t j = i + 1;
+        while (j < hi && k[j].s[depth] == k[i].s[depth])
+            j++;
+        if (i > lo)
+            rc = nm_buf_putc(out, '|');
+        /* the bytes all of [i, j) share from DEPTH on */
+        size_t common = depth;
+        for (;;) {
+            size_t c = common + 1;
+            bool all = true;
+            for (size_t q = i; q < j && all; q++)
+                all = k[q].n >= c && k[q].s[common] == k[i].s[common];
+            if (!all || k[i].n < c)
+                break;
+            /* stop before a byte where some key of the group ends */
+            common = c;
+            bool ends = false;
+            for (size_t q = i; q < j; q++)
+                ends |= k[q].n == common;
+            if (ends)
+                break;
+        }
+        for (size_t q = depth; q < common && rc == 0; q++)
+            rc = put_char(out, k[i].s[q]);
+        if (rc == 0)
+            rc = put_trie(out, k, i, j, common);
+        i = j;
+    }
+    if (rc == 0 && wrap)
+        rc = nm_buf_puts(out, terminal ? ")?" : ")");
+    return rc;
+}
+
+/* Append TABLE's keys as a non-capturing alternation (a regex trie). */
 static int put_alternation(nm_buf *out, const nm_strtab *t, const nm_allocator *a)
 {
     keyref *keys = nm__calloc(a, t->n_used ? t->n_used : 1, sizeof(*keys));
@@ -119,21 +189,10 @@ static int put_alternation(nm_buf *out, const nm_strtab *t, const nm_allocator *
     for (size_t i = 0; i < t->n_slots; i++)
         if (t->slots[i].key_off != UINT32_MAX)
             keys[n++] = (keyref){t->arena.ptr + t->slots[i].key_off, t->slots[i].key_len};
-    qsort(keys, n, sizeof(*keys), cmp_keyref);
+    qsort(keys, n, sizeof(*keys), cmp_key_lex);
     rc = nm_buf_puts(out, "(?:");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (i)
-            rc = nm_buf_putc(out, '|');
-        for (size_t k = 0; rc == 0 && k < keys[i].n; k++) {
-            char c = keys[i].s[k];
-            if (c == ' ')
-                rc = nm_buf_puts(out, "\\s+");
-            else if (strchr("\\^$.|?*+()[]{}/-'#", c))
-                rc = nm_buf_printf(out, "\\%c", c);
-            else
-                rc = nm_buf_putc(out, c);
-        }
-    }
+    if (rc == 0)
+        rc = put_trie(out, keys, 0, n, 0);
     if (rc == 0)
         rc = nm_buf_putc(out, ')');
     nm__free(a, keys);
