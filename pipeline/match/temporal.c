@@ -49,7 +49,7 @@
 enum {
     FN_YEAR = 1, FN_MONTH, FN_DAY, FN_NUM, FN_ORDNUM, FN_MD, FN_MREF, FN_WD, FN_HOLIDAY,
     FN_QREF, FN_HREF, FN_SEASON, FN_REL, FN_AGO, FN_DUR, FN_DURHALF, FN_ADVERB, FN_TIME,
-    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO
+    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO, FN_QOF
 };
 
 static const struct {
@@ -64,7 +64,7 @@ static const struct {
     {"durhalf", FN_DURHALF, 2, 2}, {"adverb", FN_ADVERB, 1, 1}, {"time", FN_TIME, 3, 3},
     {"part", FN_PART, 1, 1},       {"decade", FN_DECADE, 1, 1}, {"century", FN_CENTURY, 1, 1},
     {"wdnum", FN_WDNUM, 1, 1},     {"mod", FN_MOD, 1, 1},         {"hh", FN_HH, 3, 3},
-    {"wyear", FN_WYEAR, 2, 2},     {"yago", FN_YAGO, 1, 1},
+    {"wyear", FN_WYEAR, 2, 2},     {"yago", FN_YAGO, 1, 1},       {"qof", FN_QOF, 2, 2},
 };
 
 typedef struct targ {
@@ -88,6 +88,7 @@ typedef struct tmpl {
 
 typedef struct trule {
     const char *type; /* "DATE", "TIME", "DURATION", "SET" */
+    int span_group;   /* > 0: the group "span" gives the span */
     tmpl value;
     tmpl mod;         /* empty: none */
 } trule;
@@ -165,6 +166,7 @@ int nm__temporal_compile(nm_model *m)
                                r->where, r->fields[1]);
         if ((rc = parse_tmpl(r, r->fields[2], &tr->value, &m->err)) < 0)
             return rc;
+        tr->span_group = nm__rule_group(r, "span");
         if (strcmp(r->fields[3], "-") != 0 && (rc = parse_tmpl(r, r->fields[3], &tr->mod, &m->err)) < 0)
             return rc;
         /* every group a template names must exist (a literal is fine only
@@ -1013,6 +1015,20 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             return c->fail = true, 0;
         return put(out, "%04ld", hi * 100 + lo);
     }
+    case FN_QOF: { /* the quarter that ended on month M, day D: the latest one */
+        m = parse_month(c, a0);
+        d = parse_ordinal(c, a1);
+        if (m < 1 || m > 12 || d < 1 || d > 31)
+            return c->fail = true, 0;
+        if (!a->year_known) {
+            c->no_anchor = true;
+            return put(out, "XXXX-Q%d", (m - 1) / 3 + 1);
+        }
+        long y = a->y;
+        if (a->md_known && (m > a->m || (m == a->m && d > a->d)))
+            y--;
+        return put(out, "%04ld-Q%d", y, (m - 1) / 3 + 1);
+    }
     case FN_YAGO:
         /* "a year earlier" in a quarterly report is the year-ago quarter */
         if (c->quarterly)
@@ -1278,6 +1294,12 @@ static int on_match(const nm_rule *r, const size_t *ov, int n, void *payload)
             return 0;
     ectx c = {st, m->d, r, ov, n, m->a, 2, m->quarterly, m->s->tok_begin, m->s->tok_end, false, false, false};
     cand cd = {(uint32_t)ov[0], (uint32_t)ov[1], m->rule, (uint32_t)st->vals.len, 0, "", false};
+    /* a group named "span" narrows the span to it: the rest is context */
+    if (tr->span_group > 0 && tr->span_group < n && ov[2 * tr->span_group] != PCRE2_UNSET &&
+        ov[2 * tr->span_group + 1] > ov[2 * tr->span_group]) {
+        cd.start = (uint32_t)ov[2 * tr->span_group];
+        cd.end = (uint32_t)ov[2 * tr->span_group + 1];
+    }
     if ((rc = eval_tmpl(&c, &tr->value, &st->vals)) < 0)
         return rc;
     if (c.fail) {

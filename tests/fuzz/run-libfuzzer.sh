@@ -11,7 +11,7 @@ if ! command -v clang >/dev/null 2>&1; then
 fi
 out=build-fuzz
 mkdir -p "$out"
-src=$(ls pipeline/*.c pipeline/core/*.c pipeline/read/*.c pipeline/text/*.c pipeline/emit/*.c)
+src=$(ls pipeline/*.c pipeline/core/*.c pipeline/read/*.c pipeline/text/*.c pipeline/match/*.c pipeline/emit/*.c)
 for h in tests/fuzz/fuzz_*.c; do
     name=$(basename "$h" .c); name=${name#fuzz_}
     clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
