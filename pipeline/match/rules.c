@@ -508,6 +508,25 @@ size_t nm__rules_triggered(const nm_rule_set *rs, nm_trigset *ts, uint32_t *out)
     return n;
 }
 
+int nm__rules_word_trigger(nm_rule_set *rs, const char *name, const nm_strtab *words,
+                           const char *only_value)
+{
+    bool fresh;
+    int id = trigger_id(rs, name, strlen(name), &fresh);
+    if (id < 0)
+        return NM_ELIMIT;
+    for (size_t i = 0; i < words->n_slots; i++) {
+        const nm_strtab_entry *e = &words->slots[i];
+        if (e->key_off == UINT32_MAX)
+            continue;
+        if (only_value && strcmp(nm_strtab_val(words, e), only_value) != 0)
+            continue;
+        if (add_word_id(rs, words->arena.ptr + e->key_off, e->key_len, (uint16_t)id) < 0)
+            return NM_ENOMEM;
+    }
+    return id;
+}
+
 int nm__rule_group(const nm_rule *r, const char *name)
 {
     int n = pcre2_substring_number_from_name(r->code, (PCRE2_SPTR)name);

@@ -60,6 +60,14 @@ int nm__rules_add(nm_rule_set *rs, const char *path, long line, char **fields, i
                   const nm_allocator *a);
 /** Expand macros, compile with JIT, index triggers.  Errors name FILE:LINE. */
 int nm__rules_compile(nm_rule_set *rs, const nm_model *m, nm_err *err);
+/**
+ * A trigger id for NAME that no rule uses, and WORDS (the keys of a table)
+ * as words that give it: a stage can learn where such words stand from
+ * the same pass that finds the rules' triggers.  @return the id, or < 0.
+ */
+int nm__rules_word_trigger(nm_rule_set *rs, const char *name, const nm_strtab *words,
+                           const char *only_value);
+
 /** Index of a named group of rule R, or -1. */
 int nm__rule_group(const nm_rule *r, const char *name);
 

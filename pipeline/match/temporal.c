@@ -151,6 +151,13 @@ int nm__temporal_compile(nm_model *m)
     if ((rc = nm__rules_compile(m->temporal, m, &m->err)) < 0 ||
         (rc = nm__rules_compile(m->temporal_vetoes, m, &m->err)) < 0)
         return rc;
+    /* tense cues are found by the trigger pass too */
+    const nm_strtab *tense = nm__model_table(m, "tense");
+    if (!tense)
+        return nm__err_set(&m->err, NM_EPARSE, "temporal: the model has no table \"tense\"");
+    if ((m->tense_past_id = nm__rules_word_trigger(m->temporal, "\x02tense:past", tense, "past")) < 0 ||
+        (m->tense_future_id = nm__rules_word_trigger(m->temporal, "\x02tense:future", tense, "future")) < 0)
+        return nm__err_set(&m->err, NM_ELIMIT, "temporal: no room for the tense triggers");
     static const char *const types[] = {"DATE", "TIME", "DURATION", "SET"};
     for (size_t i = 0; i < m->temporal->n; i++) {
         nm_rule *r = &m->temporal->rules[i];
@@ -1058,23 +1065,10 @@ static int eval_tmpl(ectx *c, const tmpl *t, nm_buf *out)
 /* Tense around the expression at [start, end): the cue nearest to it
  * within the sentence's tokens [b, e) decides (a future or past cue word
  * from the tense table, or a verb in -ed); none: unknown (0). */
-static int cue_at(temporal_state *st, const nm_doc *d, size_t i)
-{
-    const nm_tok *t = &d->toks[i];
-    if (t->kind != NM_TOK_WORD)
-        return 0;
-    const char *norm = d->strings.ptr + t->norm_off;
-    const nm_strtab_entry *en = nm_strtab_get(st->t_tense, norm, t->norm_len);
-    if (en)
-        return nm_strtab_val(st->t_tense, en)[0] == 'f' ? 1 : -1;
-    if (t->norm_len > 4 && !memcmp(norm + t->norm_len - 2, "ed", 2))
-        return -1;
-    return 0;
-}
-
 static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, size_t start, size_t end)
 {
-    /* the cues of the sentence, looked up once */
+    /* the cues of the sentence, once: tense words come from the trigger
+     * pass (st->trig holds this sentence's hits), -ed verbs by their end */
     if (st->cue_sent_b != b || st->cue_sent_e != e || st->cue_doc != d) {
         if (e - b > st->cap_cues) {
             size_t c = (e - b) + 64;
@@ -1084,8 +1078,19 @@ static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, s
             st->cues = p;
             st->cap_cues = c;
         }
-        for (size_t i = b; i < e; i++)
-            st->cues[i - b] = (int8_t)cue_at(st, d, i);
+        for (size_t i = b; i < e; i++) {
+            const nm_tok *t = &d->toks[i];
+            const char *w = d->strings.ptr + t->norm_off;
+            st->cues[i - b] = (int8_t)(t->kind == NM_TOK_WORD && t->norm_len > 4 &&
+                                               w[t->norm_len - 2] == 'e' && w[t->norm_len - 1] == 'd'
+                                           ? -1 : 0);
+        }
+        for (int k = 0; k < 2; k++) {
+            int id = k ? st->m->tense_future_id : st->m->tense_past_id;
+            for (int32_t h = st->trig.head[id]; h >= 0; h = st->trig.hits[h].next)
+                if (st->trig.hits[h].tok >= b && st->trig.hits[h].tok < e)
+                    st->cues[st->trig.hits[h].tok - b] = (int8_t)(k ? 1 : -1);
+        }
         st->cue_sent_b = b;
         st->cue_sent_e = e;
         st->cue_doc = d;
