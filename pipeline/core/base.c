@@ -169,6 +169,23 @@ int nm_buf_printf(nm_buf *b, const char *fmt, ...)
     return 0;
 }
 
+int nm_buf_put_uint(nm_buf *b, uint64_t v)
+{
+    char digits[24];
+    int k = 0;
+    do {
+        digits[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    int rc = nm_buf_grow(b, (size_t)k);
+    if (rc < 0)
+        return rc;
+    while (k)
+        b->ptr[b->len++] = digits[--k];
+    b->ptr[b->len] = '\0';
+    return 0;
+}
+
 int nm_buf_put_json_str(nm_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";

@@ -66,6 +66,8 @@ int nm_buf_puts(nm_buf *b, const char *s);
 int nm_buf_putc(nm_buf *b, char c);
 int nm_buf_printf(nm_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/** Append V in decimal (no printf: this is on every span's path). */
+int nm_buf_put_uint(nm_buf *b, uint64_t v);
 /** Append S as a JSON string literal, quotes included. */
 int nm_buf_put_json_str(nm_buf *b, const char *s, size_t n);
 

@@ -71,8 +71,9 @@ static int jsonl_run(void *state, nm_doc *d, nm_err *err)
         goto fail;
     for (size_t i = 0; i < d->n_spans; i++) {
         const nm_span_rec *s = &d->spans[i];
-        if ((rc = nm_buf_printf(b, "%s{\"start\":%u,\"end\":%u,\"type\":", i ? "," : "",
-                                (unsigned)s->start, (unsigned)s->end)) < 0 ||
+        if ((rc = nm_buf_puts(b, i ? ",{\"start\":" : "{\"start\":")) < 0 ||
+            (rc = nm_buf_put_uint(b, s->start)) < 0 || (rc = nm_buf_puts(b, ",\"end\":")) < 0 ||
+            (rc = nm_buf_put_uint(b, s->end)) < 0 || (rc = nm_buf_puts(b, ",\"type\":")) < 0 ||
             (rc = nm_buf_put_json_str(b, s->type, strlen(s->type))) < 0 ||
             (rc = nm_buf_puts(b, ",\"text\":")) < 0 ||
             (rc = nm_buf_put_json_str(b, d->text + s->start, s->end - s->start)) < 0)

@@ -470,12 +470,6 @@ done:
     return rc;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 size_t nm__rules_triggered(const nm_rule_set *rs, nm_trigset *ts, uint32_t *out)
 {
     size_t n = 0;
@@ -498,13 +492,13 @@ size_t nm__rules_triggered(const nm_rule_set *rs, nm_trigset *ts, uint32_t *out)
         seen[id >> 6] |= 1ull << (id & 63);
         for (uint32_t k = rs->by_id_off[id]; k < rs->by_id_off[id + 1]; k++) {
             uint32_t ri = rs->by_id[k];
-            if (taken[ri >> 6] & (1ull << (ri & 63)))
-                continue;
             taken[ri >> 6] |= 1ull << (ri & 63);
-            out[n++] = ri;
         }
     }
-    qsort(out, n, sizeof(*out), cmp_u32);
+    /* the bitmap read in order is the list in file order */
+    for (size_t w = 0; w < n_words; w++)
+        for (uint64_t bits = taken[w]; bits; bits &= bits - 1)
+            out[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
     return n;
 }
 

@@ -1403,10 +1403,16 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
                 goto fail;
             sp->value_len = c->val_len;
             nm_buf_clear(&st->attrs);
-            if (c->mod[0])
-                nm_buf_printf(&st->attrs, ",\"mod\":\"%s\"", c->mod);
-            if (bound)
-                nm_buf_printf(&st->attrs, ",\"bound\":\"%s\"", bound);
+            if (c->mod[0]) {
+                nm_buf_puts(&st->attrs, ",\"mod\":\"");
+                nm_buf_puts(&st->attrs, c->mod);
+                nm_buf_putc(&st->attrs, '"');
+            }
+            if (bound) {
+                nm_buf_puts(&st->attrs, ",\"bound\":\"");
+                nm_buf_puts(&st->attrs, bound);
+                nm_buf_putc(&st->attrs, '"');
+            }
             if (c->no_anchor)
                 nm_buf_puts(&st->attrs, ",\"anchor\":\"none\"");
             if (st->attrs.len) {

@@ -695,6 +695,22 @@ static int read_text_file(const nm_record *rec, nm__parsed *p, nm_err *err)
     return rc;
 }
 
+/* Does the line hold a \u escape?  memchr for the backslash is much
+ * faster than a general substring search, and most lines have none. */
+static bool has_u_escape(const char *s, size_t n)
+{
+    const char *end = s + n;
+    while (s < end) {
+        const char *b = memchr(s, '\\', (size_t)(end - s));
+        if (!b || b + 1 >= end)
+            return false;
+        if (b[1] == 'u')
+            return true;
+        s = b + 2; /* skip the escaped character, whatever it is */
+    }
+    return false;
+}
+
 int nm__record_parse(const nm_record *rec, nm__parsed *p, unsigned flags, nm_err *err)
 {
     yajl_handle h = NULL;
@@ -769,7 +785,7 @@ int nm__record_parse(const nm_record *rec, nm__parsed *p, unsigned flags, nm_err
     }
     /* the line was valid UTF-8, but a \u escape can still decode to a lone
      * surrogate: where there are escapes, check what came out of them */
-    if (memmem(rec->raw, rec->raw_len, "\\u", 2) &&
+    if (has_u_escape(rec->raw, rec->raw_len) &&
         (nm__utf8_check(p->text, p->text_len) != p->text_len ||
         (p->has_id && nm__utf8_check(p->id_buf.ptr, p->id_buf.len) != p->id_buf.len) ||
          (p->has_source && nm__utf8_check(p->source_buf.ptr, p->source_buf.len) != p->source_buf.len))) {
