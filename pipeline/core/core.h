@@ -147,7 +147,8 @@ enum {
     NM_TF_PARA_BEFORE = 1u << 3,   /* a blank line precedes the token */
     NM_TF_ABBREV = 1u << 4,        /* a known abbreviation ending in '.' */
     NM_TF_FOOTNOTE = 1u << 5,      /* digits split off as a footnote marker */
-    NM_TF_ASCII = 1u << 6          /* token bytes are all ASCII */
+    NM_TF_ASCII = 1u << 6,         /* token bytes are all ASCII */
+    NM_TF_HYPHEN = 1u << 7         /* a hyphen joins parts of the token */
 };
 
 typedef struct nm_sent {

@@ -658,7 +658,7 @@ int nm__rules_sentence_triggers(const nm_rule_set *rs, const nm_doc *d, size_t b
             continue;
         rc = add_word(rs, out, norm, t->norm_len, i);
         /* the parts of a hyphenated word count too: "multi-year" */
-        if (rc == 0 && memchr(norm, '-', t->norm_len)) {
+        if (rc == 0 && (t->flags & NM_TF_HYPHEN)) {
             const char *p = norm, *end = norm + t->norm_len;
             while (p < end && rc == 0) {
                 const char *h = memchr(p, '-', (size_t)(end - p));

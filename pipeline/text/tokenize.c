@@ -372,6 +372,7 @@ typedef struct word_out {
     size_t foot_start; /* a footnote-marker token [foot_start, foot_end) */
     size_t foot_end;
     bool abbrev;
+    bool hyphen; /* a hyphen joined two parts: multi-year */
     int kind;
 } word_out;
 
@@ -425,6 +426,7 @@ static void scan_word(const cur *c, size_t i, word_out *w)
         /* hyphens: '-' U+2010 U+2011 between alphanumerics */
         if (cp == '-' || cp == 0x2010 || cp == 0x2011) {
             if (is_alnum_cls(cls(c, j + (size_t)n))) {
+                w->hyphen = true;
                 j += (size_t)n;
                 letters_end = 0;
                 all_letters = false;
@@ -626,7 +628,8 @@ static int tok_run(void *state, nm_doc *d, nm_err *err)
             word_out w;
             scan_word(&c, i, &w);
             if (w.end > i)
-                rc = emit(d, i, w.end, w.kind, fl | (w.abbrev ? NM_TF_ABBREV : 0u));
+                rc = emit(d, i, w.end, w.kind,
+                          fl | (w.abbrev ? NM_TF_ABBREV : 0u) | (w.hyphen ? NM_TF_HYPHEN : 0u));
             if (rc == 0 && w.clitic_end > w.end)
                 rc = emit(d, w.end, w.clitic_end, NM_TOK_WORD, 0);
             if (rc == 0 && w.foot_end > w.foot_start)
@@ -636,7 +639,7 @@ static int tok_run(void *state, nm_doc *d, nm_err *err)
             size_t suf;
             int kind;
             size_t j = scan_number(&c, i, &suf, &kind);
-            rc = emit(d, i, j, kind, fl);
+            rc = emit(d, i, j, kind, fl | (memchr(c.s + i, '-', j - i) ? NM_TF_HYPHEN : 0u));
             if (rc == 0 && suf > j)
                 rc = emit(d, j, suf, NM_TOK_WORD, 0);
             i = suf > j ? suf : j;
