@@ -7,8 +7,19 @@ cd "$(dirname "$0")/.."
 sh scripts/deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 make -j"$jobs" WERROR=1
-make test WERROR=1 2>&1 | tee build/test.log
-make check WERROR=1 2>&1 | tee build/check.log
+# (no pipe into tee: a pipe's status is tee's, and a failure would pass)
+run_logged() {
+    log=$1; shift
+    status=0
+    "$@" > "$log" 2>&1 || status=$?
+    cat "$log"
+    if [ "$status" -ne 0 ]; then
+        echo "test.sh: '$*' failed (exit $status)" >&2
+        exit 1
+    fi
+}
+run_logged build/test.log make test WERROR=1
+run_logged build/check.log make check WERROR=1
 make eval
 # one closing line for the whole run
 pass=0

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!model) {
         const char *dir = getenv("NEWSMINE_MODELS");
-        nm_pipeline_opts o = {0, NM_PIPE_DEBUG_TOKENS};
+        nm_pipeline_opts o = {0, NM_PIPE_DEBUG_TOKENS, NULL};
         if (nm_model_load(&model, dir ? dir : "models", NULL) < 0 ||
             nm_pipeline_new(&pipe_, model, &o) < 0)
             abort();
