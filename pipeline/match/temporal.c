@@ -676,6 +676,8 @@ static long resolve_year(ectx *c, int m, int d)
     else if (a->days - here > 183)
         y++;
     here = days_from_civil(y, m, d ? d : 15);
+    if (y == a->y && m == a->m && !d)
+        return y; /* the anchor's own month is this year's, whatever the tense */
     int tense = get_tense(c);
     /* a cue right before the date ("the year ended Jan. 31") is strong */
     long limit = c->cue_adjacent ? 0 : 120;
