@@ -2,9 +2,15 @@
  * batch.c - many records through N worker pipelines, results in input order.
  *
  *            reader (calling thread)                 workers (N threads)
- *   input --> read raw record --> ring slot [FULL] --> parse, run pipeline
- *                                                       slot [DONE] <--+
+ *   input --> read raw record --> ring slot [FULL] --> (parse,) run pipeline
+ *             (and parse it, when a core is spare)     slot [DONE] <--+
  *   on_emit/on_reject <-- oldest slot, once DONE, in sequence order
+ *
+ * Where the JSON is parsed: by the reader when there are fewer workers than
+ * cores (a core is left for the reader, and parsing there takes a fifth of
+ * a worker's time off it), else by the workers, so that the reader never
+ * becomes the bottleneck of a wide run.  Either way the results are the
+ * same, in the same order.
  *
  * The ring has R slots; slot i holds record seq with seq % R == i.  The
  * calling thread reads, hands out, and emits; callbacks therefore run on the
@@ -20,6 +26,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../read/source.h"
 #include "core.h"
@@ -30,6 +37,8 @@ enum { SLOT_FREE = 0, SLOT_FULL, SLOT_DONE };
 
 typedef struct slot {
     int state;
+    nm__parsed parsed; /* parsed by the reader (see above) */
+    bool parsed_ready;
     nm_record rec;
     nm_buf file; /* rec.file's bytes */
     nm_buf raw;  /* rec.raw's bytes */
@@ -52,6 +61,7 @@ typedef struct batch {
     bool main_waiting; /* the reader waits for the head slot */
     size_t inflight;
     bool eof, stop;
+    bool parse_in_reader;
     int fatal;
     char fatal_msg[512];
 } batch;
@@ -71,16 +81,16 @@ static void process(worker *w, slot *s)
     const nm_result *res;
     int rc;
 
-    nm_buf_clear(&s->out);
     s->rejected = false;
     s->text_len = 0;
     if (s->read_rc < 0) {
         s->rejected = true; /* the reader's message is already in out */
         return;
     }
-    rc = nm__record_parse(&s->rec, &w->parsed, b->o->pipe.flags, &err);
+    nm_buf_clear(&s->out);
+    nm__parsed *p = s->parsed_ready ? &s->parsed : &w->parsed;
+    rc = s->parsed_ready ? 0 : nm__record_parse(&s->rec, p, b->o->pipe.flags, &err);
     if (rc == 0) {
-        nm__parsed *p = &w->parsed;
         nm_doc_opts d = {nm__parsed_id(p), p->dct ? p->dct : b->o->default_dct,
                          nm__parsed_source(p), p->extra, p->extra_len,
                          p->utf8_checked ? NM_DOC_UTF8_CHECKED : 0u};
@@ -177,9 +187,10 @@ static int drain(batch *b, int mode, nm_batch_stats *st)
     return 0;
 }
 
-static int fill_slot(slot *s, const nm_record *rec, int read_rc, const char *read_msg)
+static int fill_slot(batch *b, slot *s, const nm_record *rec, int read_rc, const char *read_msg)
 {
     int rc;
+    s->parsed_ready = false;
     nm_buf_clear(&s->file);
     nm_buf_clear(&s->raw);
     nm_buf_clear(&s->out);
@@ -194,6 +205,17 @@ static int fill_slot(slot *s, const nm_record *rec, int read_rc, const char *rea
     s->read_rc = read_rc;
     if (read_rc < 0 && (rc = nm_buf_puts(&s->out, read_msg)) < 0)
         return rc;
+    if (read_rc == 0 && b->parse_in_reader) {
+        nm_err err = {0};
+        if (nm__record_parse(&s->rec, &s->parsed, b->o->pipe.flags, &err) == 0) {
+            s->parsed_ready = true;
+        } else {
+            /* a parse error is a rejection, in order, like a read error */
+            s->read_rc = err.code ? err.code : NM_EPARSE;
+            if ((rc = nm_buf_printf(&s->out, "%s:%ld: %s", s->rec.file, s->rec.line, err.msg)) < 0)
+                return rc;
+        }
+    }
     return 0;
 }
 
@@ -234,7 +256,10 @@ int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *o, nm_ba
         goto done;
     }
     size_t max = o->pipe.max_text_len ? o->pipe.max_text_len : NM_DEFAULT_MAX_TEXT;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    b.parse_in_reader = ncpu > 0 && n_threads < ncpu;
     for (size_t k = 0; k < b.n_slots; k++) {
+        nm__parsed_init(&b.slots[k].parsed, max, &m->alloc);
         nm_buf_init(&b.slots[k].file, 8192, &m->alloc);
         nm_buf_init(&b.slots[k].raw, max + 1, &m->alloc);
         nm_buf_init(&b.slots[k].out, max * 16 + 65536, &m->alloc);
@@ -284,7 +309,9 @@ int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *o, nm_ba
             if ((rc = drain(&b, DRAIN_ONE, &st)) != 0)
                 goto stop;
         }
-        int frc = fill_slot(s, rec, rrc, rrc < 0 ? nm_reader_errmsg(rd) : "");
+        pthread_mutex_unlock(&b.mu); /* parsing needs no lock: the slot is the reader's */
+        int frc = fill_slot(&b, s, rec, rrc, rrc < 0 ? nm_reader_errmsg(rd) : "");
+        pthread_mutex_lock(&b.mu);
         if (frc < 0) {
             rc = frc;
             snprintf(b.fatal_msg, sizeof(b.fatal_msg), "out of memory");
@@ -317,6 +344,7 @@ done:
         nm__parsed_free(&ws[i].parsed);
     }
     for (size_t k = 0; b.slots && k < b.n_slots; k++) {
+        nm__parsed_free(&b.slots[k].parsed);
         nm_buf_free(&b.slots[k].file);
         nm_buf_free(&b.slots[k].raw);
         nm_buf_free(&b.slots[k].out);
