@@ -370,7 +370,7 @@ typedef struct ectx {
     int n_pairs;
     const anchor *a;
     int tense; /* -1 past, 0 unknown, 1 future; 2: not yet worked out */
-    bool quarterly; /* the document reports by quarter */
+    int *quarterly; /* the document reports by quarter: -1 not known yet */
     size_t sb, se;  /* the sentence's tokens */
     bool cue_adjacent; /* the tense cue is one of the two words before */
     bool no_anchor;
@@ -1040,7 +1040,13 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
     }
     case FN_YAGO:
         /* "a year earlier" in a quarterly report is the year-ago quarter */
-        if (c->quarterly)
+        if (*c->quarterly < 0) {
+            *c->quarterly = 0;
+            for (size_t i = 0; i < c->d->n_toks && !*c->quarterly; i++)
+                *c->quarterly = c->d->toks[i].norm_len >= 7 &&
+                                strstr(c->d->strings.ptr + c->d->toks[i].norm_off, "quarter") != NULL;
+        }
+        if (*c->quarterly)
             return put_shifted(c, out, "Q", -5);
         return put_shifted(c, out, "Y", -1);
     case FN_CENTURY:
@@ -1286,7 +1292,7 @@ typedef struct mctx {
     const nm_doc *d;
     const nm_sent *s;
     const anchor *a;
-    bool quarterly;
+    int *quarterly;
     uint32_t rule;
 } mctx;
 
@@ -1339,11 +1345,7 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
 
     find_anchor(st, d, &a);
     st->cue_doc = NULL; /* a new document: cues are looked up again */
-    bool quarterly = false;
-    for (size_t i = 0; i < d->n_toks && !quarterly; i++) {
-        const char *w = d->strings.ptr + d->toks[i].norm_off;
-        quarterly = d->toks[i].norm_len >= 7 && strstr(w, "quarter") != NULL;
-    }
+    int quarterly = -1; /* worked out when a value first needs it */
     for (size_t si = 0; si < d->n_sents; si++) {
         const nm_sent *s = &d->sents[si];
         if (s->tok_end <= s->tok_begin)
@@ -1359,7 +1361,7 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
                                           on_veto, st)) < 0)
                 goto fail;
         }
-        mctx mc = {st, d, s, &a, quarterly, 0};
+        mctx mc = {st, d, s, &a, &quarterly, 0};
         size_t nr = nm__rules_triggered(rs, &st->trig, st->which);
         for (size_t k = 0; k < nr; k++) {
             size_t ri = st->which[k];
