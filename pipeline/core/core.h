@@ -117,6 +117,33 @@ static inline uint32_t nm_hash(const char *s, size_t n)
     h *= 0xBF58476D1CE4E5B9ull;
     return (uint32_t)(h >> 32);
 }
+/**
+ * nm_hash for a string with at least 8 readable bytes after its start
+ * (every string in doc->strings): the same value, without a variable-length
+ * copy for the tail.
+ */
+static inline uint32_t nm_hash_padded(const char *s, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        w &= (1ull << (8 * n)) - 1;
+        h = (h ^ w) * 0x94D049BB133111EBull;
+        h ^= h >> 29;
+    }
+    h *= 0xBF58476D1CE4E5B9ull;
+    return (uint32_t)(h >> 32);
+}
+
 /** Insert or overwrite.  @return 0 or NM_ENOMEM. */
 int nm_strtab_put(nm_strtab *t, const char *key, size_t key_len, int ival,
                   const char *val, size_t val_len);

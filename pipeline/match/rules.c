@@ -247,10 +247,12 @@ static uint64_t shape_bits(const char *w, size_t n);
 /* The trigger ids of a word are kept as the uint16_t array of its value. */
 #define IX(rs) ((rs)->share ? (rs)->share : (rs))
 
-static size_t word_ids(const nm_rule_set *rs, const char *w, size_t n, uint16_t *ids, size_t cap)
+/* The ids of word W; PADDED: W has 8 readable bytes after it (a norm). */
+static size_t word_ids_h(const nm_rule_set *rs, const char *w, size_t n, uint16_t *ids, size_t cap,
+                         bool padded)
 {
     rs = IX(rs);
-    uint32_t h = nm_hash(w, n) & 0xFFFF;
+    uint32_t h = (padded ? nm_hash_padded(w, n) : nm_hash(w, n)) & 0xFFFF;
     if (!(rs->filter[h >> 3] & (1u << (h & 7))))
         return 0;
     const nm_strtab_entry *e = nm_strtab_get(&rs->trig_words, w, n);
@@ -261,6 +263,11 @@ static size_t word_ids(const nm_rule_set *rs, const char *w, size_t n, uint16_t 
         k = cap;
     memcpy(ids, nm_strtab_val(&rs->trig_words, e), k * sizeof(uint16_t));
     return k;
+}
+
+static size_t word_ids(const nm_rule_set *rs, const char *w, size_t n, uint16_t *ids, size_t cap)
+{
+    return word_ids_h(rs, w, n, ids, cap, false);
 }
 
 static int add_word_id(nm_rule_set *rs, const char *w, size_t n, uint16_t id)
@@ -629,7 +636,7 @@ static int add_shapes(nm_trigset *ts, uint64_t shapes, size_t tok)
 static int add_word(const nm_rule_set *rs, nm_trigset *ts, const char *w, size_t n, size_t tok)
 {
     uint16_t ids[64];
-    size_t k = word_ids(rs, w, n, ids, 64);
+    size_t k = word_ids_h(rs, w, n, ids, 64, true); /* w is in doc->strings */
     int rc = 0;
     for (size_t i = 0; i < k && rc == 0; i++)
         rc = add_hit(ts, ids[i], tok);

@@ -159,7 +159,7 @@ static inline uint64_t load_masked(const char *p, size_t n)
 static inline uint32_t key_hash(const char *p, size_t n)
 {
     if (n > 8)
-        return nm_hash(p, n);
+        return nm_hash_padded(p, n); /* norms have 8 readable bytes after them */
     uint64_t h = (load_masked(p, n) ^ n) * 0xBF58476D1CE4E5B9ull;
     h ^= h >> 31;
     h *= 0x94D049BB133111EBull;
