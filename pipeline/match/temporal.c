@@ -245,7 +245,8 @@ typedef struct anchor {
 typedef struct cand {
     uint32_t start, end;
     uint32_t rule;
-    uint32_t val_off, val_len;   /* in st->vals */
+    uint32_t ov_off, n_pairs;    /* the match's groups, in st->ovs */
+    uint32_t val_off, val_len;   /* in st->vals, once evaluated */
     char mod[16];
     bool no_anchor;
 } cand;
@@ -262,6 +263,8 @@ typedef struct temporal_state {
     interval *vetoes;
     size_t n_vetoes, cap_vetoes;
     nm_buf vals;  /* candidate values */
+    size_t *ovs;  /* the groups of every candidate, two offsets a group */
+    size_t n_ovs, cap_ovs;
     nm_buf attrs; /* scratch for span attributes */
     nm_trigset trig;
     uint32_t *which; /* the rules a sentence triggers */
@@ -286,6 +289,7 @@ static void temporal_close(void *state)
     nm__free(&st->m->alloc, st->cands);
     nm__free(&st->m->alloc, st->vetoes);
     nm_buf_free(&st->vals);
+    nm__free(&st->m->alloc, st->ovs);
     nm_buf_free(&st->attrs);
     nm_strtab_free(&st->mod_last_tab);
     nm__free(&st->m->alloc, st->cues);
@@ -1296,39 +1300,65 @@ typedef struct mctx {
     uint32_t rule;
 } mctx;
 
+/* A match is only recorded here; its value is worked out if it wins the
+ * selection (about two matches in five lose to a longer one). */
 static int on_match(const nm_rule *r, const size_t *ov, int n, void *payload)
 {
     mctx *m = payload;
     temporal_state *st = m->st;
     const trule *tr = r->payload;
-    int rc;
     for (size_t k = 0; k < st->n_vetoes; k++)
         if (st->vetoes[k].start < ov[1] && ov[0] < st->vetoes[k].end)
             return 0;
-    ectx c = {st, m->d, r, ov, n, m->a, 2, m->quarterly, m->s->tok_begin, m->s->tok_end, false, false, false};
-    cand cd = {(uint32_t)ov[0], (uint32_t)ov[1], m->rule, (uint32_t)st->vals.len, 0, "", false};
+    cand cd = {(uint32_t)ov[0], (uint32_t)ov[1], m->rule, (uint32_t)st->n_ovs, (uint32_t)n, 0, 0, "", false};
     /* a group named "span" narrows the span to it: the rest is context */
     if (tr->span_group > 0 && tr->span_group < n && ov[2 * tr->span_group] != PCRE2_UNSET &&
         ov[2 * tr->span_group + 1] > ov[2 * tr->span_group]) {
         cd.start = (uint32_t)ov[2 * tr->span_group];
         cd.end = (uint32_t)ov[2 * tr->span_group + 1];
     }
+    size_t need = st->n_ovs + 2 * (size_t)n;
+    if (need > st->cap_ovs) {
+        size_t c = need * 2 + 64;
+        size_t *p = nm__realloc(&st->m->alloc, st->ovs, c * sizeof(*p));
+        if (!p)
+            return NM_ENOMEM;
+        st->ovs = p;
+        st->cap_ovs = c;
+    }
+    memcpy(st->ovs + st->n_ovs, ov, 2 * (size_t)n * sizeof(*ov));
+    st->n_ovs = need;
+    return add_cand(st, &cd);
+}
+
+/* Work out candidate C's value and mod.  @return 1 done, 0 the template
+ * does not apply (the candidate is dropped), < 0 an error. */
+static int evaluate(mctx *m, cand *cd)
+{
+    temporal_state *st = m->st;
+    const nm_rule *r = &st->m->temporal->rules[cd->rule];
+    const trule *tr = r->payload;
+    const size_t *ov = st->ovs + cd->ov_off;
+    int rc;
+    ectx c = {st, m->d, r, ov, (int)cd->n_pairs, m->a, 2, m->quarterly, m->s->tok_begin,
+              m->s->tok_end, false, false, false};
+    cd->val_off = (uint32_t)st->vals.len;
     if ((rc = eval_tmpl(&c, &tr->value, &st->vals)) < 0)
         return rc;
     if (c.fail) {
-        st->vals.len = cd.val_off;
+        st->vals.len = cd->val_off;
         return 0;
     }
-    cd.val_len = (uint32_t)(st->vals.len - cd.val_off);
+    cd->val_len = (uint32_t)(st->vals.len - cd->val_off);
     if (tr->mod.n_ops) {
         nm_buf_clear(&st->attrs);
         if ((rc = eval_tmpl(&c, &tr->mod, &st->attrs)) < 0)
             return rc;
-        if (st->attrs.len && st->attrs.len < sizeof(cd.mod))
-            memcpy(cd.mod, st->attrs.ptr, st->attrs.len + 1);
+        if (st->attrs.len && st->attrs.len < sizeof(cd->mod))
+            memcpy(cd->mod, st->attrs.ptr, st->attrs.len + 1);
     }
-    cd.no_anchor = c.no_anchor;
-    return add_cand(st, &cd);
+    cd->no_anchor = c.no_anchor;
+    return 1;
 }
 
 static const trule *tr_of(const nm_rule_set *rs, const cand *c)
@@ -1351,6 +1381,7 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
         if (s->tok_end <= s->tok_begin)
             continue;
         st->n_cands = st->n_vetoes = 0;
+        st->n_ovs = 0;
         nm_buf_clear(&st->vals);
         if ((rc = nm__rules_sentence_triggers(rs, d, s->tok_begin, s->tok_end, &st->trig)) < 0)
             goto fail;
@@ -1382,6 +1413,13 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
             cand *c = &st->cands[k];
             if (c->start < taken_end)
                 continue;
+            int erc = evaluate(&mc, c);
+            if (erc < 0) {
+                rc = erc;
+                goto fail;
+            }
+            if (erc == 0)
+                continue; /* not a date after all: the next candidate may be */
             /* the next candidate that does not overlap bounds an extension */
             uint32_t hi = s->end;
             for (size_t j = k + 1; j < st->n_cands; j++)
