@@ -658,8 +658,9 @@ int nm__rules_sentence_triggers(const nm_rule_set *rs, const nm_doc *d, size_t b
         /* shapes need a digit, an apostrophe (the '98), or am/pm */
         char c0 = norm[0];
         if ((t->kind == NM_TOK_NUMBER || t->kind == NM_TOK_WORD) &&
-            ((c0 >= '0' && c0 <= '9') || c0 == '\'' || c0 == 'q' ||
-             ((c0 == 'a' || c0 == 'p') && t->norm_len <= 4)))
+            ((c0 >= '0' && c0 <= '9') || c0 == '\'' || (c0 == 'q' && t->norm_len == 2) ||
+             ((c0 == 'a' || c0 == 'p') && t->norm_len <= 4 &&
+              (norm[1] == 'm' || norm[1] == '.'))))
             rc = add_shapes(out, shape_bits(norm, t->norm_len), i);
         if (rc < 0 || t->kind != NM_TOK_WORD)
             continue;
