@@ -95,7 +95,6 @@ typedef struct nm_strtab {
 
 int nm_strtab_init(nm_strtab *t, size_t expected, const nm_allocator *a);
 void nm_strtab_free(nm_strtab *t);
-void nm_strtab_reset(nm_strtab *t);
 /** Hash of N bytes: 8 bytes a round, then a multiply-xorshift finish. */
 static inline uint32_t nm_hash(const char *s, size_t n)
 {

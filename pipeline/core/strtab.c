@@ -43,14 +43,6 @@ void nm_strtab_free(nm_strtab *t)
     nm_buf_free(&t->arena);
 }
 
-void nm_strtab_reset(nm_strtab *t)
-{
-    for (size_t i = 0; i < t->n_slots; i++)
-        t->slots[i].key_off = EMPTY;
-    t->n_used = 0;
-    nm_buf_clear(&t->arena);
-}
-
 static nm_strtab_entry *find(const nm_strtab *t, const char *key, size_t len,
                              uint32_t h)
 {

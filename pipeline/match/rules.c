@@ -727,23 +727,3 @@ int nm__rule_each_match(nm_matcher *mt, const nm_rule *r, const nm_doc *d, nm_tr
     }
     return 0;
 }
-
-int nm__rule_next(nm_matcher *mt, const nm_rule *r, const nm_doc *d, size_t *pos, size_t end,
-                  const size_t **ov)
-{
-    if (*pos >= end)
-        return 0;
-    int rc = pcre2_match(r->code, (PCRE2_SPTR)d->text, end, *pos, PCRE2_NO_UTF_CHECK, mt->md, NULL);
-    if (rc == PCRE2_ERROR_NOMATCH)
-        return 0;
-    if (rc < 0)
-        return NM_EINVAL;
-    PCRE2_SIZE *o = pcre2_get_ovector_pointer(mt->md);
-    *ov = o;
-    size_t next = o[1] > o[0] ? o[1] : o[0] + 1;
-    /* step over a whole UTF-8 character */
-    while (next < end && ((unsigned char)d->text[next] & 0xC0) == 0x80)
-        next++;
-    *pos = next;
-    return rc == 0 ? (int)pcre2_get_ovector_count(mt->md) : rc;
-}

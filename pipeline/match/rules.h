@@ -120,28 +120,11 @@ int nm__rules_sentence_triggers(const nm_rule_set *rs, const nm_doc *d, size_t b
 typedef int (*nm_match_fn)(const nm_rule *r, const size_t *ov, int n_pairs, void *payload);
 int nm__rule_each_match(nm_matcher *mt, const nm_rule *r, const nm_doc *d, nm_trigset *ts,
                         size_t b, size_t e, nm_match_fn fn, void *payload);
+
 /**
  * The rules of RS with a trigger in TS, in file order, into OUT (room for
  * rs->n); @return how many.  Cost follows the triggers present.
  */
 size_t nm__rules_triggered(const nm_rule_set *rs, nm_trigset *ts, uint32_t *out);
-
-/** Does a trigger of R occur in TS? */
-static inline bool nm__rule_triggered(const nm_rule *r, const nm_trigset *ts)
-{
-    for (int i = 0; i < r->n_trig; i++)
-        if (ts->w[r->trig[i] >> 6] & (1ull << (r->trig[i] & 63)))
-            return true;
-    return false;
-}
-
-/**
- * Find the next match of R in D's text within [*pos, end).  On a match,
- * *pos moves past it (at least one byte) and ov[0..2*n) holds the offsets
- * of the groups (PCRE2_UNSET for a group that did not take part).
- * @return the number of pairs, 0 when there is no further match, or < 0.
- */
-int nm__rule_next(nm_matcher *mt, const nm_rule *r, const nm_doc *d, size_t *pos, size_t end,
-                  const size_t **ov);
 
 #endif
