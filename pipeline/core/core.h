@@ -95,27 +95,37 @@ typedef struct nm_strtab {
 
 int nm_strtab_init(nm_strtab *t, size_t expected, const nm_allocator *a);
 void nm_strtab_free(nm_strtab *t);
-/** Hash of N bytes: 8 bytes a round, then a multiply-xorshift finish. */
-static inline uint32_t nm_hash(const char *s, size_t n)
+/* The rounds of nm_hash over the whole 8-byte words of S. */
+static inline uint64_t nm__hash_words(uint64_t h, const char *s, size_t n_words)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    while (n >= 8) {
+    for (size_t i = 0; i < n_words; i++) {
         uint64_t w;
-        memcpy(&w, s, 8);
+        memcpy(&w, s + 8 * i, 8);
         h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
         h ^= h >> 31;
-        s += 8;
-        n -= 8;
     }
-    if (n) {
-        uint64_t w = 0;
-        memcpy(&w, s, n);
-        h = (h ^ w) * 0x94D049BB133111EBull;
+    return h;
+}
+
+/* The last round (the 1-7 byte tail, zero-padded, if any) and the finish. */
+static inline uint32_t nm__hash_finish(uint64_t h, uint64_t tail, bool has_tail)
+{
+    if (has_tail) {
+        h = (h ^ tail) * 0x94D049BB133111EBull;
         h ^= h >> 29;
     }
     h *= 0xBF58476D1CE4E5B9ull;
     return (uint32_t)(h >> 32);
 }
+
+/** Hash of N bytes: 8 bytes a round, then a multiply-xorshift finish. */
+static inline uint32_t nm_hash(const char *s, size_t n)
+{
+    uint64_t h = nm__hash_words(0x9E3779B97F4A7C15ull ^ n, s, n / 8), tail = 0;
+    memcpy(&tail, s + (n & ~(size_t)7), n & 7);
+    return nm__hash_finish(h, tail, (n & 7) != 0);
+}
+
 /**
  * nm_hash for a string with at least 8 readable bytes after its start
  * (every string in doc->strings): the same value, without a variable-length
@@ -123,24 +133,12 @@ static inline uint32_t nm_hash(const char *s, size_t n)
  */
 static inline uint32_t nm_hash_padded(const char *s, size_t n)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-        h ^= h >> 31;
-        s += 8;
-        n -= 8;
+    uint64_t h = nm__hash_words(0x9E3779B97F4A7C15ull ^ n, s, n / 8), tail = 0;
+    if (n & 7) {
+        memcpy(&tail, s + (n & ~(size_t)7), 8);
+        tail &= (1ull << (8 * (n & 7))) - 1;
     }
-    if (n) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        w &= (1ull << (8 * n)) - 1;
-        h = (h ^ w) * 0x94D049BB133111EBull;
-        h ^= h >> 29;
-    }
-    h *= 0xBF58476D1CE4E5B9ull;
-    return (uint32_t)(h >> 32);
+    return nm__hash_finish(h, tail, (n & 7) != 0);
 }
 
 /** Insert or overwrite.  @return 0 or NM_ENOMEM. */

@@ -89,6 +89,17 @@ static void test_base__strtab(void **state)
     nm_strtab_free(&t);
 }
 
+static void test_base__hash_padded_equals_hash(void **state)
+{
+    (void)state;
+    /* the padded variant reads 8 bytes past the tail: give it room */
+    char buf[64 + 8];
+    memset(buf, 'x', sizeof(buf));
+    memcpy(buf, "the quick brown fox jumps over the lazy dog, twice over again", 61);
+    for (size_t n = 0; n <= 61; n++)
+        assert_int_equal(nm_hash_padded(buf, n), nm_hash(buf, n));
+}
+
 static void test_base__strerror(void **state)
 {
     (void)state;
@@ -106,6 +117,7 @@ int main(void)
         cmocka_unit_test(test_base__json_string_escapes),
         cmocka_unit_test(test_base__dates),
         cmocka_unit_test(test_base__strtab),
+        cmocka_unit_test(test_base__hash_padded_equals_hash),
         cmocka_unit_test(test_base__strerror),
     };
     return cmocka_run_group_tests_name("base", tests, NULL, NULL);
