@@ -717,6 +717,19 @@ static int put_shifted(ectx *c, nm_buf *out, const char *u, long n)
     else if (!strcmp(u, "MIN") || u[0] == 'H' || u[0] == 'S' || !strcmp(u, "FN"))
         unit = strcmp(u, "FN") ? 'D' : 'W';
     bool need_md = unit == 'D' || unit == 'W' || unit == 'M' || unit == 'Q' || unit == 'K';
+    if (!a->year_known && a->md_known && (unit == 'D' || unit == 'M')) {
+        /* a dateline without a year still fixes the month and the day:
+         * count in a common year and leave the year open */
+        long y;
+        int m, d;
+        c->no_anchor = true;
+        if (unit == 'M') {
+            long total = (a->m - 1) + n;
+            return put(out, "XXXX-%02ld", ((total % 12) + 12) % 12 + 1);
+        }
+        civil_from_days(days_from_civil(2001, a->m, a->d) + n, &y, &m, &d);
+        return put(out, "XXXX-%02d-%02d", m, d);
+    }
     if (!a->year_known || (need_md && !a->md_known)) {
         c->no_anchor = true;
         put_x_date(out, unit == 'K' ? 'W' : unit);

@@ -61,6 +61,24 @@ static void test_model__bad_lines_name_file_and_line(void **state)
     expect_error("MANIFEST.tsv", "#newsmine manifest v1\ntext/x.tsv\tnonsense\n", "MANIFEST.tsv:2: unknown model kind");
     expect_error("MANIFEST.tsv", "#newsmine manifest v1\ntext/fold.tsv\tfold\n", "no file of kind");
     expect_error("MANIFEST.tsv", "#newsmine manifest v1\ntext/missing.tsv\tfold\n", "missing.tsv: No such file");
+    /* temporal rules: a bad function, macro, REACH, trigger, pattern, type */
+    const char *hdr = "#newsmine temporal-rules v1\n";
+    char rule[512];
+    snprintf(rule, sizeof(rule), "%sr1\tDATE\t${nope:m}\t-\tmonth\t0\t\\b(?<m>{month})\n", hdr);
+    expect_error("temporal/rules.tsv", rule, "rules.tsv:2: unknown function \"nope\"");
+    snprintf(rule, sizeof(rule), "%sr1\tDATE\t${month:m}\t-\tmonth\t0\t\\b(?<m>{nosuch})\n", hdr);
+    expect_error("temporal/rules.tsv", rule, "rules.tsv:2: no table for the macro");
+    snprintf(rule, sizeof(rule), "%sr1\tDATE\t${month:m}\t-\tmonth\tx\t\\b(?<m>{month})\n", hdr);
+    expect_error("temporal/rules.tsv", rule, "rules.tsv:2: REACH must be a number");
+    snprintf(rule, sizeof(rule), "%sr1\tDATE\t${month:m}\t-\tMonth\t0\t\\b(?<m>{month})\n", hdr);
+    expect_error("temporal/rules.tsv", rule, "rules.tsv:2: trigger \"Month\" must be lower case");
+    snprintf(rule, sizeof(rule), "%sr1\tDATE\t${month:m}\t-\tmonth\t0\t(?<m>{month}\n", hdr);
+    expect_error("temporal/rules.tsv", rule, "rules.tsv:2: bad pattern at offset");
+    snprintf(rule, sizeof(rule), "%sr1\tWHEN\t${month:m}\t-\tmonth\t0\t\\b(?<m>{month})\n", hdr);
+    expect_error("temporal/rules.tsv", rule, "rules.tsv:2: type must be DATE, TIME, DURATION or SET");
+    snprintf(rule, sizeof(rule), "%sr1\tDATE\t${month:m,d,e,f}\t-\tmonth\t0\t\\b(?<m>{month})\n", hdr);
+    expect_error("temporal/rules.tsv", rule, "rules.tsv:2:");
+    expect_error("temporal/month.tsv", "#newsmine table v1\nJanuary\t01\n", "month.tsv:2: keys are lower case");
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", model_with(NULL, NULL));
     assert_int_equal(system(cmd), 0);

@@ -89,7 +89,10 @@ static void test_temporal__no_anchor(void **state)
     TX("It runs until 2030.", NULL, "2030=DATE:2030:bound=until");
     /* a dateline gives month and day; no year, so the year stays open */
     TX("LONDON, Jan 21 (Wire) - It fell yesterday.", NULL,
-       "Jan 21=DATE:XXXX-01-21:anchor=none|yesterday=DATE:XXXX-XX-XX:anchor=none");
+       "Jan 21=DATE:XXXX-01-21:anchor=none|yesterday=DATE:XXXX-01-20:anchor=none");
+    TX("PARIS, March 1 (Wire) - It rose yesterday and last month.", NULL,
+       "March 1=DATE:XXXX-03-01:anchor=none|yesterday=DATE:XXXX-02-28:anchor=none|"
+       "last month=DATE:XXXX-02:anchor=none");
     TX("LONDON, Jan 21, 2025 (Wire) - It fell yesterday.", NULL,
        "Jan 21, 2025=DATE:2025-01-21|yesterday=DATE:2025-01-20");
     FX_END;
