@@ -482,24 +482,20 @@ size_t nm__rules_triggered(const nm_rule_set *rs, nm_trigset *ts, uint32_t *out)
     size_t n = 0;
     if (!rs->by_id_off || !rs->n)
         return 0;
-    /* a rule is listed once: the first time one of its ids is seen; the
-     * hits of one id are chained, so walk the chains' heads only */
-    uint64_t seen[(NM_MAX_TRIGGERS + 63) / 64];
     size_t n_words = (rs->n + 63) / 64;
-    uint64_t taken_small[64];
-    uint64_t *taken = n_words <= 64 ? taken_small : NULL;
-    if (!taken)
-        return (size_t)-1; /* too many rules for the bitmap: caller scans all */
+    uint64_t taken[64];
+    if (n_words > 64)
+        return 0; /* refused at open: more rules than the bitmap holds */
     memset(taken, 0, n_words * sizeof(uint64_t));
-    memset(seen, 0, sizeof(seen));
-    for (size_t h = 0; h < ts->n_hits; h++) {
-        uint16_t id = ts->hits[h].id;
-        if (seen[id >> 6] & (1ull << (id & 63)))
-            continue;
-        seen[id >> 6] |= 1ull << (id & 63);
-        for (uint32_t k = rs->by_id_off[id]; k < rs->by_id_off[id + 1]; k++) {
-            uint32_t ri = rs->by_id[k];
-            taken[ri >> 6] |= 1ull << (ri & 63);
+    /* each trigger present once, from the sentence's bitmap of ids */
+    size_t id_words = ((size_t)IX(rs)->n_ids + 63) / 64;
+    for (size_t w = 0; w < id_words; w++) {
+        for (uint64_t bits = ts->w[w]; bits; bits &= bits - 1) {
+            size_t id = w * 64 + (size_t)__builtin_ctzll(bits);
+            for (uint32_t k = rs->by_id_off[id]; k < rs->by_id_off[id + 1]; k++) {
+                uint32_t ri = rs->by_id[k];
+                taken[ri >> 6] |= 1ull << (ri & 63);
+            }
         }
     }
     /* the bitmap read in order is the list in file order */
