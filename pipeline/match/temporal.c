@@ -233,6 +233,35 @@ static void iso_week(long days, long *wy, int *wn)
     *wn = (int)((thursday - days_from_civil(y, 1, 1)) / 7 + 1);
 }
 
+/* --------------------------------------------------------- token search */
+
+/* The first token of [b, e) whose end is past OFF (binary search: tokens
+ * are in text order, and a sentence may be long). */
+static size_t tok_ending_after(const nm_doc *d, size_t b, size_t e, size_t off)
+{
+    while (b < e) {
+        size_t mid = b + (e - b) / 2;
+        if (d->toks[mid].end <= off)
+            b = mid + 1;
+        else
+            e = mid;
+    }
+    return b;
+}
+
+/* The first token of [b, e) that starts at or after OFF. */
+static size_t tok_starting_from(const nm_doc *d, size_t b, size_t e, size_t off)
+{
+    while (b < e) {
+        size_t mid = b + (e - b) / 2;
+        if (d->toks[mid].start < off)
+            b = mid + 1;
+        else
+            e = mid;
+    }
+    return b;
+}
+
 /* ------------------------------------------------------------- the stage */
 
 typedef struct anchor {
@@ -390,9 +419,7 @@ static int get_tense(ectx *c)
     if (c->tense == 2) {
         c->tense = tense_near(c->st, c->d, c->sb, c->se, c->ov[0], c->ov[1]);
         /* is the deciding cue one of the two words just before? */
-        size_t first = c->sb;
-        while (first < c->se && c->d->toks[first].end <= c->ov[0])
-            first++;
+        size_t first = tok_ending_after(c->d, c->sb, c->se, c->ov[0]);
         c->cue_adjacent = false;
         for (size_t k = 1; k <= 2 && first >= c->sb + k; k++)
             if (c->st->cues[first - k - c->sb] != 0) {
@@ -1090,6 +1117,8 @@ static int eval_tmpl(ectx *c, const tmpl *t, nm_buf *out)
 /* Tense around the expression at [start, end): the cue nearest to it
  * within the sentence's tokens [b, e) decides (a future or past cue word
  * from the tense table, or a verb in -ed); none: unknown (0). */
+#define TENSE_REACH 40
+
 static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, size_t start, size_t end)
 {
     /* the cues of the sentence, once: tense words come from the trigger
@@ -1120,12 +1149,11 @@ static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, s
         st->cue_sent_e = e;
         st->cue_doc = d;
     }
-    size_t first = b, last = e;
-    while (first < e && d->toks[first].end <= start)
-        first++;
-    while (last > b && d->toks[last - 1].start >= end)
-        last--;
-    for (size_t dist = 1; dist <= e - b; dist++) {
+    size_t first = tok_ending_after(d, b, e, start);
+    size_t last = tok_starting_from(d, b, e, end);
+    /* a cue further than TENSE_REACH tokens away says little about this
+     * expression, and the bound keeps a huge sentence linear */
+    for (size_t dist = 1; dist <= e - b && dist <= TENSE_REACH; dist++) {
         if (first >= b + dist && st->cues[first - dist - b])
             return st->cues[first - dist - b];
         if (last + dist - 1 < e && st->cues[last + dist - 1 - b])
@@ -1230,11 +1258,8 @@ static void extend(temporal_state *st, const nm_doc *d, cand *c, size_t sb, size
                    const char **bound, uint32_t lo, uint32_t hi)
 {
     /* tokens of the span */
-    size_t first = sb, last = se;
-    while (first < se && d->toks[first].start < c->start)
-        first++;
-    while (last > sb && d->toks[last - 1].end > c->end)
-        last--;
+    size_t first = tok_starting_from(d, sb, se, c->start);
+    size_t last = tok_ending_after(d, sb, se, c->end); /* first token past the span */
     *bound = NULL;
     /* up to three words before: a modifier joins, a bound is noted; only
      * worth a look if the word just before can end a modifier */
@@ -1313,6 +1338,45 @@ typedef struct mctx {
     uint32_t rule;
 } mctx;
 
+static int cmp_interval(const void *x, const void *y)
+{
+    const interval *a = x, *b = y;
+    return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* Sort the sentence's vetoes and merge the overlapping ones, so that a
+ * candidate is checked by binary search however many there are. */
+static void settle_vetoes(temporal_state *st)
+{
+    if (st->n_vetoes < 2)
+        return;
+    qsort(st->vetoes, st->n_vetoes, sizeof(*st->vetoes), cmp_interval);
+    size_t n = 0;
+    for (size_t i = 0; i < st->n_vetoes; i++) {
+        if (n && st->vetoes[i].start <= st->vetoes[n - 1].end) {
+            if (st->vetoes[i].end > st->vetoes[n - 1].end)
+                st->vetoes[n - 1].end = st->vetoes[i].end;
+        } else {
+            st->vetoes[n++] = st->vetoes[i];
+        }
+    }
+    st->n_vetoes = n;
+}
+
+/* Does [s, e) overlap a veto?  (The vetoes are settled.) */
+static bool vetoed(const temporal_state *st, size_t s, size_t e)
+{
+    size_t lo = 0, hi = st->n_vetoes;
+    while (lo < hi) { /* the first veto starting at or after e */
+        size_t mid = lo + (hi - lo) / 2;
+        if (st->vetoes[mid].start < e)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && st->vetoes[lo - 1].end > s;
+}
+
 /* A match is only recorded here; its value is worked out if it wins the
  * selection (about two matches in five lose to a longer one). */
 static int on_match(const nm_rule *r, const size_t *ov, int n, void *payload)
@@ -1320,9 +1384,8 @@ static int on_match(const nm_rule *r, const size_t *ov, int n, void *payload)
     mctx *m = payload;
     temporal_state *st = m->st;
     const trule *tr = r->payload;
-    for (size_t k = 0; k < st->n_vetoes; k++)
-        if (st->vetoes[k].start < ov[1] && ov[0] < st->vetoes[k].end)
-            return 0;
+    if (vetoed(st, ov[0], ov[1]))
+        return 0;
     cand cd = {(uint32_t)ov[0], (uint32_t)ov[1], m->rule, (uint32_t)st->n_ovs, (uint32_t)n, 0, 0, "", false};
     /* a group named "span" narrows the span to it: the rest is context */
     if (tr->span_group > 0 && tr->span_group < n && ov[2 * tr->span_group] != PCRE2_UNSET &&
@@ -1405,6 +1468,7 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
                                           on_veto, st)) < 0)
                 goto fail;
         }
+        settle_vetoes(st);
         mctx mc = {st, d, s, &a, &quarterly, 0};
         size_t nr = nm__rules_triggered(rs, &st->trig, st->which);
         for (size_t k = 0; k < nr; k++) {
@@ -1435,11 +1499,16 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
                 continue; /* not a date after all: the next candidate may be */
             /* the next candidate that does not overlap bounds an extension */
             uint32_t hi = s->end;
-            for (size_t j = k + 1; j < st->n_cands; j++)
-                if (st->cands[j].start >= c->end) {
-                    hi = st->cands[j].start;
-                    break;
-                }
+            size_t lo_j = k + 1, hi_j = st->n_cands; /* binary search: sorted by start */
+            while (lo_j < hi_j) {
+                size_t mid = lo_j + (hi_j - lo_j) / 2;
+                if (st->cands[mid].start < c->end)
+                    lo_j = mid + 1;
+                else
+                    hi_j = mid;
+            }
+            if (lo_j < st->n_cands)
+                hi = st->cands[lo_j].start;
             const char *bound;
             extend(st, d, c, s->tok_begin, s->tok_end, &bound, taken_end, hi);
             if (tr_of(rs, c)->type[0] != 'D' || tr_of(rs, c)->type[1] != 'A')
