@@ -299,6 +299,13 @@ int nm_eval_new(nm_eval **out);
  *  ending in '*' is a prefix ("CLAUSE:*"). */
 int nm_eval_set_types(nm_eval *ev, const char *types);
 /**
+ * Read the gold type GOLD_TYPE as TYPE (NULL: leave such gold spans out):
+ * for gold annotated with another scheme (CUAD's "Rofr/Rofo/Rofn" is our
+ * "CLAUSE:ROFR").  Applies to gold spans only.  @return 0 or NM_ENOMEM.
+ */
+int nm_eval_map_type(nm_eval *ev, const char *gold_type, const char *type);
+
+/**
  * Add one document: GOLD and SYS are JSON records (only "spans" is read).
  * SYS may be NULL (the system produced nothing for this document).
  * @return 0, or NM_EPARSE with a message on the evaluator.

@@ -56,6 +56,8 @@ struct nm_eval {
     uint64_t n_docs;
     nm_buf report;
     nm_buf scratch;
+    char (*map_from)[MAX_TYPE], (*map_to)[MAX_TYPE]; /* gold type map */
+    size_t n_map;
 };
 
 static bool is_timex(const char *t)
@@ -82,10 +84,37 @@ void nm_eval_free(nm_eval *ev)
     nm__free(NULL, ev->rows);
     nm_buf_free(&ev->report);
     nm_buf_free(&ev->scratch);
+    nm__free(NULL, ev->map_from);
+    nm__free(NULL, ev->map_to);
     nm__free(NULL, ev);
 }
 
 const char *nm_eval_errmsg(const nm_eval *ev) { return ev ? ev->err.msg : "out of memory"; }
+
+int nm_eval_map_type(nm_eval *ev, const char *gold_type, const char *type)
+{
+    void *f = nm__realloc(NULL, ev->map_from, (ev->n_map + 1) * sizeof(*ev->map_from));
+    if (!f)
+        return NM_ENOMEM;
+    ev->map_from = f;
+    void *t = nm__realloc(NULL, ev->map_to, (ev->n_map + 1) * sizeof(*ev->map_to));
+    if (!t)
+        return NM_ENOMEM;
+    ev->map_to = t;
+    snprintf(ev->map_from[ev->n_map], MAX_TYPE, "%s", gold_type);
+    snprintf(ev->map_to[ev->n_map], MAX_TYPE, "%s", type ? type : "");
+    ev->n_map++;
+    return 0;
+}
+
+/* The gold type T under the map; "" means: leave it out. */
+static const char *mapped(const nm_eval *ev, const char *t)
+{
+    for (size_t i = 0; i < ev->n_map; i++)
+        if (!strcmp(ev->map_from[i], t))
+            return ev->map_to[i];
+    return t;
+}
 
 int nm_eval_set_types(nm_eval *ev, const char *types)
 {
@@ -135,8 +164,8 @@ static row *get_row(nm_eval *ev, const char *type)
 }
 
 /* Read the "spans" of a record into a malloc'd array. */
-static int load_spans(nm_eval *ev, const char *json, size_t len, const char *what, espan **out,
-                      size_t *n_out)
+static int load_spans(nm_eval *ev, const char *json, size_t len, const char *what, bool gold,
+                      espan **out, size_t *n_out)
 {
     char errbuf[256];
     int rc = 0;
@@ -185,11 +214,12 @@ static int load_spans(nm_eval *ev, const char *json, size_t len, const char *wha
                              what, i);
             goto done;
         }
-        if (!wanted(ev, YAJL_GET_STRING(ty)))
+        const char *type = gold ? mapped(ev, YAJL_GET_STRING(ty)) : YAJL_GET_STRING(ty);
+        if (!*type || !wanted(ev, type))
             continue;
         arr[k].start = (size_t)YAJL_GET_INTEGER(st);
         arr[k].end = (size_t)YAJL_GET_INTEGER(en);
-        snprintf(arr[k].type, MAX_TYPE, "%s", YAJL_GET_STRING(ty));
+        snprintf(arr[k].type, MAX_TYPE, "%s", type);
         snprintf(arr[k].value, MAX_VALUE, "%s", va ? YAJL_GET_STRING(va) : "");
         k++;
     }
@@ -306,9 +336,9 @@ int nm_eval_add(nm_eval *ev, const char *gold, size_t gold_len, const char *sys,
     espan *g = NULL, *s = NULL;
     size_t ng = 0, ns = 0;
     int rc;
-    if ((rc = load_spans(ev, gold, gold_len, "gold", &g, &ng)) < 0)
+    if ((rc = load_spans(ev, gold, gold_len, "gold", true, &g, &ng)) < 0)
         goto done;
-    if (sys && (rc = load_spans(ev, sys, sys_len, "system", &s, &ns)) < 0)
+    if (sys && (rc = load_spans(ev, sys, sys_len, "system", false, &s, &ns)) < 0)
         goto done;
     ev->n_docs++;
     /* every type seen in gold or system gets a row */

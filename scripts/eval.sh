@@ -19,7 +19,7 @@ sets=""
 for f in corpus/gold/*.jsonl; do
     [ -f "$f" ] && sets="$sets corpus/$(basename "$f" .jsonl)=$f"
 done
-for f in timebank conll2003-dev; do
+for f in timebank conll2003-dev cuad-clauses-dev; do
     if [ -f "$shared/data/$f.jsonl" ]; then
         sets="$sets $f=$shared/data/$f.jsonl"
     else
@@ -32,6 +32,14 @@ types_of() {
     case $1 in
     timebank) echo DATE,TIME,DURATION,SET ;;
     conll2003-*) echo PER,ORG,LOC,MISC ;;
+    cuad-*) echo "CLAUSE:*" ;;
+    *) echo "" ;;
+    esac
+}
+# gold written in another scheme is read through a type map
+map_of() {
+    case $1 in
+    cuad-*) echo eval/cuad-map.tsv ;;
     *) echo "" ;;
     esac
 }
@@ -39,13 +47,14 @@ for s in $sets; do
     name=${s%%=*}
     file=${s#*=}
     types=$(types_of "$name")
-    NEWSMINE_MODELS=models "$bin" eval --gold "$file" ${types:+--types "$types"} --tsv > "$tmp.one" || {
+    map=$(map_of "$name")
+    NEWSMINE_MODELS=models "$bin" eval --gold "$file" ${types:+--types "$types"} ${map:+--map "$map"} --tsv > "$tmp.one" || {
         echo "eval: scoring $file failed" >&2
         exit 1
     }
     sed "s|^|$name	|" "$tmp.one" >> "$tmp"
     echo "== $name ($file)${types:+, types $types}"
-    NEWSMINE_MODELS=models "$bin" eval --gold "$file" ${types:+--types "$types"} | sed 's/^/   /'
+    NEWSMINE_MODELS=models "$bin" eval --gold "$file" ${types:+--types "$types"} ${map:+--map "$map"} | sed 's/^/   /'
 done
 rm -f "$tmp.one"
 mv "$tmp" eval/last.tsv

@@ -176,6 +176,49 @@ static int eval_system(eval_ctx *c, const char *gold_path, const sys_map *sys)
     return 0;
 }
 
+/*
+ * A gold type map: "#newsmine type-map v1", then GOLD_TYPE<TAB>TYPE a line
+ * (TYPE "-": leave those gold spans out).  Errors name FILE:LINE.
+ */
+static int load_map(nm_eval *ev, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    long n = 0;
+    if (!f) {
+        cli_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        n++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (n == 1) {
+            if (strcmp(line, "#newsmine type-map v1") != 0) {
+                cli_error("%s:1: expected version line \"#newsmine type-map v1\"", path);
+                fclose(f);
+                return -1;
+            }
+            continue;
+        }
+        if (!line[0] || line[0] == '#')
+            continue;
+        char *tab = strchr(line, '\t');
+        if (!tab || !tab[1] || strchr(tab + 1, '\t')) {
+            cli_error("%s:%ld: expected GOLD_TYPE<TAB>TYPE", path, n);
+            fclose(f);
+            return -1;
+        }
+        *tab = '\0';
+        if (nm_eval_map_type(ev, line, strcmp(tab + 1, "-") ? tab + 1 : NULL) < 0) {
+            cli_error("out of memory");
+            fclose(f);
+            return -1;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -187,10 +230,11 @@ int cmd_eval(int argc, char **argv)
         {"html", required_argument, NULL, 'H'},
         {"jobs", required_argument, NULL, 'j'},
         {"models", required_argument, NULL, 'm'},
+        {"map", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *gold = NULL, *system = NULL, *types = NULL, *models = NULL;
+    const char *gold = NULL, *system = NULL, *types = NULL, *models = NULL, *map = NULL;
     int format = NM_EVAL_TABLE, ch, status = EXIT_ALL_GOOD;
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
     int n_threads = nproc > 0 ? (int)nproc : 1;
@@ -220,9 +264,10 @@ int cmd_eval(int argc, char **argv)
             break;
         }
         case 'm': models = optarg; break;
+        case 'M': map = optarg; break;
         case 'h':
             fputs("usage: newsmine eval --gold FILE.jsonl [--system OUT.jsonl] [--types T,...]\n"
-                  "                     [--json|--tsv] [-j N] [--models DIR]\n",
+                  "                     [--map TYPES.tsv] [--json|--tsv] [-j N] [--models DIR]\n",
                   stdout);
             return EXIT_ALL_GOOD;
         default:
@@ -239,6 +284,10 @@ int cmd_eval(int argc, char **argv)
     }
     if (nm_eval_new(&c.ev) < 0 || nm_eval_set_types(c.ev, types) < 0) {
         cli_error("out of memory");
+        status = EXIT_FATAL;
+        goto done;
+    }
+    if (map && load_map(c.ev, map) < 0) {
         status = EXIT_FATAL;
         goto done;
     }

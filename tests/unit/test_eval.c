@@ -118,6 +118,22 @@ static void test_eval__types_filter_missing_system_and_errors(void **state)
     nm_eval_free(ev);
 }
 
+static void test_eval__gold_type_map(void **state)
+{
+    (void)state;
+    nm_eval *ev;
+    assert_int_equal(nm_eval_new(&ev), 0);
+    assert_int_equal(nm_eval_map_type(ev, "Rofr/Rofo/Rofn", "CLAUSE:ROFR"), 0);
+    assert_int_equal(nm_eval_map_type(ev, "Warranty Duration", NULL), 0);
+    const char *g = "{\"spans\":[{\"start\":0,\"end\":5,\"type\":\"Rofr/Rofo/Rofn\"},"
+                    "{\"start\":6,\"end\":9,\"type\":\"Warranty Duration\"}]}";
+    const char *sy = "{\"spans\":[{\"start\":0,\"end\":5,\"type\":\"CLAUSE:ROFR\"}]}";
+    assert_int_equal(nm_eval_add(ev, g, strlen(g), sy, strlen(sy)), 0);
+    assert_float_equal(metric(ev, "CLAUSE:ROFR", "exact_f1"), 1.0, 1e-9);
+    assert_float_equal(metric(ev, "ALL", "gold"), 1, 1e-9); /* the unmapped one is out */
+    nm_eval_free(ev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -125,6 +141,7 @@ int main(void)
         cmocka_unit_test(test_eval__one_to_one_alignment),
         cmocka_unit_test(test_eval__tempeval3_attributes),
         cmocka_unit_test(test_eval__types_filter_missing_system_and_errors),
+        cmocka_unit_test(test_eval__gold_type_map),
     };
     return cmocka_run_group_tests_name("eval", tests, NULL, NULL);
 }
