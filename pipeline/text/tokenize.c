@@ -566,6 +566,12 @@ static int tok_run(void *state, nm_doc *d, nm_err *err)
             i++;
             continue;
         }
+        if (c.s[i] == '\n') { /* wrapped wire copy has one every line */
+            newlines++;
+            pending |= NM_TF_SPACE_BEFORE | NM_TF_NEWLINE_BEFORE | (newlines >= 2 ? NM_TF_PARA_BEFORE : 0u);
+            i++;
+            continue;
+        }
         int n;
         int32_t cp;
         int k = cls_at(&c, i, &n, &cp);
