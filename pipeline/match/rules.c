@@ -58,6 +58,7 @@ void nm__rules_free(nm_rule_set *rs, const nm_allocator *a)
     }
     nm__free(a, rs->rules);
     nm__free(a, rs->by_id_off);
+    nm__free(a, rs->fast);
     nm__free(a, rs->by_id);
     nm_strtab_free(&rs->trig_words);
     memset(rs, 0, sizeof(*rs));
@@ -248,13 +249,48 @@ static uint64_t shape_bits(const char *w, size_t n);
 #define IX(rs) ((rs)->share ? (rs)->share : (rs))
 
 /* The ids of word W; PADDED: W has 8 readable bytes after it (a norm). */
+/* A trigger word inline: up to 16 bytes, zero-padded, and up to 6 ids
+ * (n_ids 0xFF: more, look in the string table). */
+typedef struct nm_fslot {
+    uint64_t k0, k1;
+    uint8_t len, n_ids;
+    uint16_t ids[6];
+} nm_fslot;
+
+#define FAST_KEY 16
+#define FAST_IDS 6
+
+static inline uint64_t load_word(const char *w, size_t n)
+{
+    uint64_t v;
+    memcpy(&v, w, 8);
+    return n >= 8 ? v : v & ((1ull << (8 * n)) - 1);
+}
+
 static size_t word_ids_h(const nm_rule_set *rs, const char *w, size_t n, uint16_t *ids, size_t cap,
                          bool padded)
 {
     rs = IX(rs);
-    uint32_t h = (padded ? nm_hash_padded(w, n) : nm_hash(w, n)) & 0xFFFF;
+    uint32_t hash = padded ? nm_hash_padded(w, n) : nm_hash(w, n);
+    uint32_t h = hash & 0xFFFF;
     if (!(rs->filter[h >> 3] & (1u << (h & 7))))
         return 0;
+    if (padded && rs->fast && n <= FAST_KEY) {
+        /* w has 8 readable bytes after its start, and so 16 if n >= 8 */
+        uint64_t k0 = load_word(w, n), k1 = n > 8 ? load_word(w + 8, n - 8) : 0;
+        for (size_t i = hash & rs->fast_mask;; i = (i + 1) & rs->fast_mask) {
+            const nm_fslot *f = &rs->fast[i];
+            if (!f->len)
+                return 0;
+            if (f->len == n && f->k0 == k0 && f->k1 == k1) {
+                if (f->n_ids == 0xFF)
+                    break; /* too many ids to keep inline */
+                size_t k = f->n_ids < cap ? f->n_ids : cap;
+                memcpy(ids, f->ids, k * sizeof(uint16_t));
+                return k;
+            }
+        }
+    }
     const nm_strtab_entry *e = nm_strtab_get(&rs->trig_words, w, n);
     if (!e)
         return 0;
@@ -503,6 +539,43 @@ size_t nm__rules_triggered(const nm_rule_set *rs, nm_trigset *ts, uint32_t *out)
         for (uint64_t bits = taken[w]; bits; bits &= bits - 1)
             out[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
     return n;
+}
+
+int nm__rules_seal(nm_rule_set *rs, const nm_allocator *a)
+{
+    const nm_strtab *t = &rs->trig_words;
+    size_t size = 64;
+    while (size < t->n_used * 4)
+        size *= 2;
+    nm_fslot *fast = nm__calloc(a, size, sizeof(*fast));
+    if (!fast)
+        return NM_ENOMEM;
+    for (size_t i = 0; i < t->n_slots; i++) {
+        const nm_strtab_entry *e = &t->slots[i];
+        if (e->key_off == UINT32_MAX || e->key_len > FAST_KEY || e->key_len == 0)
+            continue;
+        const char *w = t->arena.ptr + e->key_off;
+        char pad[FAST_KEY + 8] = {0};
+        memcpy(pad, w, e->key_len);
+        nm_fslot f = {load_word(pad, e->key_len),
+                      e->key_len > 8 ? load_word(pad + 8, e->key_len - 8) : 0,
+                      (uint8_t)e->key_len, 0, {0}};
+        size_t n_ids = e->val_len / sizeof(uint16_t);
+        if (n_ids > FAST_IDS) {
+            f.n_ids = 0xFF;
+        } else {
+            f.n_ids = (uint8_t)n_ids;
+            memcpy(f.ids, nm_strtab_val(t, e), n_ids * sizeof(uint16_t));
+        }
+        size_t j = nm_hash(w, e->key_len) & (size - 1);
+        while (fast[j].len)
+            j = (j + 1) & (size - 1);
+        fast[j] = f;
+    }
+    nm__free(a, rs->fast);
+    rs->fast = fast;
+    rs->fast_mask = size - 1;
+    return 0;
 }
 
 int nm__rules_word_trigger(nm_rule_set *rs, const char *name, const nm_strtab *words,

@@ -42,6 +42,8 @@ typedef struct nm_rule_set {
     int n_ids;            /* trigger ids handed out */
     uint32_t *by_id_off;  /* rules of each trigger id: by_id[by_id_off[i]..[i+1]) */
     uint32_t *by_id;
+    struct nm_fslot *fast; /* trigger words again, inline (nm__rules_seal) */
+    size_t fast_mask;
     uint8_t filter[8192]; /* a bit per hash of every trigger word: most words
                              are no trigger, and this says so without a lookup */
     struct nm_rule_set *share; /* if set, the set whose trigger index this
@@ -67,6 +69,13 @@ int nm__rules_compile(nm_rule_set *rs, const nm_model *m, nm_err *err);
  */
 int nm__rules_word_trigger(nm_rule_set *rs, const char *name, const nm_strtab *words,
                            const char *only_value);
+
+/**
+ * Once every trigger word is in: copy the index into a flat table with the
+ * words inline, so that a lookup is one probe and two compares.
+ * @return 0 or NM_ENOMEM.
+ */
+int nm__rules_seal(nm_rule_set *rs, const nm_allocator *a);
 
 /** Index of a named group of rule R, or -1. */
 int nm__rule_group(const nm_rule *r, const char *name);

@@ -158,6 +158,8 @@ int nm__temporal_compile(nm_model *m)
     if ((m->tense_past_id = nm__rules_word_trigger(m->temporal, "\x02tense:past", tense, "past")) < 0 ||
         (m->tense_future_id = nm__rules_word_trigger(m->temporal, "\x02tense:future", tense, "future")) < 0)
         return nm__err_set(&m->err, NM_ELIMIT, "temporal: no room for the tense triggers");
+    if (nm__rules_seal(m->temporal, &m->alloc) < 0)
+        return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
     static const char *const types[] = {"DATE", "TIME", "DURATION", "SET"};
     for (size_t i = 0; i < m->temporal->n; i++) {
         nm_rule *r = &m->temporal->rules[i];
