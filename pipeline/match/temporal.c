@@ -1306,8 +1306,11 @@ static void extend(temporal_state *st, const nm_doc *d, cand *c, size_t sb, size
         }
         *bound = b;
     }
-    /* "or so", "or more", "or later", "and beyond" after it */
-    if (last + 2 <= se) {
+    /* "or so", "or more", "or later", "and beyond" after it: only the
+     * modifiers that open with "or" or "and" follow what they modify */
+    if (last + 2 <= se &&
+        (!strcmp(d->strings.ptr + d->toks[last].norm_off, "or") ||
+         !strcmp(d->strings.ptr + d->toks[last].norm_off, "and"))) {
         char two[64];
         const char *mod = table_val(st->t_modifier, join2(two, sizeof(two), d->strings.ptr + d->toks[last].norm_off,
                                                            d->strings.ptr + d->toks[last + 1].norm_off));

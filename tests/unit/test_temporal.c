@@ -157,6 +157,9 @@ static void test_temporal__modifiers_and_bounds(void **state)
     TX("It runs through 2030.", DCT, "2030=DATE:2030:bound=until");
     TX("It has grown since 2019.", DCT, "2019=DATE:2019:bound=since");
     TX("It closes by the end of the year.", DCT, "the end of the year=DATE:2025:mod=END:bound=until");
+    TX("It took five years or so.", DCT, "five years or so=DURATION:P5Y:mod=APPROX");
+    /* a prefix modifier after an expression does not join it */
+    TX("Prices are now more than double.", DCT, "now=DATE:PRESENT_REF");
     FX_END;
 }
 
