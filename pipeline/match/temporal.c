@@ -49,7 +49,7 @@
 enum {
     FN_YEAR = 1, FN_MONTH, FN_DAY, FN_NUM, FN_ORDNUM, FN_MD, FN_MREF, FN_WD, FN_HOLIDAY,
     FN_QREF, FN_HREF, FN_SEASON, FN_REL, FN_AGO, FN_DUR, FN_DURHALF, FN_ADVERB, FN_TIME,
-    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO, FN_QOF
+    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO, FN_QOF, FN_YQ
 };
 
 static const struct {
@@ -65,6 +65,7 @@ static const struct {
     {"part", FN_PART, 1, 1},       {"decade", FN_DECADE, 1, 1}, {"century", FN_CENTURY, 1, 1},
     {"wdnum", FN_WDNUM, 1, 1},     {"mod", FN_MOD, 1, 1},         {"hh", FN_HH, 3, 3},
     {"wyear", FN_WYEAR, 2, 2},     {"yago", FN_YAGO, 1, 1},       {"qof", FN_QOF, 2, 2},
+    {"yq", FN_YQ, 1, 1},
 };
 
 typedef struct targ {
@@ -407,7 +408,8 @@ typedef struct ectx {
     int tense; /* -1 past, 0 unknown, 1 future; 2: not yet worked out */
     int *quarterly; /* the document reports by quarter: -1 not known yet */
     size_t sb, se;  /* the sentence's tokens */
-    bool cue_adjacent; /* the tense cue is one of the two words before */
+    bool cue_adjacent; /* the tense cue is the word just before */
+    int prep;          /* the word before: PREP_NONE, PREP_IN, PREP_DEADLINE */
     bool no_anchor;
     bool fail;
 } ectx;
@@ -415,19 +417,43 @@ typedef struct ectx {
 static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, size_t start,
                       size_t end);
 
+enum { PREP_NONE, PREP_IN, PREP_DEADLINE };
+
+static bool tok_is(const nm_doc *d, const nm_tok *t, const char *w, size_t n)
+{
+    return t->kind == NM_TOK_WORD && t->norm_len == n && !memcmp(d->strings.ptr + t->norm_off, w, n);
+}
+
+/* "in/during March" takes the tense of its verb at any distance from the
+ * anchor; "to/by/until/through/before/effective Nov. 16" names a deadline,
+ * which a past-tense verb does not move into the past ("the offer was
+ * extended to Nov. 16"). */
+static int prep_kind(const nm_doc *d, const nm_tok *t)
+{
+#define IS(w) tok_is(d, t, w, sizeof(w) - 1)
+    if (IS("in") || IS("during"))
+        return PREP_IN;
+    if (IS("to") || IS("by") || IS("until") || IS("till") || IS("through") || IS("before") ||
+        IS("effective") || IS("around"))
+        return PREP_DEADLINE;
+#undef IS
+    return PREP_NONE;
+}
+
 /* The tense around the match, worked out on first use only. */
 static int get_tense(ectx *c)
 {
     if (c->tense == 2) {
         c->tense = tense_near(c->st, c->d, c->sb, c->se, c->ov[0], c->ov[1]);
-        /* is the deciding cue one of the two words just before? */
+        /* is the deciding cue the word just before ("the year ended
+         * Jan. 31", "met Monday")?  Which preposition leads in? */
         size_t first = tok_ending_after(c->d, c->sb, c->se, c->ov[0]);
         c->cue_adjacent = false;
-        for (size_t k = 1; k <= 2 && first >= c->sb + k; k++)
-            if (c->st->cues[first - k - c->sb] != 0) {
-                c->cue_adjacent = c->st->cues[first - k - c->sb] == c->tense;
-                break;
-            }
+        c->prep = PREP_NONE;
+        if (first > c->sb) {
+            c->cue_adjacent = c->tense != 0 && c->st->cues[first - 1 - c->sb] == c->tense;
+            c->prep = prep_kind(c->d, &c->d->toks[first - 1]);
+        }
     }
     return c->tense;
 }
@@ -712,13 +738,28 @@ static long resolve_year(ectx *c, int m, int d)
     if (y == a->y && m == a->m && !d)
         return y; /* the anchor's own month is this year's, whatever the tense */
     int tense = get_tense(c);
-    /* a cue right before the date ("the year ended Jan. 31") is strong */
-    long limit = c->cue_adjacent ? 0 : 120;
+    /* a cue right before the date ("the year ended Jan. 31") is strong, and
+     * so is a verb governing "in March"; a deadline stays ahead */
+    long limit = c->cue_adjacent || c->prep == PREP_IN ? 0 : 120;
+    if (tense < 0 && c->prep == PREP_DEADLINE && !c->cue_adjacent)
+        limit = 183;
     if (tense < 0 && here - a->days > limit)
         y--;
     else if (tense > 0 && a->days - here > limit)
         y++;
     return y;
+}
+
+/* Does the document report by quarter (worked out once, on first use)? */
+static bool is_quarterly(ectx *c)
+{
+    if (*c->quarterly < 0) {
+        *c->quarterly = 0;
+        for (size_t i = 0; i < c->d->n_toks && !*c->quarterly; i++)
+            *c->quarterly = c->d->toks[i].norm_len >= 7 &&
+                            strstr(c->d->strings.ptr + c->d->toks[i].norm_off, "quarter") != NULL;
+    }
+    return *c->quarterly != 0;
 }
 
 static void put_x_date(nm_buf *out, char unit)
@@ -971,12 +1012,14 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
                 c->no_anchor = true;
                 return put(out, "XXXX-%02d", m);
             }
-            /* "last June" is the latest June before this month; "next
-             * June" the first after it; "this September" this year's */
+            /* "last June" is the latest June at least two months back (a
+             * month just past is "in February", so "last February" said
+             * in March is the year before); "next June" likewise ahead;
+             * "this September" this year's */
             long y = a->y;
-            if (step < 0 && m >= a->m)
+            if (step < 0 && m > a->m - 2)
                 y--;
-            else if (step > 0 && m <= a->m)
+            else if (step > 0 && m < a->m + 2)
                 y++;
             return put(out, "%04ld-%02d", y, m);
         }
@@ -1086,15 +1129,22 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
     }
     case FN_YAGO:
         /* "a year earlier" in a quarterly report is the year-ago quarter */
-        if (*c->quarterly < 0) {
-            *c->quarterly = 0;
-            for (size_t i = 0; i < c->d->n_toks && !*c->quarterly; i++)
-                *c->quarterly = c->d->toks[i].norm_len >= 7 &&
-                                strstr(c->d->strings.ptr + c->d->toks[i].norm_off, "quarter") != NULL;
-        }
-        if (*c->quarterly)
+        if (is_quarterly(c))
             return put_shifted(c, out, "Q", -5);
         return put_shifted(c, out, "Y", -1);
+    case FN_YQ:
+        /* "the 1988 period": in a quarterly report, that year's quarter
+         * matching the one just reported; else the year */
+        n = parse_year(c, a0);
+        if (n < 0)
+            return c->fail = true, 0;
+        if (!is_quarterly(c))
+            return put(out, "%04ld", n);
+        if (!a->year_known || !a->md_known) {
+            c->no_anchor = true;
+            return put(out, "%04ld-QX", n);
+        }
+        return put(out, "%04ld-Q%d", n, (a->m - 1) / 3 ? (a->m - 1) / 3 : 4);
     case FN_CENTURY:
         n = strtol(a0, NULL, 10);
         return n < 1 ? (c->fail = true, 0) : put(out, "%02ld", n - 1);
@@ -1120,6 +1170,36 @@ static int eval_tmpl(ectx *c, const tmpl *t, nm_buf *out)
  * within the sentence's tokens [b, e) decides (a future or past cue word
  * from the tense table, or a verb in -ed); none: unknown (0). */
 #define TENSE_REACH 40
+#define LEFT_FIRST 12
+#define CUE_BARRIER 2 /* an infinitive's "to": the tense stops there */
+
+static bool is_determiner(const nm_doc *d, const nm_tok *t)
+{
+    static const char *const w[] = {"a", "an", "the", "its", "their", "his", "her", "our", "this",
+                                    "that", "these", "those", "your", "my"};
+    for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+        if (tok_is(d, t, w[i], strlen(w[i])))
+            return true;
+    return false;
+}
+
+/* "still", or a word in -ly: "a still unspecified date", "the newly
+ * listed shares" */
+static bool is_adverb(const nm_doc *d, const nm_tok *t)
+{
+    const char *w = d->strings.ptr + t->norm_off;
+    return t->kind == NM_TOK_WORD &&
+           ((t->norm_len > 3 && w[t->norm_len - 2] == 'l' && w[t->norm_len - 1] == 'y') ||
+            tok_is(d, t, "still", 5));
+}
+
+/* Does T look like the verb of an infinitive (a lower-case word that is
+ * no determiner)?  "to buy", "to be" but not "to $3 billion", "to the". */
+static bool starts_verb(const nm_doc *d, const nm_tok *t)
+{
+    const char *w = d->text + t->start;
+    return t->kind == NM_TOK_WORD && w[0] >= 'a' && w[0] <= 'z' && !is_determiner(d, t);
+}
 
 static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, size_t start, size_t end)
 {
@@ -1147,18 +1227,49 @@ static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, s
                 if (st->trig.hits[h].tok >= b && st->trig.hits[h].tok < e)
                     st->cues[st->trig.hits[h].tok - b] = (int8_t)(k ? 1 : -1);
         }
+        /* a past participle after "be" looks ahead ("will be paid",
+         * "expected to be completed"); one after a determiner is an
+         * adjective ("a still unspecified date", "the combined company");
+         * an infinitive is a barrier: "agreed to buy it in February" does
+         * not say whether February is past */
+        for (size_t i = b; i < e; i++) {
+            const nm_tok *p = i > b ? &d->toks[i - 1] : NULL;
+            if (st->cues[i - b] < 0 && p) {
+                if (tok_is(d, p, "be", 2))
+                    st->cues[i - b] = 1;
+                else if (is_determiner(d, p) ||
+                         (i - 1 > b && is_adverb(d, p) && is_determiner(d, p - 1)))
+                    st->cues[i - b] = 0;
+            }
+            if (st->cues[i - b] == 0 && i + 1 < e && tok_is(d, &d->toks[i], "to", 2) &&
+                starts_verb(d, &d->toks[i + 1]))
+                st->cues[i - b] = CUE_BARRIER;
+        }
         st->cue_sent_b = b;
         st->cue_sent_e = e;
         st->cue_doc = d;
     }
     size_t first = tok_ending_after(d, b, e, start);
     size_t last = tok_starting_from(d, b, e, end);
+    /* the verb that governs a date mostly comes before it: a cue on the
+     * left within LEFT_FIRST tokens wins over a nearer one on the right */
+    bool barrier = false; /* past an infinitive: only a future cue counts */
+    for (size_t dist = 1; dist <= LEFT_FIRST && first >= b + dist; dist++) {
+        int cue = st->cues[first - dist - b];
+        if (cue == CUE_BARRIER)
+            barrier = true;
+        else if (cue)
+            return barrier && cue < 0 ? 0 : cue;
+    }
+    if (barrier)
+        return 0;
     /* a cue further than TENSE_REACH tokens away says little about this
      * expression, and the bound keeps a huge sentence linear */
     for (size_t dist = 1; dist <= e - b && dist <= TENSE_REACH; dist++) {
         if (first >= b + dist && st->cues[first - dist - b])
-            return st->cues[first - dist - b];
-        if (last + dist - 1 < e && st->cues[last + dist - 1 - b])
+            return st->cues[first - dist - b] == CUE_BARRIER ? 0 : st->cues[first - dist - b];
+        if (last + dist - 1 < e && st->cues[last + dist - 1 - b] &&
+            st->cues[last + dist - 1 - b] != CUE_BARRIER)
             return st->cues[last + dist - 1 - b];
         if (first < b + dist && last + dist - 1 >= e)
             break;
@@ -1421,8 +1532,8 @@ static int evaluate(mctx *m, cand *cd)
     const trule *tr = r->payload;
     const size_t *ov = st->ovs + cd->ov_off;
     int rc;
-    ectx c = {st, m->d, r, ov, (int)cd->n_pairs, m->a, 2, m->quarterly, m->s->tok_begin,
-              m->s->tok_end, false, false, false};
+    ectx c = {.st = st, .d = m->d, .r = r, .ov = ov, .n_pairs = (int)cd->n_pairs, .a = m->a,
+              .tense = 2, .quarterly = m->quarterly, .sb = m->s->tok_begin, .se = m->s->tok_end};
     cd->val_off = (uint32_t)st->vals.len;
     if ((rc = eval_tmpl(&c, &tr->value, &st->vals)) < 0)
         return rc;

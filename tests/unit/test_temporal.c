@@ -81,6 +81,34 @@ static void test_temporal__relative_dates_anchor_to_dct(void **state)
     FX_END;
 }
 
+static void test_temporal__tense_decides_the_year(void **state)
+{
+    FX_BEGIN;
+    /* "in <month>" takes its verb's tense even for a month close ahead */
+    TX("The company bought the unit in December.", DCT, "December=DATE:2024-12");
+    TX("In January, the board brought in a new chief.", DCT, "January=DATE:2025-01");
+    /* a future verb moves a month just past into next year */
+    TX("He will be named commander for a mission in September.", DCT,
+       "September=DATE:2026-09");
+    /* a deadline ahead stays ahead although the verb is past */
+    TX("The offer was extended to Nov. 16.", DCT, "Nov. 16=DATE:2025-11-16");
+    /* "be" + participle looks ahead; an adjective in -ed is no verb */
+    TX("The deal is expected to be completed by Dec. 15.", DCT, "Dec. 15=DATE:2025-12-15:bound=until");
+    TX("The dividend will be paid Dec. 14.", DCT, "Dec. 14=DATE:2025-12-14");
+    TX("It would be paid on a still unspecified date in January.", DCT,
+       "January=DATE:2026-01");
+    /* the cue right before the date decides: "the year ended Sept. 30" */
+    TX("Profit rose in the year ended Sept. 30.", "2025-01-10",
+       "the year=DURATION:P1Y|Sept. 30=DATE:2024-09-30");
+    /* an infinitive's event is not dated by the past verb before it */
+    TX("It agreed to buy the line in February.", DCT, "February=DATE:2026-02");
+    TX("The sale is scheduled to close Monday.", DCT, "Monday=DATE:2025-11-03");
+    /* "last February" said in March is the February of the year before */
+    TX("Two helicopters crashed last February.", "2025-03-01", "last February=DATE:2024-02");
+    TX("It failed last June.", DCT, "last June=DATE:2025-06");
+    FX_END;
+}
+
 static void test_temporal__no_anchor(void **state)
 {
     FX_BEGIN;
@@ -205,6 +233,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_temporal__explicit_dates),
         cmocka_unit_test(test_temporal__relative_dates_anchor_to_dct),
+        cmocka_unit_test(test_temporal__tense_decides_the_year),
         cmocka_unit_test(test_temporal__no_anchor),
         cmocka_unit_test(test_temporal__references),
         cmocka_unit_test(test_temporal__durations),
