@@ -363,51 +363,76 @@ static int trigger_id(nm_rule_set *rs, const char *key, size_t n, bool *fresh)
     return add_word_id(rs, k, n + 1, id) < 0 ? -1 : id;
 }
 
+/* The id of trigger W (a shape, a table or a word), indexed on first use. */
+static int one_trigger(nm_rule_set *rs, const nm_model *m, const nm_rule *r, const char *w,
+                       size_t n, nm_err *err)
+{
+    int rc = 0;
+    for (int k = 0; k < N_SHAPES; k++)
+        if (!strcmp(w, shape_names[k]))
+            return k;
+    bool fresh;
+    int id;
+    const nm_strtab *t;
+    if ((t = nm__model_table(m, w)) != NULL) {
+        char key[80];
+        snprintf(key, sizeof(key), "table:%s", w);
+        if ((id = trigger_id(rs, key, strlen(key), &fresh)) >= 0 && fresh)
+            rc = index_table(rs, t, (uint16_t)id);
+    } else {
+        for (size_t k = 0; k < n; k++)
+            if (w[k] >= 'A' && w[k] <= 'Z')
+                return nm__err_set(err, NM_EPARSE, "%s: trigger \"%s\" must be lower case",
+                                   r->where, w);
+        if ((id = trigger_id(rs, w, n, &fresh)) >= 0 && fresh)
+            rc = add_word_id(rs, w, n, (uint16_t)id);
+    }
+    if (id < 0)
+        return nm__err_set(err, NM_ELIMIT, "%s: more than %d distinct triggers", r->where,
+                           NM_MAX_TRIGGERS);
+    if (rc < 0)
+        return nm__err_set(err, rc, "%s: %s", r->where, nm_strerror(rc));
+    return id;
+}
+
+/*
+ * TRIGGERS is "T,T,...", optionally followed by "&R,R,...": the rule is
+ * tried at each T in a sentence that also holds one of the Rs ("month&this,
+ * last,next": "March of next year" needs one of them, so a sentence without
+ * is not worth a regex call at each month name).
+ */
 static int index_triggers(nm_rule_set *rs, const nm_model *m, nm_rule *r, nm_err *err)
 {
     const char *spec = r->fields[rs->trigger_field];
-    int rc = 0;
-    r->n_trig = 0;
-    for (const char *p = spec; *p && rc == 0;) {
-        size_t n = strcspn(p, ",");
+    const size_t max = sizeof(r->trig) / sizeof(r->trig[0]);
+    bool req = false;
+    r->n_trig = r->n_req = 0;
+    for (const char *p = spec; *p;) {
+        size_t n = strcspn(p, ",&");
         char w[64];
         if (n == 0 || n >= sizeof(w))
             return nm__err_set(err, NM_EPARSE, "%s: bad trigger list \"%s\"", r->where, spec);
         memcpy(w, p, n);
         w[n] = '\0';
-        if (r->n_trig == (int)(sizeof(r->trig) / sizeof(r->trig[0])))
-            return nm__err_set(err, NM_ELIMIT, "%s: more than %zu triggers", r->where,
-                               sizeof(r->trig) / sizeof(r->trig[0]));
-        int shape = -1;
-        for (int k = 0; k < N_SHAPES; k++)
-            if (!strcmp(w, shape_names[k]))
-                shape = k;
-        bool fresh;
-        int id;
-        const nm_strtab *t;
-        if (shape >= 0) {
-            id = shape;
-        } else if ((t = nm__model_table(m, w)) != NULL) {
-            char key[80];
-            snprintf(key, sizeof(key), "table:%s", w);
-            if ((id = trigger_id(rs, key, strlen(key), &fresh)) >= 0 && fresh)
-                rc = index_table(rs, t, (uint16_t)id);
-        } else {
-            for (size_t k = 0; k < n; k++)
-                if (w[k] >= 'A' && w[k] <= 'Z')
-                    return nm__err_set(err, NM_EPARSE, "%s: trigger \"%s\" must be lower case",
-                                       r->where, w);
-            if ((id = trigger_id(rs, w, n, &fresh)) >= 0 && fresh)
-                rc = add_word_id(rs, w, n, (uint16_t)id);
-        }
+        if ((req ? r->n_req : r->n_trig) == (int)max)
+            return nm__err_set(err, NM_ELIMIT, "%s: more than %zu triggers", r->where, max);
+        int id = one_trigger(rs, m, r, w, n, err);
         if (id < 0)
-            return nm__err_set(err, NM_ELIMIT, "%s: more than %d distinct triggers", r->where,
-                               NM_MAX_TRIGGERS);
-        r->trig[r->n_trig++] = (uint16_t)id;
-        p += n + (p[n] == ',');
+            return id;
+        if (req)
+            r->req[r->n_req++] = (uint16_t)id;
+        else
+            r->trig[r->n_trig++] = (uint16_t)id;
+        if (p[n] == '&') {
+            if (req)
+                return nm__err_set(err, NM_EPARSE, "%s: more than one '&' in \"%s\"", r->where,
+                                   spec);
+            req = true;
+        }
+        p += n + (p[n] != '\0');
     }
-    if (rc < 0)
-        return nm__err_set(err, rc, "%s: %s", r->where, nm_strerror(rc));
+    if (r->n_trig == 0)
+        return nm__err_set(err, NM_EPARSE, "%s: no trigger in \"%s\"", r->where, spec);
     return 0;
 }
 
@@ -765,6 +790,13 @@ int nm__rule_each_match(nm_matcher *mt, const nm_rule *r, const nm_doc *d, nm_tr
     if (++ts->clock == 0) { /* wrapped: start the stamps again */
         memset(ts->stamp, 0, ts->cap_stamp * sizeof(*ts->stamp));
         ts->clock = 1;
+    }
+    if (r->n_req) { /* the sentence must hold one of the required triggers */
+        int k = 0;
+        while (k < r->n_req && !(ts->w[r->req[k] >> 6] & (1ull << (r->req[k] & 63))))
+            k++;
+        if (k == r->n_req)
+            return 0;
     }
     size_t end = d->toks[e - 1].end;
     for (int k = 0; k < r->n_trig; k++)

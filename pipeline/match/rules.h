@@ -27,6 +27,8 @@ typedef struct nm_rule {
     char *where;       /* "models/FILE:LINE" */
     uint16_t trig[16]; /* trigger ids */
     int n_trig;
+    uint16_t req[16];  /* after '&': the sentence must also hold one of these */
+    int n_req;
     int reach;         /* tokens before a trigger where a match may start */
     void *code;        /* pcre2_code *, anchored */
     uint8_t first[32]; /* bytes a match can start with (all if unknown) */

@@ -1175,10 +1175,17 @@ static int eval_tmpl(ectx *c, const tmpl *t, nm_buf *out)
 
 static bool is_determiner(const nm_doc *d, const nm_tok *t)
 {
-    static const char *const w[] = {"a", "an", "the", "its", "their", "his", "her", "our", "this",
-                                    "that", "these", "those", "your", "my"};
-    for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
-        if (tok_is(d, t, w[i], strlen(w[i])))
+    static const struct {
+        const char *w;
+        size_t n;
+    } dets[] = {{"a", 1},    {"an", 2},    {"the", 3},   {"its", 3},   {"his", 3},
+                {"her", 3},  {"our", 3},   {"this", 4},  {"that", 4},  {"your", 4},
+                {"my", 2},   {"their", 5}, {"these", 5}, {"those", 5}};
+    if (t->kind != NM_TOK_WORD || t->norm_len > 5)
+        return false;
+    const char *w = d->strings.ptr + t->norm_off;
+    for (size_t i = 0; i < sizeof(dets) / sizeof(dets[0]); i++)
+        if (dets[i].n == t->norm_len && dets[i].w[0] == w[0] && !memcmp(dets[i].w, w, t->norm_len))
             return true;
     return false;
 }
