@@ -431,8 +431,8 @@ static int index_triggers(nm_rule_set *rs, const nm_model *m, nm_rule *r, nm_err
         }
         p += n + (p[n] != '\0');
     }
-    if (r->n_trig == 0)
-        return nm__err_set(err, NM_EPARSE, "%s: no trigger in \"%s\"", r->where, spec);
+    if (r->n_trig == 0 || (req && r->n_req == 0))
+        return nm__err_set(err, NM_EPARSE, "%s: bad trigger list \"%s\"", r->where, spec);
     return 0;
 }
 

@@ -109,6 +109,21 @@ static void test_temporal__tense_decides_the_year(void **state)
     FX_END;
 }
 
+/* rules with a required second trigger ('&' in TRIGGERS) still match
+ * where the sentence holds it, and a sentence without it costs nothing */
+static void test_temporal__required_triggers(void **state)
+{
+    FX_BEGIN;
+    TX("It rose in the third quarter of 2024.", DCT, "the third quarter of 2024=DATE:2024-Q3");
+    TX("It rose in the first-quarter 2024 report.", DCT, "the first-quarter 2024=DATE:2024-Q1");
+    TX("It opens in March of next year.", DCT, "March of next year=DATE:2026-03");
+    TX("It opens in March of 2024.", DCT, "March of 2024=DATE:2024-03");
+    TX("A decade-long fight ended.", DCT, "decade-long=DURATION:P10Y");
+    TX("Sales rise at year-end.", DCT, "year-end=DATE:2025-12-31");
+    TX("It earns $5 million a year.", DCT, "");
+    FX_END;
+}
+
 static void test_temporal__no_anchor(void **state)
 {
     FX_BEGIN;
@@ -234,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_temporal__explicit_dates),
         cmocka_unit_test(test_temporal__relative_dates_anchor_to_dct),
         cmocka_unit_test(test_temporal__tense_decides_the_year),
+        cmocka_unit_test(test_temporal__required_triggers),
         cmocka_unit_test(test_temporal__no_anchor),
         cmocka_unit_test(test_temporal__references),
         cmocka_unit_test(test_temporal__durations),
