@@ -132,7 +132,7 @@ int nm_buf_grow(nm_buf *b, size_t n)
     return 0;
 }
 
-int nm_buf_put(nm_buf *b, const void *data, size_t n)
+int nm__buf_put_slow(nm_buf *b, const void *data, size_t n)
 {
     int rc = nm_buf_grow(b, n);
     if (rc < 0)
@@ -144,9 +144,7 @@ int nm_buf_put(nm_buf *b, const void *data, size_t n)
     return 0;
 }
 
-int nm_buf_puts(nm_buf *b, const char *s) { return nm_buf_put(b, s, strlen(s)); }
 
-int nm_buf_putc(nm_buf *b, char c) { return nm_buf_put(b, &c, 1); }
 
 int nm_buf_printf(nm_buf *b, const char *fmt, ...)
 {

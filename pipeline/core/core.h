@@ -61,9 +61,22 @@ void nm_buf_free(nm_buf *b);
 static inline void nm_buf_clear(nm_buf *b) { b->len = 0; if (b->ptr) b->ptr[0] = 0; }
 /** Make room for N more bytes.  @return 0, NM_ENOMEM or NM_ELIMIT. */
 int nm_buf_grow(nm_buf *b, size_t n);
-int nm_buf_put(nm_buf *b, const void *data, size_t n);
-int nm_buf_puts(nm_buf *b, const char *s);
-int nm_buf_putc(nm_buf *b, char c);
+int nm__buf_put_slow(nm_buf *b, const void *data, size_t n);
+/** Append N bytes (kept NUL-terminated).  @return 0, NM_ENOMEM or NM_ELIMIT.
+ * Inline: a put that fits, the common case, is a copy and two stores. */
+static inline int nm_buf_put(nm_buf *b, const void *data, size_t n)
+{
+    if (n < b->cap - b->len && b->len + n <= b->max) { /* room for N and the NUL */
+        if (n)
+            memcpy(b->ptr + b->len, data, n);
+        b->len += n;
+        b->ptr[b->len] = '\0';
+        return 0;
+    }
+    return nm__buf_put_slow(b, data, n);
+}
+static inline int nm_buf_puts(nm_buf *b, const char *s) { return nm_buf_put(b, s, strlen(s)); }
+static inline int nm_buf_putc(nm_buf *b, char c) { return nm_buf_put(b, &c, 1); }
 int nm_buf_printf(nm_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /** Append V in decimal (no printf: this is on every span's path). */
@@ -160,6 +173,7 @@ typedef struct nm_tok {
     uint32_t start, end;       /* bytes in doc->text */
     uint32_t norm_off, norm_len; /* in doc->strings */
     uint32_t stem_off, stem_len; /* in doc->strings */
+    uint32_t hash;             /* nm_hash of the norm, for words (normalize) */
     uint8_t kind;              /* NM_TOK_* */
     uint8_t flags;             /* NM_TF_* */
 } nm_tok;

@@ -267,11 +267,12 @@ static inline uint64_t load_word(const char *w, size_t n)
     return n >= 8 ? v : v & ((1ull << (8 * n)) - 1);
 }
 
-static size_t word_ids_h(const nm_rule_set *rs, const char *w, size_t n, uint16_t *ids, size_t cap,
-                         bool padded)
+/* The trigger ids of word W (HASH: its nm_hash; PADDED: W has 8 readable
+ * bytes after its start, as strings in doc->strings do). */
+static size_t word_ids_h(const nm_rule_set *rs, const char *w, size_t n, uint32_t hash,
+                         uint16_t *ids, size_t cap, bool padded)
 {
     rs = IX(rs);
-    uint32_t hash = padded ? nm_hash_padded(w, n) : nm_hash(w, n);
     uint32_t h = hash & 0xFFFF;
     if (!(rs->filter[h >> 3] & (1u << (h & 7))))
         return 0;
@@ -303,7 +304,7 @@ static size_t word_ids_h(const nm_rule_set *rs, const char *w, size_t n, uint16_
 
 static size_t word_ids(const nm_rule_set *rs, const char *w, size_t n, uint16_t *ids, size_t cap)
 {
-    return word_ids_h(rs, w, n, ids, cap, false);
+    return word_ids_h(rs, w, n, nm_hash(w, n), ids, cap, false);
 }
 
 static int add_word_id(nm_rule_set *rs, const char *w, size_t n, uint16_t id)
@@ -436,6 +437,26 @@ static int index_triggers(nm_rule_set *rs, const nm_model *m, nm_rule *r, nm_err
     return 0;
 }
 
+/* Does pattern P name a character beyond ASCII (a byte >= 0x80, or an
+ * escape \x{...} or \xHH of one)? */
+static bool needs_utf(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c >= 0x80)
+            return true;
+        if (c == '\\' && i + 1 < n) {
+            if (p[i + 1] == 'x' && i + 2 < n && (p[i + 2] == '{' || (p[i + 2] >= '8' && p[i + 2] <= '9') ||
+                                                 ((p[i + 2] | 32) >= 'a' && (p[i + 2] | 32) <= 'f')))
+                return true;
+            if (p[i + 1] == 'p' || p[i + 1] == 'P' || p[i + 1] == 'X' || p[i + 1] == 'N')
+                return true; /* properties and grapheme clusters are UTF notions */
+            i++;
+        }
+    }
+    return false;
+}
+
 int nm__rules_compile(nm_rule_set *rs, const nm_model *m, nm_err *err)
 {
     nm_buf pat;
@@ -459,9 +480,15 @@ int nm__rules_compile(nm_rule_set *rs, const nm_model *m, nm_err *err)
         }
         int ecode;
         PCRE2_SIZE eoff;
-        /* anchored: every match is tried at a token start near a trigger */
-        r->code = pcre2_compile((PCRE2_SPTR)pat.ptr, pat.len, PCRE2_UTF | PCRE2_CASELESS | PCRE2_ANCHORED, &ecode,
-                                &eoff, NULL);
+        /* anchored: every match is tried at a token start near a trigger.
+         * A pattern of ASCII only is matched byte-wise, which PCRE2 does
+         * faster than UTF-8 (the text is valid UTF-8, and a match that
+         * would end inside a character is dropped, see nm__rule_each_match);
+         * one that names other characters needs UTF mode */
+        r->utf = needs_utf(pat.ptr, pat.len);
+        uint32_t flags = PCRE2_CASELESS | (r->utf ? PCRE2_UTF : 0);
+        r->code = pcre2_compile((PCRE2_SPTR)pat.ptr, pat.len, flags | PCRE2_ANCHORED, &ecode, &eoff,
+                                NULL);
         if (!r->code) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(ecode, msg, sizeof(msg));
@@ -474,8 +501,7 @@ int nm__rules_compile(nm_rule_set *rs, const nm_model *m, nm_err *err)
         /* the bytes a match can start with: PCRE2 works them out for an
          * unanchored pattern, so compile one just to ask */
         memset(r->first, 0xFF, sizeof(r->first));
-        pcre2_code *probe = pcre2_compile((PCRE2_SPTR)pat.ptr, pat.len, PCRE2_UTF | PCRE2_CASELESS,
-                                          &ecode, &eoff, NULL);
+        pcre2_code *probe = pcre2_compile((PCRE2_SPTR)pat.ptr, pat.len, flags, &ecode, &eoff, NULL);
         if (probe) {
             const uint8_t *bm = NULL;
             uint32_t fcu_type = 0, fcu = 0;
@@ -727,10 +753,11 @@ static int add_shapes(nm_trigset *ts, uint64_t shapes, size_t tok)
     return rc;
 }
 
-static int add_word(const nm_rule_set *rs, nm_trigset *ts, const char *w, size_t n, size_t tok)
+static int add_word(const nm_rule_set *rs, nm_trigset *ts, const char *w, size_t n, uint32_t hash,
+                    size_t tok)
 {
     uint16_t ids[64];
-    size_t k = word_ids_h(rs, w, n, ids, 64, true); /* w is in doc->strings */
+    size_t k = word_ids_h(rs, w, n, hash, ids, 64, true); /* w is in doc->strings */
     int rc = 0;
     for (size_t i = 0; i < k && rc == 0; i++)
         rc = add_hit(ts, ids[i], tok);
@@ -758,14 +785,14 @@ int nm__rules_sentence_triggers(const nm_rule_set *rs, const nm_doc *d, size_t b
             rc = add_shapes(out, shape_bits(norm, t->norm_len), i);
         if (rc < 0 || t->kind != NM_TOK_WORD)
             continue;
-        rc = add_word(rs, out, norm, t->norm_len, i);
+        rc = add_word(rs, out, norm, t->norm_len, t->hash, i); /* hashed by normalize */
         /* the parts of a hyphenated word count too: "multi-year" */
         if (rc == 0 && (t->flags & NM_TF_HYPHEN)) {
             const char *p = norm, *end = norm + t->norm_len;
             while (p < end && rc == 0) {
                 const char *h = memchr(p, '-', (size_t)(end - p));
                 size_t n = h ? (size_t)(h - p) : (size_t)(end - p);
-                if (n && (rc = add_word(rs, out, p, n, i)) == 0)
+                if (n && (rc = add_word(rs, out, p, n, nm_hash_padded(p, n), i)) == 0)
                     rc = add_shapes(out, shape_bits(p, n), i);
                 p += n + 1;
             }
@@ -820,6 +847,9 @@ int nm__rule_each_match(nm_matcher *mt, const nm_rule *r, const nm_doc *d, nm_tr
                 return NM_EINVAL;
             PCRE2_SIZE *o = pcre2_get_ovector_pointer(mt->md);
             if (o[1] <= o[0])
+                continue;
+            /* byte-wise: a match must not end inside a character */
+            if (!r->utf && o[1] < end && ((unsigned char)d->text[o[1]] & 0xC0) == 0x80)
                 continue;
             int n = rc == 0 ? (int)pcre2_get_ovector_count(mt->md) : rc;
             if ((rc = fn(r, o, n, payload)) < 0)

@@ -33,6 +33,7 @@ typedef struct nm_rule {
     void *code;        /* pcre2_code *, anchored */
     uint8_t first[32]; /* bytes a match can start with (all if unknown) */
     bool jit;          /* JIT-compiled: pcre2_jit_match may be called */
+    bool utf;          /* compiled in UTF mode (the pattern names non-ASCII) */
     void *payload;     /* the owning stage's compiled form of the fields */
 } nm_rule;
 

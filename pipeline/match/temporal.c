@@ -305,6 +305,7 @@ typedef struct temporal_state {
     const nm_strtab *mod_last; /* last words of the modifiers */
     int8_t *cues;              /* tense cue of each token of one sentence */
     size_t cap_cues, cue_sent_b, cue_sent_e;
+    size_t cue_lo, cue_hi; /* the tokens whose cues are worked out */
     const nm_doc *cue_doc;
     nm_strtab mod_last_tab;
 } temporal_state;
@@ -1208,58 +1209,83 @@ static bool starts_verb(const nm_doc *d, const nm_tok *t)
     return t->kind == NM_TOK_WORD && w[0] >= 'a' && w[0] <= 'z' && !is_determiner(d, t);
 }
 
-static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, size_t start, size_t end)
+/* The cues of tokens [lo, hi) of the sentence [b, e): tense words come
+ * from the trigger pass (st->trig holds this sentence's hits), -ed verbs
+ * by their end. */
+static void compute_cues(temporal_state *st, const nm_doc *d, size_t b, size_t e, size_t lo,
+                         size_t hi)
 {
-    /* the cues of the sentence, once: tense words come from the trigger
-     * pass (st->trig holds this sentence's hits), -ed verbs by their end */
+    for (size_t i = lo; i < hi; i++) {
+        const nm_tok *t = &d->toks[i];
+        const char *w = d->strings.ptr + t->norm_off;
+        st->cues[i - b] = (int8_t)(t->kind == NM_TOK_WORD && t->norm_len > 4 &&
+                                           w[t->norm_len - 2] == 'e' && w[t->norm_len - 1] == 'd'
+                                       ? -1 : 0);
+    }
+    for (int k = 0; k < 2; k++) {
+        int id = k ? st->m->tense_future_id : st->m->tense_past_id;
+        for (int32_t h = st->trig.head[id]; h >= 0; h = st->trig.hits[h].next)
+            if (st->trig.hits[h].tok >= lo && st->trig.hits[h].tok < hi)
+                st->cues[st->trig.hits[h].tok - b] = (int8_t)(k ? 1 : -1);
+    }
+    /* a past participle after "be" looks ahead ("will be paid",
+     * "expected to be completed"); one after a determiner is an adjective
+     * ("a still unspecified date", "the combined company"); an infinitive
+     * is a barrier: "agreed to buy it in February" does not say whether
+     * February is past */
+    for (size_t i = lo; i < hi; i++) {
+        const nm_tok *p = i > b ? &d->toks[i - 1] : NULL;
+        if (st->cues[i - b] < 0 && p) {
+            if (tok_is(d, p, "be", 2))
+                st->cues[i - b] = 1;
+            else if (is_determiner(d, p) ||
+                     (i - 1 > b && is_adverb(d, p) && is_determiner(d, p - 1)))
+                st->cues[i - b] = 0;
+        }
+        if (st->cues[i - b] == 0 && i + 1 < e && tok_is(d, &d->toks[i], "to", 2) &&
+            starts_verb(d, &d->toks[i + 1]))
+            st->cues[i - b] = CUE_BARRIER;
+    }
+}
+
+/* Make sure the cues of tokens [lo, hi) of sentence [b, e) are worked out:
+ * once a sentence, and only as far as the expressions ask. */
+static bool ensure_cues(temporal_state *st, const nm_doc *d, size_t b, size_t e, size_t lo,
+                        size_t hi)
+{
     if (st->cue_sent_b != b || st->cue_sent_e != e || st->cue_doc != d) {
         if (e - b > st->cap_cues) {
             size_t c = (e - b) + 64;
             int8_t *p = nm__realloc(&st->m->alloc, st->cues, c);
             if (!p)
-                return 0; /* no memory: no tense, the nearest reading */
+                return false;
             st->cues = p;
             st->cap_cues = c;
-        }
-        for (size_t i = b; i < e; i++) {
-            const nm_tok *t = &d->toks[i];
-            const char *w = d->strings.ptr + t->norm_off;
-            st->cues[i - b] = (int8_t)(t->kind == NM_TOK_WORD && t->norm_len > 4 &&
-                                               w[t->norm_len - 2] == 'e' && w[t->norm_len - 1] == 'd'
-                                           ? -1 : 0);
-        }
-        for (int k = 0; k < 2; k++) {
-            int id = k ? st->m->tense_future_id : st->m->tense_past_id;
-            for (int32_t h = st->trig.head[id]; h >= 0; h = st->trig.hits[h].next)
-                if (st->trig.hits[h].tok >= b && st->trig.hits[h].tok < e)
-                    st->cues[st->trig.hits[h].tok - b] = (int8_t)(k ? 1 : -1);
-        }
-        /* a past participle after "be" looks ahead ("will be paid",
-         * "expected to be completed"); one after a determiner is an
-         * adjective ("a still unspecified date", "the combined company");
-         * an infinitive is a barrier: "agreed to buy it in February" does
-         * not say whether February is past */
-        for (size_t i = b; i < e; i++) {
-            const nm_tok *p = i > b ? &d->toks[i - 1] : NULL;
-            if (st->cues[i - b] < 0 && p) {
-                if (tok_is(d, p, "be", 2))
-                    st->cues[i - b] = 1;
-                else if (is_determiner(d, p) ||
-                         (i - 1 > b && is_adverb(d, p) && is_determiner(d, p - 1)))
-                    st->cues[i - b] = 0;
-            }
-            if (st->cues[i - b] == 0 && i + 1 < e && tok_is(d, &d->toks[i], "to", 2) &&
-                starts_verb(d, &d->toks[i + 1]))
-                st->cues[i - b] = CUE_BARRIER;
         }
         st->cue_sent_b = b;
         st->cue_sent_e = e;
         st->cue_doc = d;
+        st->cue_lo = st->cue_hi = lo;
     }
+    if (lo < st->cue_lo) {
+        compute_cues(st, d, b, e, lo, st->cue_lo);
+        st->cue_lo = lo;
+    }
+    if (hi > st->cue_hi) {
+        compute_cues(st, d, b, e, st->cue_hi, hi);
+        st->cue_hi = hi;
+    }
+    return true;
+}
+
+static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, size_t start, size_t end)
+{
     size_t first = tok_ending_after(d, b, e, start);
     size_t last = tok_starting_from(d, b, e, end);
     /* the verb that governs a date mostly comes before it: a cue on the
      * left within LEFT_FIRST tokens wins over a nearer one on the right */
+    if (!ensure_cues(st, d, b, e, first > b + LEFT_FIRST ? first - LEFT_FIRST : b, first))
+        return 0; /* no memory: no tense, the nearest reading */
     bool barrier = false; /* past an infinitive: only a future cue counts */
     for (size_t dist = 1; dist <= LEFT_FIRST && first >= b + dist; dist++) {
         int cue = st->cues[first - dist - b];
@@ -1270,10 +1296,14 @@ static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, s
     }
     if (barrier)
         return 0;
-    /* a cue further than TENSE_REACH tokens away says little about this
-     * expression, and the bound keeps a huge sentence linear */
+    /* else the nearest cue either side; one further than TENSE_REACH
+     * tokens says little about this expression, and the bound keeps a huge
+     * sentence linear */
+    if (!ensure_cues(st, d, b, e, first > b + TENSE_REACH ? first - TENSE_REACH : b,
+                     last + TENSE_REACH < e ? last + TENSE_REACH : e))
+        return 0;
     for (size_t dist = 1; dist <= e - b && dist <= TENSE_REACH; dist++) {
-        if (first >= b + dist && st->cues[first - dist - b])
+        if (dist > LEFT_FIRST && first >= b + dist && st->cues[first - dist - b])
             return st->cues[first - dist - b] == CUE_BARRIER ? 0 : st->cues[first - dist - b];
         if (last + dist - 1 < e && st->cues[last + dist - 1 - b] &&
             st->cues[last + dist - 1 - b] != CUE_BARRIER)

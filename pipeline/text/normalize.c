@@ -155,17 +155,6 @@ static inline uint64_t load_masked(const char *p, size_t n)
     return n >= 8 ? w : w & ((1ull << (8 * n)) - 1);
 }
 
-/* The cache's hash: one multiply round for keys of up to 8 bytes. */
-static inline uint32_t key_hash(const char *p, size_t n)
-{
-    if (n > 8)
-        return nm_hash_padded(p, n); /* norms have 8 readable bytes after them */
-    uint64_t h = (load_masked(p, n) ^ n) * 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 31;
-    h *= 0x94D049BB133111EBull;
-    return (uint32_t)(h >> 32);
-}
-
 /* Does slot E hold key P[0..N)?  Keys are zero-padded in the slot. */
 static inline bool slot_is(const stem_slot *e, const char *p, size_t n)
 {
@@ -243,16 +232,20 @@ static int norm_run(void *state, nm_doc *d, nm_err *err)
         if (t->kind != NM_TOK_WORD) {
             t->stem_off = t->norm_off + t->norm_len; /* the NUL: "" */
             t->stem_len = 0;
+            t->hash = 0;
             continue;
         }
         t->stem_off = t->norm_off;
         t->stem_len = t->norm_len;
+        /* one hash a word, for the stem cache here and for the lookups of
+         * later stages (trigger words) */
+        t->hash = nm_hash_padded(norm, norm_len); /* norms have 8 readable bytes after them */
         /* Porter2: a word of two letters or fewer is its own stem */
         if (norm_len <= 2 || norm_len > MAX_STEM_INPUT)
             continue; /* (a WORD token always has a letter) */
         /* stemmed in the second pass; hash now, so the cache lines can be
          * fetched ahead of their use */
-        uint32_t h = norm_len <= STEM_CACHE_KEY ? key_hash(norm, norm_len) : 0;
+        uint32_t h = norm_len <= STEM_CACHE_KEY ? t->hash : 0;
         st->work[st->n_work++] = (stem_work){(uint32_t)ti, h};
         __builtin_prefetch(&st->l1[h & (STEM_L1_SLOTS - 1)]);
     }

@@ -358,7 +358,8 @@ static inline int emit(nm_doc *d, size_t start, size_t end, int kind, unsigned f
     } else if (!(t = nm__doc_add_tok(d))) {
         return NM_ENOMEM;
     }
-    *t = (nm_tok){(uint32_t)start, (uint32_t)end, 0, 0, 0, 0, (uint8_t)kind, (uint8_t)flags};
+    *t = (nm_tok){.start = (uint32_t)start, .end = (uint32_t)end, .kind = (uint8_t)kind,
+                  .flags = (uint8_t)flags};
     return 0;
 }
 
