@@ -23,7 +23,7 @@ VERSION  := 0.1.0
 SHARED_DIR ?= ../shared
 
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
-OPT      := -O2 -g
+OPT      := -O3 -g
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ipipeline -Ipipeline/core \
             -DNM_MODELS_DIR='"$(PREFIX)/share/newsmine/models"'
 CFLAGS   += -std=c11 $(WARN) $(OPT) -fPIC -pthread $(if $(WERROR),-Werror)

@@ -37,3 +37,21 @@ run "-j 1, 1x corpus, gzip input" -j 1 "$corpus"
 run "-j 2, 1x corpus (memory)" -j 2 "$plain"
 run "-j 2, 10x corpus (memory)" -j 2 $x10
 }
+# Wall-clock figures on this kind of VM move by 10-20% from one minute to the
+# next; instruction counts do not.  With valgrind at hand, count the
+# instructions of the whole pipeline and of the text stages on the first
+# 5,000 stories (one worker plus the reader; callgrind runs them serially).
+if command -v valgrind >/dev/null 2>&1; then
+    slice=bench/news-bench-5k.jsonl
+    [ -f "$slice" ] || head -5000 "$plain" > "$slice"
+    mb=$(wc -c < "$slice")
+    ir() {
+        NEWSMINE_MODELS=models valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+            "$bin" run -j 1 "$@" "$slice" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+    }
+    all=$(ir)
+    text=$(ir --until sentences)
+    awk -v a="$all" -v t="$text" -v b="$mb" 'BEGIN {
+        printf "instructions (callgrind, 5,000 stories, %.1f MB of JSONL): every stage %.0fM (%.0f per byte), text stages %.0fM, temporal %.0fM\n",
+               b / 1e6, a / 1e6, a / b, t / 1e6, (a - t) / 1e6 }'
+fi
