@@ -350,6 +350,31 @@ static size_t next_non_ascii(const unsigned char *s, size_t len, size_t i)
     return i;
 }
 
+/* The end of the run of ASCII letters from J: eight bytes a step.  A byte
+ * is a letter if, with bit 5 set (lower case), it lies in 'a'..'z'; the
+ * additions cannot carry out of a letter byte, so the lowest byte that
+ * fails is exact (later bytes may be garbled by carries; they are not
+ * looked at). */
+static inline size_t skip_letters(const unsigned char *s, size_t j, size_t len,
+                                  const unsigned char *alpha)
+{
+    const uint64_t ones = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+    while (j + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, s + j, 8);
+        uint64_t l = w | 0x2020202020202020ull;
+        uint64_t ge_a = l + (0x80 - 'a') * ones; /* high bit: byte >= 'a' */
+        uint64_t gt_z = l + (0x7F - 'z') * ones; /* high bit: byte > 'z' */
+        uint64_t letters = ge_a & ~gt_z & ~w & hi;
+        if (letters != hi)
+            return j + (size_t)__builtin_ctzll(~letters & hi) / 8;
+        j += 8;
+    }
+    while (j < len && alpha[s[j]])
+        j++;
+    return j;
+}
+
 static inline int emit(nm_doc *d, size_t start, size_t end, int kind, unsigned flags)
 {
     nm_tok *t;
@@ -387,8 +412,7 @@ static void scan_word(const cur *c, size_t i, word_out *w)
     for (;;) {
         /* fast path: a run of ASCII letters */
         size_t run = j;
-        while (j < c->len && c->st->alpha[c->s[j]])
-            j++;
+        j = skip_letters(c->s, j, c->len, c->st->alpha);
         if (j > run && letters_end)
             all_letters = false; /* letters after digits: "b2b" */
         int n;
@@ -561,6 +585,9 @@ static int tok_run(void *state, nm_doc *d, nm_err *err)
 
     if (d->text_len > UINT32_MAX)
         return nm__err_set(err, NM_ELIMIT, "text longer than 4 GiB");
+    /* an all-ASCII text (most wire copy) needs no search for the
+     * non-ASCII bytes at the end */
+    const unsigned ascii_fl = next_non_ascii(c.s, c.len, 0) == c.len ? NM_TF_ASCII : 0u;
     while (i < c.len) {
         if (c.s[i] == ' ') { /* the common case, before any decoding */
             pending |= NM_TF_SPACE_BEFORE;
@@ -596,11 +623,14 @@ static int tok_run(void *state, nm_doc *d, nm_err *err)
         /* fast path: a plain ASCII word or number ending at a byte that no
          * rule below could join to it needs none of those rules */
         if (c.s[i] < 0x80 && (k == C_LETTER || k == C_UPPER || k == C_DIGIT)) {
-            const unsigned char *run = k == C_DIGIT ? st->digit : st->alpha;
             const unsigned char *end = k == C_DIGIT ? st->num_end : st->word_end;
             size_t j = i + 1;
-            while (j < c.len && run[c.s[j]])
-                j++;
+            if (k == C_DIGIT) {
+                while (j < c.len && st->digit[c.s[j]])
+                    j++;
+            } else {
+                j = skip_letters(c.s, j, c.len, st->alpha);
+            }
             if (j == c.len || end[c.s[j]]) {
                 if ((rc = emit(d, i, j, k == C_DIGIT ? NM_TOK_NUMBER : NM_TOK_WORD, fl)) < 0)
                     return nm__err_set(err, rc, "tokenize: %s", nm_strerror(rc));
@@ -675,6 +705,11 @@ static int tok_run(void *state, nm_doc *d, nm_err *err)
             return nm__err_set(err, rc, "tokenize: %s", nm_strerror(rc));
     }
     /* mark the all-ASCII tokens: the normaliser's fast path */
+    if (ascii_fl) {
+        for (size_t k = 0; k < d->n_toks; k++)
+            d->toks[k].flags |= NM_TF_ASCII;
+        return 0;
+    }
     size_t na = next_non_ascii(c.s, c.len, 0);
     for (size_t k = 0; k < d->n_toks; k++) {
         nm_tok *t = &d->toks[k];

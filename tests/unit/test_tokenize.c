@@ -3,6 +3,25 @@
 
 #define TOKS(text, want) assert_string_equal(tokens_of(f->p, text), want)
 
+/* long words cross the eight-byte steps of the letter scan: the word must
+ * end exactly at the first non-letter wherever it falls in a step */
+static void test_tokenize__long_words_end_exactly(void **state)
+{
+    FX_BEGIN;
+    TOKS("Internationalisation", "Internationalisation");
+    TOKS("abcdefgh", "abcdefgh");
+    TOKS("abcdefghi.", "abcdefghi|.");
+    TOKS("ABCDEFGH@ZZ abcdefg[", "ABCDEFGH|@|ZZ|abcdefg|[");
+    TOKS("abcdefg`h abcdefgz{", "abcdefg|`|h|abcdefgz|{");
+    TOKS("Zurichstrasse\xC3\xA9 x", "Zurichstrasse\xC3\xA9|x");
+    TOKS("abcdefghijklmnop7 q", "abcdefghijklmnop|7|q"); /* a footnote marker */
+    TOKS("straightforwardly, said", "straightforwardly|,|said");
+    /* a text with one non-ASCII character: the ASCII marks come from the
+     * slow pass, and normalisation still lower-cases */
+    TOKS("DEALMAKERS caf\xC3\xA9", "DEALMAKERS|caf\xC3\xA9");
+    FX_END;
+}
+
 static void test_tokenize__possessive_and_clitics(void **state)
 {
     FX_BEGIN;
@@ -152,6 +171,7 @@ static void test_tokenize__covers_every_non_space_byte(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tokenize__long_words_end_exactly),
         cmocka_unit_test(test_tokenize__possessive_and_clitics),
         cmocka_unit_test(test_tokenize__abbreviations_and_initialisms),
         cmocka_unit_test(test_tokenize__money_percent_numbers),
