@@ -615,6 +615,8 @@ static const char *parse_unit(ectx *c, const char *s)
 #define RECENT 1000 /* step: the latest one, this one if it is on now */
 
 /* this/last/next ... as a step; or a signed number literal. */
+static long floor_div(long a, long b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
 static int parse_step(const char *s, bool *ok)
 {
     *ok = true;
@@ -989,7 +991,20 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
                 c->no_anchor = true;
                 return put(out, "XXXX-%s", code);
             }
-            return put(out, "%04ld-%s", a->y + step, code);
+            /* "last summer" is the latest summer before the season we are
+             * in (said in October, this year's), "next spring" the first
+             * after it; seasons counted from March, December's winter
+             * running into the next year */
+            static const char *const order[] = {"SP", "SU", "FA", "WI"};
+            int ti = -1;
+            for (int k = 0; k < 4; k++)
+                if (!strcmp(code, order[k]))
+                    ti = k;
+            if (ti < 0 || !a->md_known || (step != -1 && step != 1))
+                return put(out, "%04ld-%s", a->y + step, code);
+            long cur = a->m <= 2 ? (a->y - 1) * 4 + 3 : a->y * 4 + (a->m - 3) / 3;
+            long y = step < 0 ? floor_div(cur - 1 - ti, 4) : -floor_div(-(cur + 1 - ti), 4);
+            return put(out, "%04ld-%s", y, code);
         }
         if (op->n_args == 3 && !strcmp(a0, "W")) { /* last/next/this Friday */
             const char *v = table_val_loose(c->st->t_weekday, a2);
@@ -1172,7 +1187,8 @@ static int eval_tmpl(ectx *c, const tmpl *t, nm_buf *out)
  * from the tense table, or a verb in -ed); none: unknown (0). */
 #define TENSE_REACH 40
 #define LEFT_FIRST 12
-#define CUE_BARRIER 2 /* an infinitive's "to": the tense stops there */
+#define CUE_BARRIER 2  /* an infinitive's "to": the tense stops there */
+#define CUE_TO_AHEAD 3 /* "set to", "is to": the verb after looks ahead */
 
 static bool is_determiner(const nm_doc *d, const nm_tok *t)
 {
@@ -1199,6 +1215,25 @@ static bool is_adverb(const nm_doc *d, const nm_tok *t)
     return t->kind == NM_TOK_WORD &&
            ((t->norm_len > 3 && w[t->norm_len - 2] == 'l' && w[t->norm_len - 1] == 'y') ||
             tok_is(d, t, "still", 5));
+}
+
+/* A word that, before "to" + verb, puts the verb ahead: "set to resume",
+ * "is to resume", "due to expire", "about to". */
+static bool is_past_aux(const nm_doc *d, const nm_tok *t)
+{
+    return tok_is(d, t, "had", 3) || tok_is(d, t, "was", 3) || tok_is(d, t, "were", 4) ||
+           tok_is(d, t, "been", 4);
+}
+
+static bool leads_ahead(const nm_doc *d, const nm_tok *t)
+{
+    static const char *const w[] = {"set", "is", "are", "due", "scheduled", "expected", "likely",
+                                    "poised", "slated", "about", "going", "plans", "planned",
+                                    "aims", "hopes", "intends", "wants", "seeks"};
+    for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+        if (t->norm_len == strlen(w[i]) && tok_is(d, t, w[i], t->norm_len))
+            return true;
+    return false;
 }
 
 /* Does T look like the verb of an infinitive (a lower-case word that is
@@ -1244,7 +1279,11 @@ static void compute_cues(temporal_state *st, const nm_doc *d, size_t b, size_t e
         }
         if (st->cues[i - b] == 0 && i + 1 < e && tok_is(d, &d->toks[i], "to", 2) &&
             starts_verb(d, &d->toks[i + 1]))
-            st->cues[i - b] = CUE_BARRIER;
+            st->cues[i - b] = p && leads_ahead(d, p) &&
+                                      !(i - 1 > b && is_past_aux(d, p - 1)) &&
+                                      !(i - 2 > b && is_past_aux(d, p - 2))
+                                  ? CUE_TO_AHEAD
+                                  : CUE_BARRIER;
     }
 }
 
@@ -1289,6 +1328,8 @@ static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, s
     bool barrier = false; /* past an infinitive: only a future cue counts */
     for (size_t dist = 1; dist <= LEFT_FIRST && first >= b + dist; dist++) {
         int cue = st->cues[first - dist - b];
+        if (cue == CUE_TO_AHEAD)
+            return 1;
         if (cue == CUE_BARRIER)
             barrier = true;
         else if (cue)
@@ -1303,11 +1344,12 @@ static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, s
                      last + TENSE_REACH < e ? last + TENSE_REACH : e))
         return 0;
     for (size_t dist = 1; dist <= e - b && dist <= TENSE_REACH; dist++) {
-        if (dist > LEFT_FIRST && first >= b + dist && st->cues[first - dist - b])
-            return st->cues[first - dist - b] == CUE_BARRIER ? 0 : st->cues[first - dist - b];
-        if (last + dist - 1 < e && st->cues[last + dist - 1 - b] &&
-            st->cues[last + dist - 1 - b] != CUE_BARRIER)
-            return st->cues[last + dist - 1 - b];
+        int cue = dist > LEFT_FIRST && first >= b + dist ? st->cues[first - dist - b] : 0;
+        if (cue)
+            return cue == CUE_BARRIER ? 0 : cue == CUE_TO_AHEAD ? 1 : cue;
+        cue = last + dist - 1 < e ? st->cues[last + dist - 1 - b] : 0;
+        if (cue == -1 || cue == 1) /* an infinitive after the date does not govern it */
+            return cue;
         if (first < b + dist && last + dist - 1 >= e)
             break;
     }

@@ -103,6 +103,19 @@ static void test_temporal__tense_decides_the_year(void **state)
     /* an infinitive's event is not dated by the past verb before it */
     TX("It agreed to buy the line in February.", DCT, "February=DATE:2026-02");
     TX("The sale is scheduled to close Monday.", DCT, "Monday=DATE:2025-11-03");
+    /* "set to", "is to", "due to" + verb look ahead; not after "had been" */
+    TX("The talks are set to resume Monday.", DCT, "Monday=DATE:2025-11-03");
+    TX("It is to resume trading in Paris Tuesday.", DCT, "Tuesday=DATE:2025-11-04");
+    TX("It had been due to expire Friday.", DCT, "Friday=DATE:2025-10-24");
+    /* an infinitive after the date does not govern it */
+    TX("Officials sent signals Sunday that Israel wants to withdraw.", DCT,
+       "Sunday=DATE:2025-10-26");
+    /* seasons: "last" is the latest before the season we are in */
+    TX("The strike began last spring.", DCT, "last spring=DATE:2025-SP");
+    TX("The strike began this past spring.", DCT, "this past spring=DATE:2025-SP");
+    TX("Sales fell last fall.", DCT, "last fall=DATE:2024-FA");
+    TX("It opens next winter.", DCT, "next winter=DATE:2025-WI");
+    TX("It opens next summer.", "2025-02-10", "next summer=DATE:2025-SU");
     /* "last February" said in March is the February of the year before */
     TX("Two helicopters crashed last February.", "2025-03-01", "last February=DATE:2024-02");
     TX("It failed last June.", DCT, "last June=DATE:2025-06");
