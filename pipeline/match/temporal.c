@@ -37,6 +37,7 @@
  * machine's clock and time zone are never used.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +50,7 @@
 enum {
     FN_YEAR = 1, FN_MONTH, FN_DAY, FN_NUM, FN_ORDNUM, FN_MD, FN_MREF, FN_WD, FN_HOLIDAY,
     FN_QREF, FN_HREF, FN_SEASON, FN_REL, FN_AGO, FN_DUR, FN_DURHALF, FN_ADVERB, FN_TIME,
-    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO, FN_QOF, FN_YQ
+    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO, FN_QOF, FN_YQ, FN_DREF
 };
 
 static const struct {
@@ -65,7 +66,7 @@ static const struct {
     {"part", FN_PART, 1, 1},       {"decade", FN_DECADE, 1, 1}, {"century", FN_CENTURY, 1, 1},
     {"wdnum", FN_WDNUM, 1, 1},     {"mod", FN_MOD, 1, 1},         {"hh", FN_HH, 3, 3},
     {"wyear", FN_WYEAR, 2, 2},     {"yago", FN_YAGO, 1, 1},       {"qof", FN_QOF, 2, 2},
-    {"yq", FN_YQ, 1, 1},
+    {"yq", FN_YQ, 1, 1},           {"dref", FN_DREF, 2, 2},
 };
 
 typedef struct targ {
@@ -408,6 +409,8 @@ typedef struct ectx {
     const anchor *a;
     int tense; /* -1 past, 0 unknown, 1 future; 2: not yet worked out */
     int *quarterly; /* the document reports by quarter: -1 not known yet */
+    const anchor *ref; /* the date the text last named (year_known false: none) */
+    char ref_gran;     /* its granularity: 'Y', 'Q', 'M' or 'D' */
     size_t sb, se;  /* the sentence's tokens */
     bool cue_adjacent; /* the tense cue is the word just before */
     int prep;          /* the word before: PREP_NONE, PREP_IN, PREP_DEADLINE */
@@ -1148,6 +1151,28 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         if (is_quarterly(c))
             return put_shifted(c, out, "Q", -5);
         return put_shifted(c, out, "Y", -1);
+    case FN_DREF: {
+        /* "the following year", "that month": from the date the text last
+         * named (narrative time), when it is fine enough; else from the
+         * document's date, as "next year" would be */
+        int step = parse_step(a1, &ok);
+        if (!ok)
+            return c->fail = true, 0;
+        const char *u = parse_unit(c, a0);
+        if (!u)
+            return c->fail = true, 0;
+        char g = c->ref_gran;
+        bool fine = c->ref->year_known &&
+                    (u[0] == 'Y' || (u[0] == 'Q' && g != 'Y') || (u[0] == 'M' && (g == 'M' || g == 'D')) ||
+                     g == 'D');
+        if (!fine)
+            return put_shifted(c, out, u, step);
+        const anchor *saved = c->a;
+        c->a = c->ref;
+        int rc = put_shifted(c, out, u, step);
+        c->a = saved;
+        return rc;
+    }
     case FN_YQ:
         /* "the 1988 period": in a quarterly report, that year's quarter
          * matching the one just reported; else the year */
@@ -1531,6 +1556,8 @@ typedef struct mctx {
     const anchor *a;
     int *quarterly;
     uint32_t rule;
+    anchor ref; /* the date the text last named, for "the following year" */
+    char ref_gran;
 } mctx;
 
 static int cmp_interval(const void *x, const void *y)
@@ -1612,7 +1639,8 @@ static int evaluate(mctx *m, cand *cd)
     const size_t *ov = st->ovs + cd->ov_off;
     int rc;
     ectx c = {.st = st, .d = m->d, .r = r, .ov = ov, .n_pairs = (int)cd->n_pairs, .a = m->a,
-              .tense = 2, .quarterly = m->quarterly, .sb = m->s->tok_begin, .se = m->s->tok_end};
+              .tense = 2, .quarterly = m->quarterly, .ref = &m->ref, .ref_gran = m->ref_gran, .sb = m->s->tok_begin,
+              .se = m->s->tok_end};
     cd->val_off = (uint32_t)st->vals.len;
     if ((rc = eval_tmpl(&c, &tr->value, &st->vals)) < 0)
         return rc;
@@ -1637,6 +1665,41 @@ static const trule *tr_of(const nm_rule_set *rs, const cand *c)
     return rs->rules[c->rule].payload;
 }
 
+/* A DATE value the text names becomes the reference of narrative
+ * expressions after it: YYYY, YYYY-Qn, YYYY-MM, YYYY-MM-DD. */
+static void note_ref(mctx *mc, const char *v, size_t n)
+{
+    for (size_t i = 0; i < 4; i++)
+        if (i >= n || v[i] < '0' || v[i] > '9')
+            return;
+    anchor r = {.year_known = true, .y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0')};
+    char g = 'Y';
+    if (n == 7 && v[4] == '-' && v[5] == 'Q' && v[6] >= '1' && v[6] <= '4') {
+        r.m = (v[6] - '1') * 3 + 1;
+        r.d = 1;
+        g = 'Q';
+    } else if ((n == 7 || n == 10) && v[4] == '-' && isdigit((unsigned char)v[5]) &&
+               isdigit((unsigned char)v[6])) {
+        r.m = (v[5] - '0') * 10 + (v[6] - '0');
+        r.d = 1;
+        g = 'M';
+        if (n == 10 && v[7] == '-' && isdigit((unsigned char)v[8]) && isdigit((unsigned char)v[9])) {
+            r.d = (v[8] - '0') * 10 + (v[9] - '0');
+            g = 'D';
+        }
+        if (r.m < 1 || r.m > 12 || r.d < 1 || r.d > 31)
+            return;
+    } else if (n != 4) {
+        return;
+    }
+    if (g != 'Y') {
+        r.md_known = true;
+        r.days = days_from_civil(r.y, r.m, r.d);
+    }
+    mc->ref = r;
+    mc->ref_gran = g;
+}
+
 static int temporal_run(void *state, nm_doc *d, nm_err *err)
 {
     temporal_state *st = state;
@@ -1647,6 +1710,7 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
     find_anchor(st, d, &a);
     st->cue_doc = NULL; /* a new document: cues are looked up again */
     int quarterly = -1; /* worked out when a value first needs it */
+    mctx mc = {.st = st, .d = d, .a = &a, .quarterly = &quarterly, .ref_gran = 'Y'};
     for (size_t si = 0; si < d->n_sents; si++) {
         const nm_sent *s = &d->sents[si];
         if (s->tok_end <= s->tok_begin)
@@ -1664,7 +1728,7 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
                 goto fail;
         }
         settle_vetoes(st);
-        mctx mc = {st, d, s, &a, &quarterly, 0};
+        mc.s = s;
         size_t nr = nm__rules_triggered(rs, &st->trig, st->which);
         for (size_t k = 0; k < nr; k++) {
             size_t ri = st->which[k];
@@ -1721,6 +1785,8 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
             if ((rc = nm__doc_str(d, st->vals.ptr + c->val_off, c->val_len, &sp->value_off)) < 0)
                 goto fail;
             sp->value_len = c->val_len;
+            if (tr->type[0] == 'D' && tr->type[1] == 'A')
+                note_ref(&mc, st->vals.ptr + c->val_off, c->val_len);
             nm_buf_clear(&st->attrs);
             if (c->mod[0]) {
                 nm_buf_puts(&st->attrs, ",\"mod\":\"");

@@ -137,6 +137,27 @@ static void test_temporal__required_triggers(void **state)
     FX_END;
 }
 
+/* narrative time: "the following year" counts from the date the text last
+ * named, when that date is fine enough; else from the document's date */
+static void test_temporal__narrative_reference(void **state)
+{
+    FX_BEGIN;
+    TX("On May 22, 1995, he was promoted, and the following year he left.", DCT,
+       "May 22, 1995=DATE:1995-05-22|the following year=DATE:1996");
+    TX("The deal closed on March 3, 2020. The next day, shares rose.", DCT,
+       "March 3, 2020=DATE:2020-03-03|The next day=DATE:2020-03-04");
+    TX("The firm listed in 2019. That year it lost money.", DCT,
+       "2019=DATE:2019|That year=DATE:2019");
+    TX("It was founded in 2019, and the same month it hired.", DCT,
+       "2019=DATE:2019|the same month=DATE:2025-10");
+    TX("It will list the following year.", DCT, "the following year=DATE:2026");
+    TX("It closed in June 2010. The preceding month was calm.", DCT,
+       "June 2010=DATE:2010-06|The preceding month=DATE:2010-05");
+    /* "next year" is the document's next year, whatever came before */
+    TX("It was founded in 1999 and will list next year.", DCT, "1999=DATE:1999|next year=DATE:2026");
+    FX_END;
+}
+
 static void test_temporal__no_anchor(void **state)
 {
     FX_BEGIN;
@@ -263,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_temporal__relative_dates_anchor_to_dct),
         cmocka_unit_test(test_temporal__tense_decides_the_year),
         cmocka_unit_test(test_temporal__required_triggers),
+        cmocka_unit_test(test_temporal__narrative_reference),
         cmocka_unit_test(test_temporal__no_anchor),
         cmocka_unit_test(test_temporal__references),
         cmocka_unit_test(test_temporal__durations),
