@@ -1478,9 +1478,12 @@ static void extend(temporal_state *st, const nm_doc *d, cand *c, size_t sb, size
     size_t first = tok_starting_from(d, sb, se, c->start);
     size_t last = tok_ending_after(d, sb, se, c->end); /* first token past the span */
     *bound = NULL;
+    /* a reference (PRESENT_REF, FUTURE_REF...) takes no modifier: "about
+     * future earnings" is about the earnings */
+    bool is_ref = c->val_len > 4 && !memcmp(st->vals.ptr + c->val_off + c->val_len - 4, "_REF", 4);
     /* up to three words before: a modifier joins, a bound is noted; only
      * worth a look if the word just before can end a modifier */
-    for (size_t k = 3; k >= 1; k--) {
+    for (size_t k = 3; k >= 1 && !is_ref; k--) {
         if (first < sb + k || first == sb)
             continue;
         const nm_tok *pt = &d->toks[first - 1];
@@ -1523,7 +1526,7 @@ static void extend(temporal_state *st, const nm_doc *d, cand *c, size_t sb, size
     }
     /* "or so", "or more", "or later", "and beyond" after it: only the
      * modifiers that open with "or" or "and" follow what they modify */
-    if (last + 2 <= se &&
+    if (!is_ref && last + 2 <= se &&
         (!strcmp(d->strings.ptr + d->toks[last].norm_off, "or") ||
          !strcmp(d->strings.ptr + d->toks[last].norm_off, "and"))) {
         char two[64];

@@ -251,8 +251,16 @@ static void test_temporal__vetoes(void **state)
     TX("The 49ers won.", DCT, "");
     TX("He is 52 years old.", DCT, "");
     TX("It earns $5 million a year.", DCT, "");
+    /* a programme's title in quotes, the generic "of tomorrow" */
+    TX("He said on \"This Week With David Brinkley\" that it would.", DCT, "");
+    TX("Speaking on \"This Week,\" he agreed.", DCT, "");
+    TX("The cars of tomorrow are electric.", DCT, "");
+    /* a reference takes no modifier */
+    TX("It is confident about future earnings.", DCT, "future=DATE:FUTURE_REF");
     /* but the month is still found where it is one */
     TX("It opened in May.", DCT, "May=DATE:2025-05");
+    TX("It is set for tomorrow.", DCT, "tomorrow=DATE:2025-10-29");
+    TX("This week, he agreed.", DCT, "This week=DATE:2025-W44");
     TX("It opened on March 3.", DCT, "March 3=DATE:2025-03-03");
     FX_END;
 }
