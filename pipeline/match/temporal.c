@@ -411,6 +411,7 @@ typedef struct ectx {
     int *quarterly; /* the document reports by quarter: -1 not known yet */
     const anchor *ref; /* the date the text last named (year_known false: none) */
     char ref_gran;     /* its granularity: 'Y', 'Q', 'M' or 'D' */
+    bool ref_here;     /* it is a day named earlier in this sentence */
     size_t sb, se;  /* the sentence's tokens */
     bool cue_adjacent; /* the tense cue is the word just before */
     int prep;          /* the word before: PREP_NONE, PREP_IN, PREP_DEADLINE */
@@ -1102,6 +1103,10 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             return c->fail = true, 0;
         if (op->fn == FN_HH)
             return put(out, "%02ld:%02ld", h, mi);
+        /* "on Sept. 24 at 1 p.m.": the day of a date named just before, in
+         * the same sentence; else the document's */
+        if (c->ref_here)
+            a = c->ref;
         if (!a->year_known || !a->md_known) {
             c->no_anchor = true;
             return put(out, "XXXX-XX-XXT%02ld:%02ld", h, mi);
@@ -1561,6 +1566,7 @@ typedef struct mctx {
     uint32_t rule;
     anchor ref; /* the date the text last named, for "the following year" */
     char ref_gran;
+    const nm_sent *ref_sent; /* the sentence it is in */
 } mctx;
 
 static int cmp_interval(const void *x, const void *y)
@@ -1642,7 +1648,8 @@ static int evaluate(mctx *m, cand *cd)
     const size_t *ov = st->ovs + cd->ov_off;
     int rc;
     ectx c = {.st = st, .d = m->d, .r = r, .ov = ov, .n_pairs = (int)cd->n_pairs, .a = m->a,
-              .tense = 2, .quarterly = m->quarterly, .ref = &m->ref, .ref_gran = m->ref_gran, .sb = m->s->tok_begin,
+              .tense = 2, .quarterly = m->quarterly, .ref = &m->ref, .ref_gran = m->ref_gran,
+              .ref_here = m->ref_gran == 'D' && m->ref_sent == m->s, .sb = m->s->tok_begin,
               .se = m->s->tok_end};
     cd->val_off = (uint32_t)st->vals.len;
     if ((rc = eval_tmpl(&c, &tr->value, &st->vals)) < 0)
@@ -1701,6 +1708,7 @@ static void note_ref(mctx *mc, const char *v, size_t n)
     }
     mc->ref = r;
     mc->ref_gran = g;
+    mc->ref_sent = mc->s;
 }
 
 static int temporal_run(void *state, nm_doc *d, nm_err *err)

@@ -153,6 +153,13 @@ static void test_temporal__narrative_reference(void **state)
     TX("It will list the following year.", DCT, "the following year=DATE:2026");
     TX("It closed in June 2010. The preceding month was calm.", DCT,
        "June 2010=DATE:2010-06|The preceding month=DATE:2010-05");
+    TX("Work starts in late 2026 and gas flows in the fourth quarter of that year.", DCT,
+       "late 2026=DATE:2026:mod=END|the fourth quarter of that year=DATE:2026-Q4");
+    TX("It sued in March 2021 over deliveries missed that autumn.", DCT,
+       "March 2021=DATE:2021-03|that autumn=DATE:2021-FA");
+    /* a time takes the day of a date named before it in the sentence */
+    TX("A hearing is set for Sept. 24 at 1 p.m. EST.", DCT,
+       "Sept. 24=DATE:2025-09-24|1 p.m. EST=TIME:2025-09-24T13:00");
     /* "next year" is the document's next year, whatever came before */
     TX("It was founded in 1999 and will list next year.", DCT, "1999=DATE:1999|next year=DATE:2026");
     FX_END;
@@ -188,6 +195,13 @@ static void test_temporal__references(void **state)
 static void test_temporal__durations(void **state)
 {
     FX_BEGIN;
+    /* "N years before" a clause and "later than planned" are lengths */
+    TX("It ended the deal more than four years before it was due to expire.", DCT,
+       "more than four years=DURATION:P4Y:mod=MORE_THAN");
+    TX("Service starts about nine months later than planned.", DCT,
+       "about nine months=DURATION:P9M:mod=APPROX");
+    TX("Income doubled over the past decade.", DCT, "the past decade=DURATION:P10Y");
+    TX("It happened two weeks before.", DCT, "two weeks before=DATE:2025-W42");
     TX("It took five years.", DCT, "five years=DURATION:P5Y");
     TX("It took 18 months.", DCT, "18 months=DURATION:P18M");
     TX("It took a decade.", DCT, "a decade=DURATION:P10Y");
@@ -205,6 +219,7 @@ static void test_temporal__durations(void **state)
 static void test_temporal__times(void **state)
 {
     FX_BEGIN;
+    TX("The call began at 0700 GMT.", DCT, "0700 GMT=TIME:2025-10-28T07:00");
     TX("It starts at 10:30 a.m. EST.", DCT, "10:30 a.m. EST=TIME:2025-10-28T10:30");
     TX("It starts at 5 p.m.", DCT, "5 p.m.=TIME:2025-10-28T17:00");
     TX("It starts at noon.", DCT, "noon=TIME:2025-10-28T12:00");
@@ -216,6 +231,9 @@ static void test_temporal__times(void **state)
 static void test_temporal__sets(void **state)
 {
     FX_BEGIN;
+    TX("It airs every Monday evening.", DCT, "every Monday evening=SET:XXXX-WXX-1TEV");
+    TX("Patients come in every other week.", DCT, "every other week=SET:P2W");
+    TX("Shippers will pay tolls monthly once gas flows.", DCT, "monthly=SET:P1M");
     TX("It is reviewed every week.", DCT, "every week=SET:P1W");
     TX("It is reviewed annually.", DCT, "annually=SET:P1Y");
     TX("It is reviewed twice a year.", DCT, "twice a year=SET:P1Y");
@@ -262,6 +280,8 @@ static void test_temporal__vetoes(void **state)
     TX("It is set for tomorrow.", DCT, "tomorrow=DATE:2025-10-29");
     TX("This week, he agreed.", DCT, "This week=DATE:2025-W44");
     TX("It opened on March 3.", DCT, "March 3=DATE:2025-03-03");
+    TX("It needs the Aurora 2030 streaming box.", DCT, "");
+    TX("The deal expires in July next year.", DCT, "July next year=DATE:2026-07");
     FX_END;
 }
 
