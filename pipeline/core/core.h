@@ -267,7 +267,7 @@ struct nm_model {
     size_t n_tables;
     struct nm_rule_set *temporal;        /* models/temporal/rules.tsv */
     struct nm_rule_set *temporal_vetoes; /* models/temporal/vetoes.tsv */
-    int tense_past_id, tense_future_id;  /* trigger ids of the tense cues */
+    int tense_past_id, tense_future_id, tense_ahead_id; /* trigger ids of the tense cues */
 };
 
 /* Compile the temporal rules once every table is loaded (temporal.c). */

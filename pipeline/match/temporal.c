@@ -158,7 +158,8 @@ int nm__temporal_compile(nm_model *m)
     if (!tense)
         return nm__err_set(&m->err, NM_EPARSE, "temporal: the model has no table \"tense\"");
     if ((m->tense_past_id = nm__rules_word_trigger(m->temporal, "\x02tense:past", tense, "past")) < 0 ||
-        (m->tense_future_id = nm__rules_word_trigger(m->temporal, "\x02tense:future", tense, "future")) < 0)
+        (m->tense_future_id = nm__rules_word_trigger(m->temporal, "\x02tense:future", tense, "future")) < 0 ||
+        (m->tense_ahead_id = nm__rules_word_trigger(m->temporal, "\x02tense:ahead", tense, "ahead")) < 0)
         return nm__err_set(&m->err, NM_ELIMIT, "temporal: no room for the tense triggers");
     if (nm__rules_seal(m->temporal, &m->alloc) < 0)
         return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
@@ -1287,12 +1288,15 @@ static void compute_cues(temporal_state *st, const nm_doc *d, size_t b, size_t e
                                            w[t->norm_len - 2] == 'e' && w[t->norm_len - 1] == 'd'
                                        ? -1 : 0);
     }
-    for (int k = 0; k < 2; k++) {
-        int id = k ? st->m->tense_future_id : st->m->tense_past_id;
-        for (int32_t h = st->trig.head[id]; h >= 0; h = st->trig.hits[h].next)
+    /* past, future, and "ahead": a present-tense verb before the date
+     * ("the store opens Monday") looks ahead; after it, it says nothing
+     * ("Tuesday's declaration by Ford, which holds...") */
+    const int ids[3] = {st->m->tense_past_id, st->m->tense_future_id, st->m->tense_ahead_id};
+    const int8_t val[3] = {-1, 1, CUE_TO_AHEAD};
+    for (int k = 0; k < 3; k++)
+        for (int32_t h = st->trig.head[ids[k]]; h >= 0; h = st->trig.hits[h].next)
             if (st->trig.hits[h].tok >= lo && st->trig.hits[h].tok < hi)
-                st->cues[st->trig.hits[h].tok - b] = (int8_t)(k ? 1 : -1);
-    }
+                st->cues[st->trig.hits[h].tok - b] = val[k];
     /* a past participle after "be" looks ahead ("will be paid",
      * "expected to be completed"); one after a determiner is an adjective
      * ("a still unspecified date", "the combined company"); an infinitive

@@ -111,6 +111,10 @@ static void test_temporal__tense_decides_the_year(void **state)
     TX("The talks are set to resume Monday.", DCT, "Monday=DATE:2025-11-03");
     TX("It is to resume trading in Paris Tuesday.", DCT, "Tuesday=DATE:2025-11-04");
     TX("It had been due to expire Friday.", DCT, "Friday=DATE:2025-10-24");
+    /* a present-tense verb before a weekday looks ahead; after it, not */
+    TX("The store opens Monday.", DCT, "Monday=DATE:2025-11-03");
+    TX("The move follows Tuesday's declaration by Ford, which holds a stake.", DCT,
+       "Tuesday=DATE:2025-10-28");
     /* an infinitive after the date does not govern it */
     TX("Officials sent signals Sunday that Israel wants to withdraw.", DCT,
        "Sunday=DATE:2025-10-26");
