@@ -49,6 +49,7 @@ typedef struct tok_state {
     unsigned char digit[256]; /* 1 for ASCII digits */
     unsigned char word_end[256]; /* bytes no rule joins to a letter run */
     unsigned char num_end[256];  /* bytes no rule joins to a digit run */
+    size_t abbrev_max;           /* the longest listed abbreviation */
 } tok_state;
 
 static int classify_cp(int32_t cp)
@@ -111,6 +112,12 @@ static int tok_open(void **state, const nm_model *m, const nm_opts *o, nm_err *e
         st->word_end[(unsigned char)*p] = st->num_end[(unsigned char)*p] = 1;
     st->word_end[','] = 1;
     st->num_end['%'] = 1;
+    for (size_t k = 0; k < m->abbrev.n_slots; k++)
+        if (m->abbrev.slots[k].key_off != UINT32_MAX) {
+            size_t n = strlen(m->abbrev.arena.ptr + m->abbrev.slots[k].key_off);
+            if (n > st->abbrev_max)
+                st->abbrev_max = n;
+        }
     *state = st;
     return 0;
 }
@@ -631,7 +638,11 @@ static int tok_run(void *state, nm_doc *d, nm_err *err)
             } else {
                 j = skip_letters(c.s, j, c.len, st->alpha);
             }
-            if (j == c.len || end[c.s[j]]) {
+            /* a word longer than any abbreviation before a sentence's
+             * final dot ("rose." then a space) needs no rule either */
+            if (j == c.len || end[c.s[j]] ||
+                (k != C_DIGIT && c.s[j] == '.' && j - i > st->abbrev_max &&
+                 (j + 1 == c.len || c.s[j + 1] == ' ' || c.s[j + 1] == '\n'))) {
                 if ((rc = emit(d, i, j, k == C_DIGIT ? NM_TOK_NUMBER : NM_TOK_WORD, fl)) < 0)
                     return nm__err_set(err, rc, "tokenize: %s", nm_strerror(rc));
                 i = j;

@@ -16,6 +16,13 @@ static void test_tokenize__long_words_end_exactly(void **state)
     TOKS("Zurichstrasse\xC3\xA9 x", "Zurichstrasse\xC3\xA9|x");
     TOKS("abcdefghijklmnop7 q", "abcdefghijklmnop|7|q"); /* a footnote marker */
     TOKS("straightforwardly, said", "straightforwardly|,|said");
+    /* a long word before a sentence's final dot (the fast path), a listed
+     * abbreviation, a domain, an ellipsis */
+    TOKS("It was unprecedented. Then", "It|was|unprecedented|.|Then");
+    TOKS("It was unprecedented.", "It|was|unprecedented|.");
+    TOKS("Microsoft Corp. said", "Microsoft|Corp.|said");
+    TOKS("see example.com now", "see|example.com|now");
+    TOKS("It was unprecedented... Then", "It|was|unprecedented|...|Then");
     /* a text with one non-ASCII character: the ASCII marks come from the
      * slow pass, and normalisation still lower-cases */
     TOKS("DEALMAKERS caf\xC3\xA9", "DEALMAKERS|caf\xC3\xA9");
