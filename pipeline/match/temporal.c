@@ -50,7 +50,7 @@
 enum {
     FN_YEAR = 1, FN_MONTH, FN_DAY, FN_NUM, FN_ORDNUM, FN_MD, FN_MREF, FN_WD, FN_HOLIDAY,
     FN_QREF, FN_HREF, FN_SEASON, FN_REL, FN_AGO, FN_DUR, FN_DURHALF, FN_ADVERB, FN_TIME,
-    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO, FN_QOF, FN_YQ, FN_DREF
+    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO, FN_QOF, FN_YQ, FN_DREF, FN_NAGO
 };
 
 static const struct {
@@ -67,6 +67,7 @@ static const struct {
     {"wdnum", FN_WDNUM, 1, 1},     {"mod", FN_MOD, 1, 1},         {"hh", FN_HH, 3, 3},
     {"wyear", FN_WYEAR, 2, 2},     {"yago", FN_YAGO, 1, 1},       {"qof", FN_QOF, 2, 2},
     {"yq", FN_YQ, 1, 1},           {"dref", FN_DREF, 2, 2},
+    {"nago", FN_NAGO, 3, 3},
 };
 
 typedef struct targ {
@@ -758,6 +759,16 @@ static long resolve_year(ectx *c, int m, int d)
     return y;
 }
 
+/* Is the date the text last named fine enough to count units U from it?
+ * (years from any, quarters from a quarter or finer, months from a month
+ * or a day, days and weeks from a day) */
+static bool ref_fine(const ectx *c, const char *u)
+{
+    char g = c->ref_gran;
+    return c->ref->year_known && (u[0] == 'Y' || (u[0] == 'Q' && g != 'Y') ||
+                                  (u[0] == 'M' && (g == 'M' || g == 'D')) || g == 'D');
+}
+
 /* Does the document report by quarter (worked out once, on first use)? */
 static bool is_quarterly(ectx *c)
 {
@@ -1049,12 +1060,22 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             return c->fail = true, 0;
         return put_shifted(c, out, u, step);
     }
+    case FN_NAGO:   /* "two years later": from the date the text last named */
     case FN_AGO: {
         n = parse_number(c, a0, &half);
         const char *u = parse_unit(c, a1);
         long sign = strtol(a2, NULL, 10) < 0 ? -1 : 1;
         if (!u)
             return c->fail = true, 0;
+        if (op->fn == FN_NAGO && ref_fine(c, u)) {
+            const anchor *saved = c->a;
+            c->a = c->ref;
+            top o2 = *op;
+            o2.fn = FN_AGO;
+            int rc = eval_fn(c, &o2, out);
+            c->a = saved;
+            return rc;
+        }
         if (n < 0) /* "several years ago" */
             return nm_buf_puts(out, sign < 0 ? "PAST_REF" : "FUTURE_REF");
         if (half) {
@@ -1167,11 +1188,7 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         const char *u = parse_unit(c, a0);
         if (!u)
             return c->fail = true, 0;
-        char g = c->ref_gran;
-        bool fine = c->ref->year_known &&
-                    (u[0] == 'Y' || (u[0] == 'Q' && g != 'Y') || (u[0] == 'M' && (g == 'M' || g == 'D')) ||
-                     g == 'D');
-        if (!fine)
+        if (!ref_fine(c, u))
             return put_shifted(c, out, u, step);
         const anchor *saved = c->a;
         c->a = c->ref;

@@ -165,6 +165,13 @@ static void test_temporal__narrative_reference(void **state)
        "late 2026=DATE:2026:mod=END|the fourth quarter of that year=DATE:2026-Q4");
     TX("It sued in March 2021 over deliveries missed that autumn.", DCT,
        "March 2021=DATE:2021-03|that autumn=DATE:2021-FA");
+    /* "N units later/earlier" is narrative; "ago" and "from now" count from the dct */
+    TX("He was born in 1948 and two years later the family moved.", DCT,
+       "1948=DATE:1948|two years later=DATE:1950");
+    TX("He joined in March 2010; a month later he quit.", DCT,
+       "March 2010=DATE:2010-03|a month later=DATE:2010-04");
+    TX("It began three years ago and ends three years from now.", DCT,
+       "three years ago=DATE:2022|three years from now=DATE:2028");
     /* a time takes the day of a date named before it in the sentence */
     TX("A hearing is set for Sept. 24 at 1 p.m. EST.", DCT,
        "Sept. 24=DATE:2025-09-24|1 p.m. EST=TIME:2025-09-24T13:00");
