@@ -30,8 +30,8 @@
  *   #date   1/21/2025, 2025-01-21
  *   #q      q1..q4
  * They take the lowest bits. */
-enum { SHAPE_DIGIT = 0, SHAPE_YEAR, SHAPE_CLOCK, SHAPE_DATE, SHAPE_Q, N_SHAPES };
-static const char *const shape_names[N_SHAPES] = {"#digit", "#year", "#clock", "#date", "#q"};
+enum { SHAPE_DIGIT = 0, SHAPE_YEAR, SHAPE_CLOCK, SHAPE_DATE, SHAPE_Q, SHAPE_FY, N_SHAPES };
+static const char *const shape_names[N_SHAPES] = {"#digit", "#year", "#clock", "#date", "#q", "#fy"};
 
 int nm__rules_init(nm_rule_set *rs, int pattern_field, int trigger_field, int reach_field,
                    const nm_allocator *a)
@@ -704,6 +704,8 @@ static uint64_t shape_bits(const char *w, size_t n)
         bits |= 1ull << SHAPE_DATE;
     if (n == 2 && w[0] == 'q' && w[1] >= '1' && w[1] <= '4')
         bits |= 1ull << SHAPE_Q;
+    if ((n == 4 || n == 6) && w[0] == 'f' && w[1] == 'y' && digits == n - 2) /* fy27, fy2027 */
+        bits |= 1ull << SHAPE_FY;
     return bits;
 }
 
@@ -780,6 +782,7 @@ int nm__rules_sentence_triggers(const nm_rule_set *rs, const nm_doc *d, size_t b
         char c0 = norm[0];
         if ((t->kind == NM_TOK_NUMBER || t->kind == NM_TOK_WORD) &&
             ((c0 >= '0' && c0 <= '9') || c0 == '\'' || (c0 == 'q' && t->norm_len == 2) ||
+             (c0 == 'f' && norm[1] == 'y' && (t->norm_len == 4 || t->norm_len == 6)) ||
              ((c0 == 'a' || c0 == 'p') && t->norm_len <= 4 &&
               (norm[1] == 'm' || norm[1] == '.'))))
             rc = add_shapes(out, shape_bits(norm, t->norm_len), i);

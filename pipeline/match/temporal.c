@@ -50,7 +50,7 @@
 enum {
     FN_YEAR = 1, FN_MONTH, FN_DAY, FN_NUM, FN_ORDNUM, FN_MD, FN_MREF, FN_WD, FN_HOLIDAY,
     FN_QREF, FN_HREF, FN_SEASON, FN_REL, FN_AGO, FN_DUR, FN_DURHALF, FN_ADVERB, FN_TIME,
-    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO, FN_QOF, FN_YQ, FN_DREF, FN_NAGO
+    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO, FN_QOF, FN_YQ, FN_DREF, FN_NAGO, FN_SY
 };
 
 static const struct {
@@ -67,7 +67,7 @@ static const struct {
     {"wdnum", FN_WDNUM, 1, 1},     {"mod", FN_MOD, 1, 1},         {"hh", FN_HH, 3, 3},
     {"wyear", FN_WYEAR, 2, 2},     {"yago", FN_YAGO, 1, 1},       {"qof", FN_QOF, 2, 2},
     {"yq", FN_YQ, 1, 1},           {"dref", FN_DREF, 2, 2},
-    {"nago", FN_NAGO, 3, 3},
+    {"nago", FN_NAGO, 3, 3},       {"sy", FN_SY, 1, 1},
 };
 
 typedef struct targ {
@@ -414,6 +414,7 @@ typedef struct ectx {
     const anchor *ref; /* the date the text last named (year_known false: none) */
     char ref_gran;     /* its granularity: 'Y', 'Q', 'M' or 'D' */
     bool ref_here;     /* it is a day named earlier in this sentence */
+    bool ref_same_sent; /* it was named earlier in this sentence */
     size_t sb, se;  /* the sentence's tokens */
     bool cue_adjacent; /* the tense cue is the word just before */
     int prep;          /* the word before: PREP_NONE, PREP_IN, PREP_DEADLINE */
@@ -749,7 +750,7 @@ static long resolve_year(ectx *c, int m, int d)
     int tense = get_tense(c);
     /* a cue right before the date ("the year ended Jan. 31") is strong, and
      * so is a verb governing "in March"; a deadline stays ahead */
-    long limit = c->cue_adjacent || c->prep == PREP_IN ? 0 : 120;
+    long limit = c->cue_adjacent || c->prep == PREP_IN ? 0 : tense > 0 ? 30 : 120;
     if (tense < 0 && c->prep == PREP_DEADLINE && !c->cue_adjacent)
         limit = 183;
     if (tense < 0 && here - a->days > limit)
@@ -765,6 +766,8 @@ static long resolve_year(ectx *c, int m, int d)
 static bool ref_fine(const ectx *c, const char *u)
 {
     char g = c->ref_gran;
+    if (!strcmp(u, "DE") || !strcmp(u, "CE") || !strcmp(u, "E") || !strcmp(u, "C"))
+        return c->ref->year_known;
     return c->ref->year_known && (u[0] == 'Y' || (u[0] == 'Q' && g != 'Y') ||
                                   (u[0] == 'M' && (g == 'M' || g == 'D')) || g == 'D');
 }
@@ -987,8 +990,12 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
          * sentence looks ahead, last year's (results are reported after) */
         long y = a->y;
         int cur = a->md_known ? (op->fn == FN_QREF ? (a->m - 1) / 3 + 1 : (a->m - 1) / 6 + 1) : q;
-        if (q > cur && get_tense(c) <= 0)
+        int tq = get_tense(c);
+        if (q > cur && tq <= 0)
             y--;
+        else if (q < cur - 1 && tq > 0)
+            y++; /* "expects to close by the end of the first quarter", said in
+                  * November; the quarter just ended is still this year's */
         return put(out, op->fn == FN_QREF ? "%04ld-Q%d" : "%04ld-H%d", y, q);
     }
     case FN_SEASON: {
@@ -1008,9 +1015,10 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
                 return put(out, "XXXX-%s", code);
             }
             /* "last summer" is the latest summer before the season we are
-             * in (said in October, this year's), "next spring" the first
-             * after it; seasons counted from March, December's winter
-             * running into the next year */
+             * in (said in October, this year's); "next fall" is next
+             * calendar year's (the coming one is "this fall"); seasons
+             * counted from March, December's winter running into the next
+             * year */
             static const char *const order[] = {"SP", "SU", "FA", "WI"};
             int ti = -1;
             for (int k = 0; k < 4; k++)
@@ -1019,7 +1027,7 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             if (ti < 0 || !a->md_known || (step != -1 && step != 1))
                 return put(out, "%04ld-%s", a->y + step, code);
             long cur = a->m <= 2 ? (a->y - 1) * 4 + 3 : a->y * 4 + (a->m - 3) / 3;
-            long y = step < 0 ? floor_div(cur - 1 - ti, 4) : -floor_div(-(cur + 1 - ti), 4);
+            long y = step < 0 ? floor_div(cur - 1 - ti, 4) : a->y + 1; /* "next fall" said in April: 2026's */
             return put(out, "%04ld-%s", y, code);
         }
         if (op->n_args == 3 && !strcmp(a0, "W")) { /* last/next/this Friday */
@@ -1174,6 +1182,16 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         return put(out, "%04ld-Q%d", y, (m - 1) / 3 + 1);
     }
     case FN_YAGO:
+        /* "rose 2.9% in June from a year earlier": a year before the date
+         * named earlier in the sentence, at its granularity */
+        if (c->ref_same_sent && c->ref->year_known && c->ref_gran != 'D') {
+            const anchor *saved = c->a;
+            c->a = c->ref;
+            const char g[2] = {c->ref_gran == 'D' ? 'D' : c->ref_gran, 0};
+            int rc = put_shifted(c, out, g, g[0] == 'Y' ? -1 : g[0] == 'Q' ? -4 : g[0] == 'M' ? -12 : -365);
+            c->a = saved;
+            return rc;
+        }
         /* "a year earlier" in a quarterly report is the year-ago quarter */
         if (is_quarterly(c))
             return put_shifted(c, out, "Q", -5);
@@ -1195,6 +1213,21 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         int rc = put_shifted(c, out, u, step);
         c->a = saved;
         return rc;
+    }
+    case FN_SY: {
+        /* "in the spring": the year of the occurrence nearest the anchor,
+         * moved by tense as a month would be (its middle month decides);
+         * a winter is named by the year it starts in */
+        const char *code = table_val(c->st->t_season, a0);
+        if (!code)
+            return c->fail = true, 0;
+        if (!a->year_known) {
+            c->no_anchor = true;
+            return put(out, "XXXX");
+        }
+        int mid = !strcmp(code, "SP") ? 4 : !strcmp(code, "SU") ? 7 : !strcmp(code, "FA") ? 10 : 1;
+        long y = resolve_year(c, mid, 0);
+        return put(out, "%04ld", mid == 1 ? y - 1 : y);
     }
     case FN_YQ:
         /* "the 1988 period": in a quarterly report, that year's quarter
@@ -1277,7 +1310,8 @@ static bool leads_ahead(const nm_doc *d, const nm_tok *t)
 {
     static const char *const w[] = {"set", "is", "are", "due", "scheduled", "expected", "likely",
                                     "poised", "slated", "about", "going", "plans", "planned",
-                                    "aims", "hopes", "intends", "wants", "seeks"};
+                                    "aims", "hopes", "intends", "wants", "seeks", "hoped",
+                                    "aimed", "intended"};
     for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
         if (t->norm_len == strlen(w[i]) && tok_is(d, t, w[i], t->norm_len))
             return true;
@@ -1321,6 +1355,8 @@ static void compute_cues(temporal_state *st, const nm_doc *d, size_t b, size_t e
      * February is past */
     for (size_t i = lo; i < hi; i++) {
         const nm_tok *p = i > b ? &d->toks[i - 1] : NULL;
+        if (st->cues[i - b] == CUE_TO_AHEAD && p && tok_is(d, p, "to", 2))
+            st->cues[i - b] = 0; /* "to meet": an infinitive, not the present */
         if (st->cues[i - b] < 0 && p) {
             if (tok_is(d, p, "be", 2))
                 st->cues[i - b] = 1;
@@ -1457,12 +1493,13 @@ static void find_anchor(temporal_state *st, const nm_doc *d, anchor *a)
         a->days = days_from_civil(a->y, a->m, a->d);
         return;
     }
-    /* a dateline: "PLACE, Month Day[, Year] (Agency) -" in the first line */
-    size_t lim = d->text_len < 200 ? d->text_len : 200;
-    const char *nl = memchr(d->text, '\n', lim);
-    size_t first = nl ? (size_t)(nl - d->text) : lim;
-    for (size_t i = 0; i < d->n_toks && d->toks[i].start < first; i++) {
+    /* a dateline: "PLACE, Month Day[, Year] (Agency) -" at the start of a
+     * line near the top (after a headline, often) */
+    size_t lim = d->text_len < 400 ? d->text_len : 400;
+    for (size_t i = 0; i < d->n_toks && d->toks[i].start < lim; i++) {
         const nm_tok *t = &d->toks[i];
+        const char *nl = memchr(d->text + t->start, '\n', d->text_len - t->start);
+        size_t first = nl ? (size_t)(nl - d->text) : d->text_len; /* the end of its line */
         if (i == 0 || d->toks[i - 1].kind != NM_TOK_PUNCT || d->text[d->toks[i - 1].start] != ',')
             continue;
         const char *v = table_val_loose(st->t_month, d->strings.ptr + t->norm_off);
@@ -1670,7 +1707,8 @@ static int evaluate(mctx *m, cand *cd)
     int rc;
     ectx c = {.st = st, .d = m->d, .r = r, .ov = ov, .n_pairs = (int)cd->n_pairs, .a = m->a,
               .tense = 2, .quarterly = m->quarterly, .ref = &m->ref, .ref_gran = m->ref_gran,
-              .ref_here = m->ref_gran == 'D' && m->ref_sent == m->s, .sb = m->s->tok_begin,
+              .ref_here = m->ref_gran == 'D' && m->ref_sent == m->s,
+              .ref_same_sent = m->ref_sent == m->s, .sb = m->s->tok_begin,
               .se = m->s->tok_end};
     cd->val_off = (uint32_t)st->vals.len;
     if ((rc = eval_tmpl(&c, &tr->value, &st->vals)) < 0)

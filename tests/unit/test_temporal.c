@@ -58,6 +58,11 @@ static void test_temporal__explicit_dates(void **state)
     TX("Prices fell in the 1990s.", DCT, "the 1990s=DATE:199");
     TX("Profit rose in the third quarter of 2024.", DCT, "the third quarter of 2024=DATE:2024-Q3");
     TX("Profit rose in Q2 2025.", DCT, "Q2 2025=DATE:2025-Q2");
+    TX("It cuts the deficit by FY2027 and again in FY 2028.", DCT,
+       "FY2027=DATE:2027:bound=until|FY 2028=DATE:2028");
+    TX("It sells bonds in the first half of next year.", DCT, "the first half of next year=DATE:2026-H1");
+    TX("The line opens in the spring of next year.", DCT, "the spring of next year=DATE:2026-SP");
+    TX("It books a charge in its first-half results.", DCT, "first-half=DATE:2025-H1");
     /* "the first half" alone is a half-year where the sentence talks
      * business, not in a match report */
     TX("Orders picked up after weak demand in the first half.", DCT, "the first half=DATE:2025-H1");
@@ -107,6 +112,13 @@ static void test_temporal__tense_decides_the_year(void **state)
     /* an infinitive's event is not dated by the past verb before it */
     TX("It agreed to buy the line in February.", DCT, "February=DATE:2026-02");
     TX("The sale is scheduled to close Monday.", DCT, "Monday=DATE:2025-11-03");
+    /* a quarter two or more back in a sentence that looks ahead is next year's */
+    TX("They expect to complete the merger by the end of the first quarter.", "2024-11-19",
+       "the end of the first quarter=DATE:2025-Q1:mod=END:bound=until");
+    TX("It expects third-quarter results soon.", DCT, "third-quarter=DATE:2025-Q3|soon=DATE:FUTURE_REF");
+    TX("Sales start on Saturday.", "2025-02-12", "Saturday=DATE:2025-02-15");
+    TX("It hoped to reopen the berths on Friday.", "2025-01-15", "Friday=DATE:2025-01-17");
+    TX("It made it hard to meet demand well into the summer.", "1989-10-26", "the summer=DATE:1989-SU:bound=until");
     /* "set to", "is to", "due to" + verb look ahead; not after "had been" */
     TX("The talks are set to resume Monday.", DCT, "Monday=DATE:2025-11-03");
     TX("It is to resume trading in Paris Tuesday.", DCT, "Tuesday=DATE:2025-11-04");
@@ -122,8 +134,11 @@ static void test_temporal__tense_decides_the_year(void **state)
     TX("The strike began last spring.", DCT, "last spring=DATE:2025-SP");
     TX("The strike began this past spring.", DCT, "this past spring=DATE:2025-SP");
     TX("Sales fell last fall.", DCT, "last fall=DATE:2024-FA");
-    TX("It opens next winter.", DCT, "next winter=DATE:2025-WI");
-    TX("It opens next summer.", "2025-02-10", "next summer=DATE:2025-SU");
+    /* "next" is next calendar year's; the coming one is "this winter" */
+    TX("It opens next winter.", DCT, "next winter=DATE:2026-WI");
+    TX("It opens next summer.", "2025-02-10", "next summer=DATE:2026-SU");
+    TX("The first edition comes in the spring.", DCT, "the spring=DATE:2026-SP");
+    TX("Approval could slip into the summer.", "2024-11-19", "the summer=DATE:2025-SU:bound=until");
     /* "last February" said in March is the February of the year before */
     TX("Two helicopters crashed last February.", "2025-03-01", "last February=DATE:2024-02");
     TX("It failed last June.", DCT, "last June=DATE:2025-06");
@@ -172,6 +187,15 @@ static void test_temporal__narrative_reference(void **state)
        "March 2010=DATE:2010-03|a month later=DATE:2010-04");
     TX("It began three years ago and ends three years from now.", DCT,
        "three years ago=DATE:2022|three years from now=DATE:2028");
+    TX("Ministers approved it in 1981, and the following spring trains ran.", DCT,
+       "1981=DATE:1981|the following spring=DATE:1982-SP");
+    TX("Ships waited, up from nine a day earlier.", "2025-01-15", "a day earlier=DATE:2025-01-14");
+    /* "a year earlier" after a date in the same sentence, at its grain */
+    TX("Prices rose 2.9% in June from a year earlier.", DCT, "June=DATE:2025-06|a year earlier=DATE:2024-06:bound=since");
+    /* a time before "on <weekday>": two spans, the time on that day */
+    TX("It fell at 4:50 a.m. local time on Tuesday (2050 GMT on Monday).", "2025-01-15",
+       "4:50 a.m. local time=TIME:2025-01-14T04:50|Tuesday=DATE:2025-01-14|"
+       "2050 GMT=TIME:2025-01-13T20:50|Monday=DATE:2025-01-13");
     /* a time takes the day of a date named before it in the sentence */
     TX("A hearing is set for Sept. 24 at 1 p.m. EST.", DCT,
        "Sept. 24=DATE:2025-09-24|1 p.m. EST=TIME:2025-09-24T13:00");
@@ -183,6 +207,10 @@ static void test_temporal__narrative_reference(void **state)
 static void test_temporal__no_anchor(void **state)
 {
     FX_BEGIN;
+    /* a dateline below a headline still gives month and day */
+    TX("Bus Maker Wins Order\n\nBERLIN, June 3 (Wire) - It said yesterday it acts tomorrow.", NULL,
+       "June 3=DATE:XXXX-06-03:anchor=none|yesterday=DATE:XXXX-06-02:anchor=none|"
+       "tomorrow=DATE:XXXX-06-04:anchor=none");
     TX("He left yesterday.", NULL, "yesterday=DATE:XXXX-XX-XX:anchor=none");
     TX("Back in June, it agreed.", NULL, "June=DATE:XXXX-06:anchor=none");
     TX("It runs until 2030.", NULL, "2030=DATE:2030:bound=until");
@@ -215,7 +243,9 @@ static void test_temporal__durations(void **state)
        "more than four years=DURATION:P4Y:mod=MORE_THAN");
     TX("Service starts about nine months later than planned.", DCT,
        "about nine months=DURATION:P9M:mod=APPROX");
-    TX("Income doubled over the past decade.", DCT, "the past decade=DURATION:P10Y");
+    /* "the past decade" without a number is the previous decade (TimeBank) */
+    TX("Income doubled over the past decade.", DCT, "the past decade=DATE:201");
+    TX("Rates will fall in the coming months.", DCT, "the coming months=DURATION:PXM");
     TX("It happened two weeks before.", DCT, "two weeks before=DATE:2025-W42");
     TX("It took five years.", DCT, "five years=DURATION:P5Y");
     TX("It took 18 months.", DCT, "18 months=DURATION:P18M");
@@ -249,6 +279,8 @@ static void test_temporal__sets(void **state)
     TX("It airs every Monday evening.", DCT, "every Monday evening=SET:XXXX-WXX-1TEV");
     TX("Patients come in every other week.", DCT, "every other week=SET:P2W");
     TX("Shippers will pay tolls monthly once gas flows.", DCT, "monthly=SET:P1M");
+    TX("It will raise its monthly U.S. price.", DCT, "");
+    TX("The board meets eight times a year.", DCT, "eight times a year=SET:P1Y");
     TX("It is reviewed every week.", DCT, "every week=SET:P1W");
     TX("It is reviewed annually.", DCT, "annually=SET:P1Y");
     TX("It is reviewed twice a year.", DCT, "twice a year=SET:P1Y");
@@ -296,6 +328,9 @@ static void test_temporal__vetoes(void **state)
     TX("This week, he agreed.", DCT, "This week=DATE:2025-W44");
     TX("It opened on March 3.", DCT, "March 3=DATE:2025-03-03");
     TX("It needs the Aurora 2030 streaming box.", DCT, "");
+    TX("Both are Haldor Titan 2010 machines.", DCT, "");
+    TX("The EU 2030 target stands.", DCT, "2030=DATE:2030");
+    TX("It is 20% more than the current deal.", DCT, "");
     TX("The deal expires in July next year.", DCT, "July next year=DATE:2026-07");
     FX_END;
 }
