@@ -246,6 +246,11 @@ static void test_temporal__durations(void **state)
     /* "the past decade" without a number is the previous decade (TimeBank) */
     TX("Income doubled over the past decade.", DCT, "the past decade=DATE:201");
     TX("Rates will fall in the coming months.", DCT, "the coming months=DURATION:PXM");
+    TX("Investors will sell in the weeks ahead.", DCT, "the weeks ahead=DURATION:PXW");
+    TX("Troops will stay for a while.", DCT, "a while=DURATION:PXX");
+    TX("Orders rose from the low levels of the early summer.", DCT,
+       "the early summer=DATE:2025-SU:mod=START");
+    TX("Rules should be in place by year's end.", DCT, "year's end=DATE:2025-12-31:bound=until");
     TX("It happened two weeks before.", DCT, "two weeks before=DATE:2025-W42");
     TX("It took five years.", DCT, "five years=DURATION:P5Y");
     TX("It took 18 months.", DCT, "18 months=DURATION:P18M");
