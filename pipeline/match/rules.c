@@ -375,7 +375,14 @@ static int one_trigger(nm_rule_set *rs, const nm_model *m, const nm_rule *r, con
     bool fresh;
     int id;
     const nm_strtab *t;
-    if ((t = nm__model_table(m, w)) != NULL) {
+    bool literal = w[0] == '='; /* "=season": the word, though a table has the name */
+    if (literal) {
+        w++;
+        n--;
+        if (!n)
+            return nm__err_set(err, NM_EPARSE, "%s: empty trigger word after '='", r->where);
+    }
+    if (!literal && (t = nm__model_table(m, w)) != NULL) {
         char key[80];
         snprintf(key, sizeof(key), "table:%s", w);
         if ((id = trigger_id(rs, key, strlen(key), &fresh)) >= 0 && fresh)

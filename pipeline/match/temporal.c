@@ -425,7 +425,7 @@ typedef struct ectx {
 static int tense_near(temporal_state *st, const nm_doc *d, size_t b, size_t e, size_t start,
                       size_t end);
 
-enum { PREP_NONE, PREP_IN, PREP_DEADLINE };
+enum { PREP_NONE, PREP_IN, PREP_DEADLINE, PREP_SINCE };
 
 static bool tok_is(const nm_doc *d, const nm_tok *t, const char *w, size_t n)
 {
@@ -441,6 +441,8 @@ static int prep_kind(const nm_doc *d, const nm_tok *t)
 #define IS(w) tok_is(d, t, w, sizeof(w) - 1)
     if (IS("in") || IS("during"))
         return PREP_IN;
+    if (IS("since"))
+        return PREP_SINCE;
     if (IS("to") || IS("by") || IS("until") || IS("till") || IS("through") || IS("before") ||
         IS("effective") || IS("around"))
         return PREP_DEADLINE;
@@ -753,6 +755,8 @@ static long resolve_year(ectx *c, int m, int d)
     long limit = c->cue_adjacent || c->prep == PREP_IN ? 0 : tense > 0 ? 30 : 120;
     if (tense < 0 && c->prep == PREP_DEADLINE && !c->cue_adjacent)
         limit = 183;
+    if (c->prep == PREP_SINCE && here > a->days)
+        return y - 1; /* "gained 40% since January": a January before now */
     if (tense < 0 && here - a->days > limit)
         y--;
     else if (tense > 0 && a->days - here > limit)
@@ -777,9 +781,34 @@ static bool is_quarterly(ectx *c)
 {
     if (*c->quarterly < 0) {
         *c->quarterly = 0;
-        for (size_t i = 0; i < c->d->n_toks && !*c->quarterly; i++)
-            *c->quarterly = c->d->toks[i].norm_len >= 7 &&
-                            strstr(c->d->strings.ptr + c->d->toks[i].norm_off, "quarter") != NULL;
+        /* "the third quarter", "the quarter ended", "quarterly", "third-quarter";
+         * not "a quarter of households", not "headquarters" */
+        static const char *const before[] = {"first", "second", "third", "fourth", "the", "this",
+                                             "last", "latest", "current", "fiscal", "same",
+                                             "year-ago", "year-earlier", "previous", "prior"};
+        for (size_t i = 0; i < c->d->n_toks && !*c->quarterly; i++) {
+            const nm_tok *t = &c->d->toks[i];
+            const char *w = c->d->strings.ptr + t->norm_off;
+            const char *q = t->norm_len >= 7 ? strstr(w, "quarter") : NULL;
+            if (!q)
+                continue;
+            if (q > w) {
+                *c->quarterly = q[-1] == '-';
+                continue;
+            }
+            if (!strcmp(w, "quarterly")) {
+                *c->quarterly = 1;
+                continue;
+            }
+            if (strcmp(w, "quarter") && strcmp(w, "quarters"))
+                continue;
+            if (i > 0) {
+                const nm_tok *p = &c->d->toks[i - 1];
+                for (size_t k = 0; k < sizeof(before) / sizeof(before[0]); k++)
+                    if (tok_is(c->d, p, before[k], strlen(before[k])))
+                        *c->quarterly = 1;
+            }
+        }
     }
     return *c->quarterly != 0;
 }
@@ -1093,7 +1122,7 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             return 0;
         }
         if (!strcmp(u, "DE"))
-            return put_shifted(c, out, "Y", sign * 10 * n);
+            return put_shifted(c, out, "DE", sign * n); /* "a decade ago": 201 */
         return put_shifted(c, out, u, sign * n);
     }
     case FN_DUR:
@@ -1310,7 +1339,7 @@ static bool leads_ahead(const nm_doc *d, const nm_tok *t)
 {
     static const char *const w[] = {"set", "is", "are", "due", "scheduled", "expected", "likely",
                                     "poised", "slated", "about", "going", "plans", "planned",
-                                    "aims", "hopes", "intends", "wants", "seeks", "hoped",
+                                    "aims", "hopes", "intends", "wants", "seeks", "hoped", "plan",
                                     "aimed", "intended"};
     for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
         if (t->norm_len == strlen(w[i]) && tok_is(d, t, w[i], t->norm_len))
@@ -1355,11 +1384,18 @@ static void compute_cues(temporal_state *st, const nm_doc *d, size_t b, size_t e
      * February is past */
     for (size_t i = lo; i < hi; i++) {
         const nm_tok *p = i > b ? &d->toks[i - 1] : NULL;
-        if (st->cues[i - b] == CUE_TO_AHEAD && p && tok_is(d, p, "to", 2))
-            st->cues[i - b] = 0; /* "to meet": an infinitive, not the present */
+        if (st->cues[i - b] == CUE_TO_AHEAD && p &&
+            (tok_is(d, p, "to", 2) || is_determiner(d, p)))
+            st->cues[i - b] = 0; /* "to meet": an infinitive; "the end": a noun */
+        if (st->cues[i - b] == CUE_TO_AHEAD && i > b && d->text[d->toks[i].start] == 'M' &&
+            tok_is(d, &d->toks[i], "may", 3))
+            st->cues[i - b] = 0; /* "May" in mid-sentence is the month, not the modal */
         if (st->cues[i - b] < 0 && p) {
             if (tok_is(d, p, "be", 2))
                 st->cues[i - b] = 1;
+            else if (tok_is(d, p, "stay", 4) || tok_is(d, p, "stays", 5) || tok_is(d, p, "remain", 6) ||
+                     tok_is(d, p, "remains", 7))
+                st->cues[i - b] = 0; /* "will stay closed until Friday": an adjective */
             else if (is_determiner(d, p) ||
                      (i - 1 > b && is_adverb(d, p) && is_determiner(d, p - 1)))
                 st->cues[i - b] = 0;
@@ -1625,6 +1661,7 @@ typedef struct mctx {
     anchor ref; /* the date the text last named, for "the following year" */
     char ref_gran;
     const nm_sent *ref_sent; /* the sentence it is in */
+    uint32_t ref_end;        /* and where its span ends */
 } mctx;
 
 static int cmp_interval(const void *x, const void *y)
@@ -1707,7 +1744,8 @@ static int evaluate(mctx *m, cand *cd)
     int rc;
     ectx c = {.st = st, .d = m->d, .r = r, .ov = ov, .n_pairs = (int)cd->n_pairs, .a = m->a,
               .tense = 2, .quarterly = m->quarterly, .ref = &m->ref, .ref_gran = m->ref_gran,
-              .ref_here = m->ref_gran == 'D' && m->ref_sent == m->s,
+              .ref_here = m->ref_gran == 'D' && m->ref_sent == m->s && cd->start >= m->ref_end &&
+                          cd->start - m->ref_end <= 32,
               .ref_same_sent = m->ref_sent == m->s, .sb = m->s->tok_begin,
               .se = m->s->tok_end};
     cd->val_off = (uint32_t)st->vals.len;
@@ -1736,8 +1774,12 @@ static const trule *tr_of(const nm_rule_set *rs, const cand *c)
 
 /* A DATE value the text names becomes the reference of narrative
  * expressions after it: YYYY, YYYY-Qn, YYYY-MM, YYYY-MM-DD. */
-static void note_ref(mctx *mc, const char *v, size_t n)
+static void note_ref(mctx *mc, const char *v, size_t n, uint32_t end)
 {
+    /* a TIME ("2025-01-14TEV") names its day */
+    const char *tpos = memchr(v, 'T', n);
+    if (tpos && tpos - v == 10)
+        n = 10;
     for (size_t i = 0; i < 4; i++)
         if (i >= n || v[i] < '0' || v[i] > '9')
             return;
@@ -1768,6 +1810,7 @@ static void note_ref(mctx *mc, const char *v, size_t n)
     mc->ref = r;
     mc->ref_gran = g;
     mc->ref_sent = mc->s;
+    mc->ref_end = end;
 }
 
 static int temporal_run(void *state, nm_doc *d, nm_err *err)
@@ -1855,8 +1898,8 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
             if ((rc = nm__doc_str(d, st->vals.ptr + c->val_off, c->val_len, &sp->value_off)) < 0)
                 goto fail;
             sp->value_len = c->val_len;
-            if (tr->type[0] == 'D' && tr->type[1] == 'A')
-                note_ref(&mc, st->vals.ptr + c->val_off, c->val_len);
+            if ((tr->type[0] == 'D' && tr->type[1] == 'A') || tr->type[0] == 'T')
+                note_ref(&mc, st->vals.ptr + c->val_off, c->val_len, c->end);
             nm_buf_clear(&st->attrs);
             if (c->mod[0]) {
                 nm_buf_puts(&st->attrs, ",\"mod\":\"");

@@ -82,6 +82,8 @@ static void test_model__bad_lines_name_file_and_line(void **state)
     expect_error("temporal/rules.tsv", rule, "rules.tsv:2: more than one '&'");
     snprintf(rule, sizeof(rule), "%sr1\tDATE\t${month:m}\t-\t&this\t0\t\\b(?<m>{month})\n", hdr);
     expect_error("temporal/rules.tsv", rule, "rules.tsv:2: bad trigger list");
+    snprintf(rule, sizeof(rule), "%sr1\tDATE\t${month:m}\t-\tmonth&=\t0\t\\b(?<m>{month})\n", hdr);
+    expect_error("temporal/rules.tsv", rule, "rules.tsv:2: empty trigger word after '='");
     snprintf(rule, sizeof(rule), "%sr1\tDATE\t${month:m}\t-\tmonth&\t0\t\\b(?<m>{month})\n", hdr);
     expect_error("temporal/rules.tsv", rule, "rules.tsv:2: bad trigger list");
     expect_error("temporal/month.tsv", "#newsmine table v1\nJanuary\t01\n", "month.tsv:2: keys are lower case");

@@ -123,6 +123,30 @@ static void test_temporal__tense_decides_the_year(void **state)
     TX("The talks are set to resume Monday.", DCT, "Monday=DATE:2025-11-03");
     TX("It is to resume trading in Paris Tuesday.", DCT, "Tuesday=DATE:2025-11-04");
     TX("It had been due to expire Friday.", DCT, "Friday=DATE:2025-10-24");
+    /* "since January" starts in the past; "will stay closed until Friday";
+     * "the window closes on Monday"; "the expiry falls in late October";
+     * "may rise in the spring"; "deals end in March" */
+    TX("Bitcoin has gained 40% since January.", "2024-09-18", "January=DATE:2024-01:bound=since");
+    TX("Schools will stay closed until Friday.", "2024-10-08", "Friday=DATE:2024-10-11:bound=until");
+    TX("He may join before the window closes at 11 p.m. on Monday.", "2025-08-28",
+       "11 p.m.=TIME:2025-09-01T23:00|Monday=DATE:2025-09-01");
+    TX("Analysts said the expiry, which falls in late October, could weigh.", "2026-04-22",
+       "late October=DATE:2026-10:mod=END");
+    TX("She said prices may rise again in the spring.", "2025-11-26", "the spring=DATE:2026-SP");
+    TX("Customers whose deals end in March should switch.", "2025-11-26", "March=DATE:2026-03");
+    TX("Sales rose in May, when demand picked up.", "2025-06-20", "May=DATE:2025-05");
+    TX("Fans plan to march before Saturday's game.", "2025-08-28", "Saturday=DATE:2025-08-30:bound=before");
+    /* a time takes a day named just before it, not one across a clause */
+    TX("It will resume by Friday, its chief told a news conference at 3 p.m. local time.",
+       "2024-09-18", "Friday=DATE:2024-09-20:bound=until|3 p.m. local time=TIME:2024-09-18T15:00");
+    TX("They host Porto on Saturday, with kick-off at 8:30 p.m.", "2025-08-28",
+       "Saturday=DATE:2025-08-30|8:30 p.m.=TIME:2025-08-30T20:30");
+    /* "a year ago" in a story that says "a quarter of households" is a year */
+    TX("A quarter of households are behind, up from 700,000 a year ago.", "2025-11-26",
+       "a year ago=DATE:2024");
+    /* narrative "the prior month" */
+    TX("Unemployment fell to 4.1% in October from 4.3% the prior month.", "2025-11-13",
+       "October=DATE:2025-10|the prior month=DATE:2025-09");
     /* a present-tense verb before a weekday looks ahead; after it, not */
     TX("The store opens Monday.", DCT, "Monday=DATE:2025-11-03");
     TX("The move follows Tuesday's declaration by Ford, which holds a stake.", DCT,
@@ -137,6 +161,16 @@ static void test_temporal__tense_decides_the_year(void **state)
     /* "next" is next calendar year's; the coming one is "this winter" */
     TX("It opens next winter.", DCT, "next winter=DATE:2026-WI");
     TX("It opens next summer.", "2025-02-10", "next summer=DATE:2026-SU");
+    TX("He could debut this weekend.", DCT, "this weekend=DATE:2025-W44-WE");
+    TX("A new group is admitted every spring.", DCT, "every spring=SET:XXXX-SP");
+    TX("They trade 24 hours a day, seven days a week.", DCT,
+       "24 hours a day=SET:P1D|seven days a week=SET:P1W");
+    TX("It grew in the early hours of Sunday.", DCT, "the early hours of Sunday=DATE:2025-10-26:mod=START");
+    TX("They return to Europe in the 2026-27 season.", DCT, "the 2026-27 season=DATE:2026");
+    TX("They last won at the turn of the century.", DCT, "the turn of the century=DATE:2000:mod=APPROX");
+    TX("It spotted the attack within minutes.", DCT, "minutes=DURATION:PTXM");
+    TX("A decade ago, a project here failed.", DCT, "A decade ago=DATE:201");
+    TX("It shows the game at Tokyo Game Show 2024 and at Nimbra Summit 2025 conference.", DCT, "");
     TX("The first edition comes in the spring.", DCT, "the spring=DATE:2026-SP");
     TX("Approval could slip into the summer.", "2024-11-19", "the summer=DATE:2025-SU:bound=until");
     /* "last February" said in March is the February of the year before */
