@@ -1390,6 +1390,8 @@ static void compute_cues(temporal_state *st, const nm_doc *d, size_t b, size_t e
         if (st->cues[i - b] == CUE_TO_AHEAD && i > b && d->text[d->toks[i].start] == 'M' &&
             tok_is(d, &d->toks[i], "may", 3))
             st->cues[i - b] = 0; /* "May" in mid-sentence is the month, not the modal */
+        if (st->cues[i - b] == CUE_TO_AHEAD && i + 1 < e && tok_is(d, &d->toks[i + 1], "have", 4))
+            st->cues[i - b] = -1; /* "may have peaked", "could have been": past */
         if (st->cues[i - b] < 0 && p) {
             if (tok_is(d, p, "be", 2))
                 st->cues[i - b] = 1;
