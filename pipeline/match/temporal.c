@@ -776,6 +776,19 @@ static bool ref_fine(const ectx *c, const char *u)
                                   (u[0] == 'M' && (g == 'M' || g == 'D')) || g == 'D');
 }
 
+/* A noun for an event that can lie ahead: "Saturday's game". */
+static bool is_event_noun(const nm_doc *d, const nm_tok *t)
+{
+    static const char *const w[] = {"game", "match", "meeting", "vote", "election", "summit",
+                                    "race", "final", "deadline", "auction", "launch", "debate",
+                                    "hearing", "talks", "opening", "kick-off", "kickoff", "ceremony",
+                                    "runoff", "referendum", "session", "conference", "event"};
+    for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+        if (t->norm_len == strlen(w[i]) && tok_is(d, t, w[i], t->norm_len))
+            return true;
+    return false;
+}
+
 /* Does the document report by quarter (worked out once, on first use)? */
 static bool is_quarterly(ectx *c)
 {
@@ -998,7 +1011,16 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         }
         int today = iso_wday(a->days);
         long days;
-        if (get_tense(c) > 0)
+        /* "Friday's closing price": a possessive names a day that has been,
+         * whatever the verb, unless what it owns is an event still to come
+         * in a sentence that looks ahead ("before Saturday's game") */
+        size_t after = tok_starting_from(c->d, c->sb, c->se, c->ov[1]);
+        bool possessive = after < c->se && c->d->toks[after].start == c->ov[1] &&
+                          tok_is(c->d, &c->d->toks[after], "'s", 2); /* norms fold the quote */
+        if (possessive && !(after + 1 < c->se && is_event_noun(c->d, &c->d->toks[after + 1]) &&
+                            get_tense(c) > 0))
+            days = a->days - ((today - w + 7) % 7);
+        else if (get_tense(c) > 0)
             days = a->days + ((w - today + 7) % 7 ? (w - today + 7) % 7 : 7);
         else
             days = a->days - ((today - w + 7) % 7);

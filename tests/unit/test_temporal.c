@@ -136,6 +136,8 @@ static void test_temporal__tense_decides_the_year(void **state)
     TX("Customers whose deals end in March should switch.", "2025-11-26", "March=DATE:2026-03");
     TX("Sales rose in May, when demand picked up.", "2025-06-20", "May=DATE:2025-05");
     TX("Sales may have peaked in March.", "2025-11-26", "March=DATE:2025-03");
+    TX("Holders will receive a premium to Friday's closing price.", "2025-06-02",
+       "Friday=DATE:2025-05-30");
     TX("Fans plan to march before Saturday's game.", "2025-08-28", "Saturday=DATE:2025-08-30:bound=before");
     /* a time takes a day named just before it, not one across a clause */
     TX("It will resume by Friday, its chief told a news conference at 3 p.m. local time.",
