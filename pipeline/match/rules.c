@@ -709,8 +709,8 @@ static uint64_t shape_bits(const char *w, size_t n)
         bits |= 1ull << SHAPE_CLOCK;
     if ((slash || dash) && digits >= 5)
         bits |= 1ull << SHAPE_DATE;
-    if (n == 2 && w[0] == 'q' && w[1] >= '1' && w[1] <= '4')
-        bits |= 1ull << SHAPE_Q;
+    if (n == 2 && ((w[0] == 'q' && w[1] >= '1' && w[1] <= '4') || (w[0] == 'h' && (w[1] == '1' || w[1] == '2'))))
+        bits |= 1ull << SHAPE_Q; /* q1-q4, h1-h2 */
     if ((n == 4 || n == 6) && w[0] == 'f' && w[1] == 'y' && digits == n - 2) /* fy27, fy2027 */
         bits |= 1ull << SHAPE_FY;
     return bits;
@@ -788,7 +788,7 @@ int nm__rules_sentence_triggers(const nm_rule_set *rs, const nm_doc *d, size_t b
         /* shapes need a digit, an apostrophe (the '98), or am/pm */
         char c0 = norm[0];
         if ((t->kind == NM_TOK_NUMBER || t->kind == NM_TOK_WORD) &&
-            ((c0 >= '0' && c0 <= '9') || c0 == '\'' || (c0 == 'q' && t->norm_len == 2) ||
+            ((c0 >= '0' && c0 <= '9') || c0 == '\'' || ((c0 == 'q' || c0 == 'h') && t->norm_len == 2) ||
              (c0 == 'f' && norm[1] == 'y' && (t->norm_len == 4 || t->norm_len == 6)) ||
              ((c0 == 'a' || c0 == 'p') && t->norm_len <= 4 &&
               (norm[1] == 'm' || norm[1] == '.'))))

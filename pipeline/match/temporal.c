@@ -50,7 +50,7 @@
 enum {
     FN_YEAR = 1, FN_MONTH, FN_DAY, FN_NUM, FN_ORDNUM, FN_MD, FN_MREF, FN_WD, FN_HOLIDAY,
     FN_QREF, FN_HREF, FN_SEASON, FN_REL, FN_AGO, FN_DUR, FN_DURHALF, FN_ADVERB, FN_TIME,
-    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO, FN_QOF, FN_YQ, FN_DREF, FN_NAGO, FN_SY
+    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO, FN_QOF, FN_YQ, FN_DREF, FN_NAGO, FN_SY, FN_WKOF, FN_NTHWD, FN_DOM
 };
 
 static const struct {
@@ -67,7 +67,8 @@ static const struct {
     {"wdnum", FN_WDNUM, 1, 1},     {"mod", FN_MOD, 1, 1},         {"hh", FN_HH, 3, 3},
     {"wyear", FN_WYEAR, 2, 2},     {"yago", FN_YAGO, 1, 1},       {"qof", FN_QOF, 2, 2},
     {"yq", FN_YQ, 1, 1},           {"dref", FN_DREF, 2, 2},
-    {"nago", FN_NAGO, 3, 3},       {"sy", FN_SY, 1, 1},
+    {"nago", FN_NAGO, 3, 3},       {"sy", FN_SY, 1, 1},         {"wkof", FN_WKOF, 2, 2},
+    {"nthwd", FN_NTHWD, 3, 3},     {"dom", FN_DOM, 1, 1},
 };
 
 typedef struct targ {
@@ -283,6 +284,7 @@ typedef struct cand {
     uint32_t ov_off, n_pairs;    /* the match's groups, in st->ovs */
     uint32_t val_off, val_len;   /* in st->vals, once evaluated */
     char mod[16];
+    bool day_default; /* a TIME on the anchor's day for want of its own */
     bool no_anchor;
 } cand;
 
@@ -415,6 +417,7 @@ typedef struct ectx {
     char ref_gran;     /* its granularity: 'Y', 'Q', 'M' or 'D' */
     bool ref_here;     /* it is a day named earlier in this sentence */
     bool ref_same_sent; /* it was named earlier in this sentence */
+    bool day_default;   /* a clock time put on the anchor's day for want of one */
     size_t sb, se;  /* the sentence's tokens */
     bool cue_adjacent; /* the tense cue is the word just before */
     int prep;          /* the word before: PREP_NONE, PREP_IN, PREP_DEADLINE */
@@ -444,7 +447,7 @@ static int prep_kind(const nm_doc *d, const nm_tok *t)
     if (IS("since"))
         return PREP_SINCE;
     if (IS("to") || IS("by") || IS("until") || IS("till") || IS("through") || IS("before") ||
-        IS("effective") || IS("around"))
+        IS("effective") || IS("around") || IS("into"))
         return PREP_DEADLINE;
 #undef IS
     return PREP_NONE;
@@ -755,8 +758,8 @@ static long resolve_year(ectx *c, int m, int d)
     long limit = c->cue_adjacent || c->prep == PREP_IN ? 0 : tense > 0 ? 30 : 120;
     if (tense < 0 && c->prep == PREP_DEADLINE && !c->cue_adjacent)
         limit = 183;
-    if (c->prep == PREP_SINCE && here > a->days)
-        return y - 1; /* "gained 40% since January": a January before now */
+    if (c->prep == PREP_SINCE) /* "gained 40% since January": a January before now */
+        return here > a->days ? y - 1 : y;
     if (tense < 0 && here - a->days > limit)
         y--;
     else if (tense > 0 && a->days - here > limit)
@@ -879,8 +882,10 @@ static int put_shifted(ectx *c, nm_buf *out, const char *u, long n)
     case 'K': {
         long wy;
         int wn;
-        if (n == RECENT) /* the weekend: this one from Saturday on, else the last */
-            n = unit == 'K' && iso_wday(a->days) < 6 ? -1 : 0;
+        if (n == RECENT) /* the weekend: this one from Saturday on, else the last
+                          * (the coming one in a sentence that looks ahead) */
+            n = unit == 'K' && iso_wday(a->days) < 6 && get_tense(c) <= 0 && c->prep != PREP_DEADLINE
+                    ? -1 : 0;
         iso_week(a->days + 7 * n, &wy, &wn);
         return put(out, unit == 'K' ? "%04ld-W%02d-WE" : "%04ld-W%02d", wy, wn);
     }
@@ -944,7 +949,7 @@ static int put_duration(nm_buf *out, long n, bool half, bool vague, const char *
     if (!strcmp(u, "DE"))
         return put(out, "P%ldY", 10 * n);
     if (!strcmp(u, "CE"))
-        return put(out, "P%ldC", n);
+        return put(out, "P%ldY", 100 * n); /* as a decade is P10Y */
     if (!strcmp(u, "FN"))
         return put(out, "P%ldW", 2 * n);
     return put(out, "P%ld%s", n, u);
@@ -1188,6 +1193,8 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
          * the same sentence; else the document's */
         if (c->ref_here)
             a = c->ref;
+        else
+            c->day_default = true; /* the anchor's day: it names no day of its own */
         if (!a->year_known || !a->md_known) {
             c->no_anchor = true;
             return put(out, "XXXX-XX-XXT%02ld:%02ld", h, mi);
@@ -1204,8 +1211,11 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             return nm_buf_puts(out, v);
         if (a0[0] == '\'' && a0[1] >= '0' && a0[1] <= '9')
             return put(out, "%s%c", a0[1] >= '3' ? "19" : "20", a0[1]);
-        if (strlen(a0) >= 4 && all_digits((char[]){a0[0], a0[1], a0[2], 0}))
+        if (strlen(a0) >= 4 && all_digits((char[]){a0[0], a0[1], a0[2], 0})) {
+            if (a0[2] == '0' && a0[3] == '0' && a0[0] == '1') /* "the 1800s": a century */
+                return nm_buf_put(out, a0, 2);
             return nm_buf_put(out, a0, 3);
+        }
         return c->fail = true, 0;
     }
     case FN_WYEAR: { /* "nineteen ninety-six", "twenty oh five" */
@@ -1265,6 +1275,61 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         c->a = saved;
         return rc;
     }
+    case FN_WKOF: { /* "the weekend of June 14-15": that date's ISO week */
+        m = parse_month(c, a0);
+        d = parse_ordinal(c, a1);
+        if (m < 1 || m > 12 || d < 1 || d > 31)
+            return c->fail = true, 0;
+        if (!a->year_known) {
+            c->no_anchor = true;
+            return put(out, "XXXX-WXX");
+        }
+        long wy;
+        int wn;
+        iso_week(days_from_civil(resolve_year(c, m, d), m, d), &wy, &wn);
+        return put(out, "%04ld-W%02d", wy, wn);
+    }
+    case FN_NTHWD: { /* "the third Tuesday of May": 1-4, or 5 for the last */
+        int k = !strcmp(a0, "last") ? 5 : parse_ordinal(c, a0);
+        const char *v = table_val_loose(c->st->t_weekday, a1);
+        m = parse_month(c, a2);
+        if (k < 1 || k > 5 || !v || m < 1 || m > 12)
+            return c->fail = true, 0;
+        int w = (int)strtol(v, NULL, 10);
+        if (!a->year_known) {
+            c->no_anchor = true;
+            return put(out, "XXXX-%02d", m);
+        }
+        long y = resolve_year(c, m, 0);
+        long first = days_from_civil(y, m, 1);
+        long day;
+        if (k < 5) {
+            day = first + (w - iso_wday(first) + 7) % 7 + 7 * (k - 1);
+        } else { /* the last: from the first of the next month, back */
+            long next = m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
+            day = next - 1 - ((iso_wday(next - 1) - w + 7) % 7);
+        }
+        long yy;
+        civil_from_days(day, &yy, &m, &d);
+        return put(out, "%04ld-%02d-%02d", yy, m, d);
+    }
+    case FN_DOM: { /* "on the 21st": a day of the anchor's month, or the next
+                    * month's when it has passed and the sentence looks ahead */
+        d = parse_ordinal(c, a0);
+        if (d < 1 || d > 31)
+            return c->fail = true, 0;
+        if (!a->year_known || !a->md_known) {
+            c->no_anchor = true;
+            return put(out, "XXXX-XX-%02d", d);
+        }
+        long total = a->y * 12 + (a->m - 1);
+        int t = get_tense(c);
+        if (d < a->d && t > 0)
+            total++;
+        else if (d > a->d && t < 0)
+            total--;
+        return put(out, "%04ld-%02ld-%02d", total / 12, total % 12 + 1, d);
+    }
     case FN_SY: {
         /* "in the spring": the year of the occurrence nearest the anchor,
          * moved by tense as a month would be (its middle month decides);
@@ -1318,9 +1383,36 @@ static int eval_tmpl(ectx *c, const tmpl *t, nm_buf *out)
  * within the sentence's tokens [b, e) decides (a future or past cue word
  * from the tense table, or a verb in -ed); none: unknown (0). */
 #define TENSE_REACH 40
-#define LEFT_FIRST 12
+#define LEFT_FIRST 16
 #define CUE_BARRIER 2  /* an infinitive's "to": the tense stops there */
 #define CUE_TO_AHEAD 3 /* "set to", "is to": the verb after looks ahead */
+
+/* Words in -ed that are no past tense: "speed", "hundred", "proceed". */
+static bool ed_not_past(const char *w, size_t n)
+{
+    static const char *const words[] = {"speed", "proceed", "exceed", "succeed", "indeed", "breed",
+                                        "bleed", "greed", "steed", "creed", "hundred", "sacred",
+                                        "naked", "wicked", "rugged", "wretched", "beloved",
+                                        "kindred", "jagged", "ragged"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (n == strlen(words[i]) && !memcmp(w, words[i], n))
+            return true;
+    return false;
+}
+
+/* An adjective that leaves the word after it a noun: "a first cut",
+ * "a big hit". */
+static bool noun_adjective(const nm_doc *d, const nm_tok *t)
+{
+    static const char *const words[] = {"first", "second", "third", "further", "final", "big",
+                                        "small", "large", "major", "deep", "deeper", "sharp",
+                                        "steep", "new", "surprise", "rate", "tax", "price",
+                                        "quarter-point", "half-point", "job", "budget"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (t->norm_len == strlen(words[i]) && tok_is(d, t, words[i], t->norm_len))
+            return true;
+    return false;
+}
 
 static bool is_determiner(const nm_doc *d, const nm_tok *t)
 {
@@ -1387,7 +1479,9 @@ static void compute_cues(temporal_state *st, const nm_doc *d, size_t b, size_t e
         const nm_tok *t = &d->toks[i];
         const char *w = d->strings.ptr + t->norm_off;
         st->cues[i - b] = (int8_t)(t->kind == NM_TOK_WORD && t->norm_len > 4 &&
-                                           w[t->norm_len - 2] == 'e' && w[t->norm_len - 1] == 'd'
+                                           w[t->norm_len - 2] == 'e' && w[t->norm_len - 1] == 'd' &&
+                                           !(w[0] == 'u' && w[1] == 'n') /* "unchanged": an adjective */ &&
+                                           !ed_not_past(w, t->norm_len)
                                        ? -1 : 0);
     }
     /* past, future, and "ahead": a present-tense verb before the date
@@ -1421,8 +1515,9 @@ static void compute_cues(temporal_state *st, const nm_doc *d, size_t b, size_t e
                      tok_is(d, p, "remains", 7))
                 st->cues[i - b] = 0; /* "will stay closed until Friday": an adjective */
             else if (is_determiner(d, p) ||
-                     (i - 1 > b && is_adverb(d, p) && is_determiner(d, p - 1)))
-                st->cues[i - b] = 0;
+                     (i - 1 > b && (is_adverb(d, p) || noun_adjective(d, p)) &&
+                      is_determiner(d, p - 1)))
+                st->cues[i - b] = 0; /* "a first cut", "a still unspecified date" */
         }
         if (st->cues[i - b] == 0 && i + 1 < e && tok_is(d, &d->toks[i], "to", 2) &&
             starts_verb(d, &d->toks[i + 1]))
@@ -1736,7 +1831,8 @@ static int on_match(const nm_rule *r, const size_t *ov, int n, void *payload)
     const trule *tr = r->payload;
     if (vetoed(st, ov[0], ov[1]))
         return 0;
-    cand cd = {(uint32_t)ov[0], (uint32_t)ov[1], m->rule, (uint32_t)st->n_ovs, (uint32_t)n, 0, 0, "", false};
+    cand cd = {.start = (uint32_t)ov[0], .end = (uint32_t)ov[1], .rule = m->rule,
+               .ov_off = (uint32_t)st->n_ovs, .n_pairs = (uint32_t)n};
     /* a group named "span" narrows the span to it: the rest is context */
     if (tr->span_group > 0 && tr->span_group < n && ov[2 * tr->span_group] != PCRE2_UNSET &&
         ov[2 * tr->span_group + 1] > ov[2 * tr->span_group]) {
@@ -1788,6 +1884,7 @@ static int evaluate(mctx *m, cand *cd)
             memcpy(cd->mod, st->attrs.ptr, st->attrs.len + 1);
     }
     cd->no_anchor = c.no_anchor;
+    cd->day_default = c.day_default;
     return 1;
 }
 
@@ -1922,7 +2019,7 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
             if ((rc = nm__doc_str(d, st->vals.ptr + c->val_off, c->val_len, &sp->value_off)) < 0)
                 goto fail;
             sp->value_len = c->val_len;
-            if ((tr->type[0] == 'D' && tr->type[1] == 'A') || tr->type[0] == 'T')
+            if ((tr->type[0] == 'D' && tr->type[1] == 'A') || (tr->type[0] == 'T' && !c->day_default))
                 note_ref(&mc, st->vals.ptr + c->val_off, c->val_len, c->end);
             nm_buf_clear(&st->attrs);
             if (c->mod[0]) {

@@ -136,6 +136,19 @@ static void test_temporal__tense_decides_the_year(void **state)
     TX("Customers whose deals end in March should switch.", "2025-11-26", "March=DATE:2026-03");
     TX("Sales rose in May, when demand picked up.", "2025-06-20", "May=DATE:2025-05");
     TX("Sales may have peaked in March.", "2025-11-26", "March=DATE:2025-03");
+    /* "unchanged" is an adjective, "speed" no past, "a first cut" a noun */
+    TX("The bank would leave rates unchanged on Thursday.", "2026-03-10", "Thursday=DATE:2026-03-12");
+    TX("Growth will speed up in the second half of the year.", "2026-03-10",
+       "the second half of the year=DATE:2026-H2");
+    TX("Solberg Bank expects a first cut in the second quarter.", "2026-03-10",
+       "the second quarter=DATE:2026-Q2");
+    TX("Prices have risen 14% since the spring.", "2024-08-15", "the spring=DATE:2024-SP:bound=since");
+    TX("Factories may cut use if demand stays high into the weekend.", "2025-12-03",
+       "the weekend=DATE:2025-W49-WE:bound=until");
+    TX("Ministers hope to pass a bill before the summer recess.", "2026-04-30", "");
+    TX("The Horizon 2030 fund and the Lanmore 2030 plan grew.", DCT, "");
+    TX("A share sale opening in mid-March will raise 600 million euros, the company said.",
+       "2025-02-12", "mid-March=DATE:2025-03:mod=MID");
     TX("Holders will receive a premium to Friday's closing price.", "2025-06-02",
        "Friday=DATE:2025-05-30");
     TX("Fans plan to march before Saturday's game.", "2025-08-28", "Saturday=DATE:2025-08-30:bound=before");
@@ -164,6 +177,21 @@ static void test_temporal__tense_decides_the_year(void **state)
     /* "next" is next calendar year's; the coming one is "this winter" */
     TX("It opens next winter.", DCT, "next winter=DATE:2026-WI");
     TX("It opens next summer.", "2025-02-10", "next summer=DATE:2026-SU");
+    TX("Fixtures for the weekend of June 14-15 follow.", "2025-06-08",
+       "the weekend of June 14-15=DATE:2025-W24-WE");
+    TX("The vote is the week after next.", DCT, "the week after next=DATE:2025-W46");
+    TX("Demand is 14% above this time last year.", DCT, "this time last year=DATE:2024-10");
+    TX("It is up 7.4% year to date.", DCT, "year to date=DATE:2025");
+    TX("The index closed up 0.9% on the day.", DCT, "the day=DATE:2025-10-28");
+    TX("The final vote is set for the third Tuesday of May.", "2026-04-30",
+       "the third Tuesday of May=DATE:2026-05-19");
+    TX("Shareholders will vote at a meeting on the 21st.", "2025-02-12", "the 21st=DATE:2025-02-21");
+    TX("A second line is planned for H1 2026.", DCT, "H1 2026=DATE:2026-H1");
+    TX("Fixtures: Saturday, June 14: City v Town.", "2025-06-08", "Saturday, June 14=DATE:2025-06-14");
+    TX("Families have farmed here since the 1800s.", DCT, "the 1800s=DATE:18:bound=since");
+    TX("Costs were cut quarter after quarter.", DCT, "quarter after quarter=SET:P1Q");
+    TX("Unions will march on May Day.", "2026-04-30", "May Day=DATE:2026-05-01");
+    TX("It lasted for more than a century.", DCT, "more than a century=DURATION:P100Y:mod=MORE_THAN");
     TX("He could debut this weekend.", DCT, "this weekend=DATE:2025-W44-WE");
     TX("A new group is admitted every spring.", DCT, "every spring=SET:XXXX-SP");
     TX("They trade 24 hours a day, seven days a week.", DCT,
@@ -233,6 +261,14 @@ static void test_temporal__narrative_reference(void **state)
     TX("It fell at 4:50 a.m. local time on Tuesday (2050 GMT on Monday).", "2025-01-15",
        "4:50 a.m. local time=TIME:2025-01-14T04:50|Tuesday=DATE:2025-01-14|"
        "2050 GMT=TIME:2025-01-13T20:50|Monday=DATE:2025-01-13");
+    TX("The mill burned on 14 April 2015. Ten years on, it is a shell.", DCT,
+       "14 April 2015=DATE:2015-04-14|Ten years on=DATE:2025");
+    TX("The alarm went off at 2:10 a.m. on 14 April 2015.", DCT,
+       "2:10 a.m.=TIME:2015-04-14T02:10|14 April 2015=DATE:2015-04-14");
+    /* a time on the document's day for want of its own is no narrative reference */
+    TX("It will sell notes at 0930 GMT on Wednesday. Data are due at 8:30 a.m. the same day.",
+       "2026-03-10", "0930 GMT=TIME:2026-03-11T09:30|Wednesday=DATE:2026-03-11|"
+       "8:30 a.m.=TIME:2026-03-10T08:30|the same day=DATE:2026-03-11");
     /* a time takes the day of a date named before it in the sentence */
     TX("A hearing is set for Sept. 24 at 1 p.m. EST.", DCT,
        "Sept. 24=DATE:2025-09-24|1 p.m. EST=TIME:2025-09-24T13:00");
