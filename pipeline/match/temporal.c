@@ -955,6 +955,14 @@ static int put_duration(nm_buf *out, long n, bool half, bool vague, const char *
     return put(out, "P%ld%s", n, u);
 }
 
+/* Month and day from two args; false if either is not one. */
+static bool parse_md(ectx *c, const char *ms, const char *ds, int *m, int *d)
+{
+    *m = parse_month(c, ms);
+    *d = parse_ordinal(c, ds);
+    return *m >= 1 && *m <= 12 && *d >= 1 && *d <= 31;
+}
+
 static int eval_fn(ectx *c, const top *op, nm_buf *out)
 {
     char b0[96], b1[96], b2[96];
@@ -1229,9 +1237,7 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         return put(out, "%04ld", hi * 100 + lo);
     }
     case FN_QOF: { /* the quarter that ended on month M, day D: the latest one */
-        m = parse_month(c, a0);
-        d = parse_ordinal(c, a1);
-        if (m < 1 || m > 12 || d < 1 || d > 31)
+        if (!parse_md(c, a0, a1, &m, &d))
             return c->fail = true, 0;
         if (!a->year_known) {
             c->no_anchor = true;
@@ -1276,9 +1282,7 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         return rc;
     }
     case FN_WKOF: { /* "the weekend of June 14-15": that date's ISO week */
-        m = parse_month(c, a0);
-        d = parse_ordinal(c, a1);
-        if (m < 1 || m > 12 || d < 1 || d > 31)
+        if (!parse_md(c, a0, a1, &m, &d))
             return c->fail = true, 0;
         if (!a->year_known) {
             c->no_anchor = true;
