@@ -30,8 +30,8 @@
  *   #date   1/21/2025, 2025-01-21
  *   #q      q1..q4
  * They take the lowest bits. */
-enum { SHAPE_DIGIT = 0, SHAPE_YEAR, SHAPE_CLOCK, SHAPE_DATE, SHAPE_Q, SHAPE_FY, N_SHAPES };
-static const char *const shape_names[N_SHAPES] = {"#digit", "#year", "#clock", "#date", "#q", "#fy"};
+enum { SHAPE_DIGIT = 0, SHAPE_YEAR, SHAPE_CLOCK, SHAPE_DATE, SHAPE_Q, SHAPE_FY, SHAPE_ORD, N_SHAPES };
+static const char *const shape_names[N_SHAPES] = {"#digit", "#year", "#clock", "#date", "#q", "#fy", "#ord"};
 
 int nm__rules_init(nm_rule_set *rs, int pattern_field, int trigger_field, int reach_field,
                    const nm_allocator *a)
@@ -713,6 +713,10 @@ static uint64_t shape_bits(const char *w, size_t n)
         bits |= 1ull << SHAPE_Q; /* q1-q4, h1-h2 */
     if ((n == 4 || n == 6) && w[0] == 'f' && w[1] == 'y' && digits == n - 2) /* fy27, fy2027 */
         bits |= 1ull << SHAPE_FY;
+    if (lead >= 1 && lead <= 2 && n == lead + 2 &&
+        (!memcmp(w + lead, "st", 2) || !memcmp(w + lead, "nd", 2) || !memcmp(w + lead, "rd", 2) ||
+         !memcmp(w + lead, "th", 2))) /* 21st, 3rd */
+        bits |= 1ull << SHAPE_ORD;
     return bits;
 }
 
