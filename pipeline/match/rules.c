@@ -682,6 +682,7 @@ static uint64_t shape_bits(const char *w, size_t n)
     uint64_t bits = 0;
     size_t digits = 0, lead = 0;
     bool colon = false, slash = false, dash = false;
+    size_t dots = 0;
     for (size_t i = 0; i < n; i++) {
         char c = w[i];
         if (c >= '0' && c <= '9') {
@@ -694,6 +695,8 @@ static uint64_t shape_bits(const char *w, size_t n)
             slash = true;
         } else if (c == '-') {
             dash = true;
+        } else if (c == '.') {
+            dots++;
         }
     }
     if (digits)
@@ -707,8 +710,8 @@ static uint64_t shape_bits(const char *w, size_t n)
         bits |= 1ull << SHAPE_CLOCK;
     if ((n == 4 || n == 2 || n == 3) && (w[0] == 'a' || w[0] == 'p') && w[1] == (n == 2 ? 'm' : '.'))
         bits |= 1ull << SHAPE_CLOCK;
-    if ((slash || dash) && digits >= 5)
-        bits |= 1ull << SHAPE_DATE;
+    if ((slash || dash || (dots >= 2)) && digits >= 5)
+        bits |= 1ull << SHAPE_DATE; /* 1/21/2025, 2025-01-21, 21.01.2025 */
     if (n == 2 && ((w[0] == 'q' && w[1] >= '1' && w[1] <= '4') || (w[0] == 'h' && (w[1] == '1' || w[1] == '2'))))
         bits |= 1ull << SHAPE_Q; /* q1-q4, h1-h2 */
     if ((n == 4 || n == 6) && w[0] == 'f' && w[1] == 'y' && digits == n - 2) /* fy27, fy2027 */

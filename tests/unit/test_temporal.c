@@ -53,6 +53,11 @@ static void test_temporal__explicit_dates(void **state)
     TX("It closed on 2025-01-21.", DCT, "2025-01-21=DATE:2025-01-21");
     /* m/d/y: the US order is the documented reading of a slashed date */
     TX("It closed on 1/21/2025.", DCT, "1/21/2025=DATE:2025-01-21");
+    /* over 12 first: day/month; dots: day.month.year */
+    TX("It closed on 21/01/2025.", DCT, "21/01/2025=DATE:2025-01-21");
+    TX("It closed on 21.01.2025 and on 03/11/2025.", DCT,
+       "21.01.2025=DATE:2025-01-21|03/11/2025=DATE:2025-03-11");
+    TX("It runs version 1.5.2 now.", DCT, "now=DATE:PRESENT_REF");
     TX("Sales rose in March 2024.", DCT, "March 2024=DATE:2024-03");
     TX("The plant opened in 1998.", DCT, "1998=DATE:1998");
     TX("Prices fell in the 1990s.", DCT, "the 1990s=DATE:199");
