@@ -1938,6 +1938,23 @@ static void note_ref(mctx *mc, const char *v, size_t n, uint32_t end)
     mc->ref_end = end;
 }
 
+/* If only " and ", " to " or a dash separates the TIME span A (on the
+ * anchor's day for want of its own) from the TIME span B, A takes B's day:
+ * both values are "YYYY-MM-DDT...", the day is rewritten in place. */
+static void share_range_day(nm_doc *d, const nm_span_rec *a, const nm_span_rec *b)
+{
+    if (a->value_len < 11 || b->value_len < 11 || b->start < a->end || b->start - a->end > 5)
+        return;
+    const char *gap = d->text + a->end;
+    size_t n = b->start - a->end;
+    bool joined = (n == 5 && !memcmp(gap, " and ", 5)) || (n == 4 && !memcmp(gap, " to ", 4)) ||
+                  (n == 1 && gap[0] == '-') || (n == 3 && !memcmp(gap, " - ", 3));
+    char *av = d->strings.ptr + a->value_off;
+    const char *bv = d->strings.ptr + b->value_off;
+    if (joined && av[10] == 'T' && bv[10] == 'T' && bv[0] != 'X')
+        memcpy(av, bv, 10);
+}
+
 static int temporal_run(void *state, nm_doc *d, nm_err *err)
 {
     temporal_state *st = state;
@@ -1983,6 +2000,7 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
             continue;
         qsort(st->cands, st->n_cands, sizeof(*st->cands), cmp_cand);
         uint32_t taken_end = s->start;
+        size_t range_from = SIZE_MAX; /* a TIME on the default day that may open a range */
         for (size_t k = 0; k < st->n_cands; k++) {
             cand *c = &st->cands[k];
             if (c->start < taken_end)
@@ -2025,6 +2043,15 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
             sp->value_len = c->val_len;
             if ((tr->type[0] == 'D' && tr->type[1] == 'A') || (tr->type[0] == 'T' && !c->day_default))
                 note_ref(&mc, st->vals.ptr + c->val_off, c->val_len, c->end);
+            /* "between 2 a.m. and 8 a.m. UTC on Monday": the first time of a
+             * range takes the day the second one names */
+            if (tr->type[0] == 'T') {
+                if (range_from != SIZE_MAX && !c->day_default)
+                    share_range_day(d, &d->spans[range_from], sp);
+                range_from = c->day_default ? d->n_spans - 1 : SIZE_MAX;
+            } else {
+                range_from = SIZE_MAX;
+            }
             nm_buf_clear(&st->attrs);
             if (c->mod[0]) {
                 nm_buf_puts(&st->attrs, ",\"mod\":\"");

@@ -274,6 +274,9 @@ static void test_temporal__narrative_reference(void **state)
     TX("It will sell notes at 0930 GMT on Wednesday. Data are due at 8:30 a.m. the same day.",
        "2026-03-10", "0930 GMT=TIME:2026-03-11T09:30|Wednesday=DATE:2026-03-11|"
        "8:30 a.m.=TIME:2026-03-10T08:30|the same day=DATE:2026-03-11");
+    /* the first time of a range takes the day the second names */
+    TX("Services were down between 2 a.m. and 8 a.m. UTC on Monday.", "2025-06-10",
+       "2 a.m.=TIME:2025-06-09T02:00|8 a.m. UTC=TIME:2025-06-09T08:00|Monday=DATE:2025-06-09");
     /* a time takes the day of a date named before it in the sentence */
     TX("A hearing is set for Sept. 24 at 1 p.m. EST.", DCT,
        "Sept. 24=DATE:2025-09-24|1 p.m. EST=TIME:2025-09-24T13:00");
