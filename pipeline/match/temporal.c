@@ -38,6 +38,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
+#include <limits.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,6 +286,7 @@ typedef struct cand {
     uint32_t val_off, val_len;   /* in st->vals, once evaluated */
     char mod[16];
     bool day_default; /* a TIME on the anchor's day for want of its own */
+    bool day_borrowed; /* a TIME whose day came from the anchor or the text before */
     bool no_anchor;
 } cand;
 
@@ -418,6 +420,7 @@ typedef struct ectx {
     bool ref_here;     /* it is a day named earlier in this sentence */
     bool ref_same_sent; /* it was named earlier in this sentence */
     bool day_default;   /* a clock time put on the anchor's day for want of one */
+    bool day_borrowed;  /* a clock time whose day came from elsewhere */
     size_t sb, se;  /* the sentence's tokens */
     bool cue_adjacent; /* the tense cue is the word just before */
     int prep;          /* the word before: PREP_NONE, PREP_IN, PREP_DEADLINE */
@@ -466,6 +469,10 @@ static int get_tense(ectx *c)
         if (first > c->sb) {
             c->cue_adjacent = c->tense != 0 && c->st->cues[first - 1 - c->sb] == c->tense;
             c->prep = prep_kind(c->d, &c->d->toks[first - 1]);
+            if (c->prep == PREP_DEADLINE && first - 1 > c->sb &&
+                (tok_is(c->d, &c->d->toks[first - 2], "retroactive", 11) ||
+                 tok_is(c->d, &c->d->toks[first - 2], "backdated", 9)))
+                c->prep = PREP_SINCE; /* "retroactive to January 1": a start already past */
         }
     }
     return c->tense;
@@ -955,6 +962,43 @@ static int put_duration(nm_buf *out, long n, bool half, bool vague, const char *
     return put(out, "P%ld%s", n, u);
 }
 
+/* Easter Sunday of year Y as a day number (the Gregorian computus). */
+static long easter_day(long y)
+{
+    long a = y % 19, b = y / 100, c = y % 100, d = b / 4, e = b % 4, f = (b + 8) / 25;
+    long g = (b - f + 1) / 3, h = (19 * a + b - d - g + 15) % 30, i = c / 4, k = c % 4;
+    long l = (32 + 2 * e + 2 * i - h - k) % 7, m = (a + 11 * h + 22 * l) / 451;
+    long month = (h + l - 7 * m + 114) / 31, day = (h + l - 7 * m + 114) % 31 + 1;
+    return days_from_civil(y, (int)month, (int)day);
+}
+
+/* The day of a moveable holiday in year Y, from its table value: "E+1"
+ * (Easter Monday), "N4:4:11" (the fourth Thursday of November), "NL:1:05"
+ * (the last Monday of May), each with an optional "+D" days after;
+ * LONG_MIN if the value is not one of these. */
+static long holiday_day(const char *v, long y)
+{
+    if (v[0] == 'E')
+        return easter_day(y) + strtol(v + 1, NULL, 10);
+    int k, w, m;
+    char last = 0;
+    int plus = 0;
+    if (sscanf(v, "N%d:%d:%d+%d", &k, &w, &m, &plus) >= 3 ||
+        (sscanf(v, "N%c:%d:%d+%d", &last, &w, &m, &plus) >= 3 && last == 'L' && (k = 5))) {
+        if (w < 1 || w > 7 || m < 1 || m > 12 || k < 1 || k > 5)
+            return LONG_MIN;
+        long first = days_from_civil(y, m, 1), day;
+        if (k < 5) {
+            day = first + (w - iso_wday(first) + 7) % 7 + 7 * (k - 1);
+        } else {
+            long next = m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
+            day = next - 1 - ((iso_wday(next - 1) - w + 7) % 7);
+        }
+        return day + plus;
+    }
+    return LONG_MIN;
+}
+
 /* Month and day from two args; false if either is not one. */
 static bool parse_md(ectx *c, const char *ms, const char *ds, int *m, int *d)
 {
@@ -995,7 +1039,24 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
     case FN_HOLIDAY: {
         if (op->fn == FN_HOLIDAY) {
             const char *v = table_val(c->st->t_holiday, a0);
-            if (!v || sscanf(v, "%d-%d", &m, &d) != 2)
+            if (!v)
+                return c->fail = true, 0;
+            if (v[0] == 'E' || v[0] == 'N') { /* moveable: Easter, "the fourth Thursday" */
+                if (!a->year_known) {
+                    c->no_anchor = true;
+                    return put(out, "XXXX-XX-XX");
+                }
+                long day = holiday_day(v, a->y);
+                if (day == LONG_MIN)
+                    return c->fail = true, 0;
+                long yy;
+                civil_from_days(day, &yy, &m, &d);
+                long y = resolve_year(c, m, d); /* this year's or another's, by tense */
+                if (y != a->y && (day = holiday_day(v, y)) != LONG_MIN)
+                    civil_from_days(day, &yy, &m, &d);
+                return put(out, "%04ld-%02d-%02d", y, m, d);
+            }
+            if (sscanf(v, "%d-%d", &m, &d) != 2)
                 return c->fail = true, 0;
         } else {
             m = parse_month(c, a0);
@@ -1203,6 +1264,7 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             a = c->ref;
         else
             c->day_default = true; /* the anchor's day: it names no day of its own */
+        c->day_borrowed = true; /* a day named after it may still be its own */
         if (!a->year_known || !a->md_known) {
             c->no_anchor = true;
             return put(out, "XXXX-XX-XXT%02ld:%02ld", h, mi);
@@ -1336,7 +1398,7 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
     }
     case FN_SY: {
         /* "in the spring": the year of the occurrence nearest the anchor,
-         * moved by tense as a month would be (its middle month decides);
+         * moved by tense as a month would be (its first month decides);
          * a winter is named by the year it starts in */
         const char *code = table_val(c->st->t_season, a0);
         if (!code)
@@ -1345,9 +1407,8 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             c->no_anchor = true;
             return put(out, "XXXX");
         }
-        int mid = !strcmp(code, "SP") ? 4 : !strcmp(code, "SU") ? 7 : !strcmp(code, "FA") ? 10 : 1;
-        long y = resolve_year(c, mid, 0);
-        return put(out, "%04ld", mid == 1 ? y - 1 : y);
+        int start = !strcmp(code, "SP") ? 3 : !strcmp(code, "SU") ? 6 : !strcmp(code, "FA") ? 9 : 12;
+        return put(out, "%04ld", resolve_year(c, start, 0)); /* a winter: the year it starts in */
     }
     case FN_YQ:
         /* "the 1988 period": in a quarterly report, that year's quarter
@@ -1513,8 +1574,8 @@ static void compute_cues(temporal_state *st, const nm_doc *d, size_t b, size_t e
         if (st->cues[i - b] == CUE_TO_AHEAD && i + 1 < e && tok_is(d, &d->toks[i + 1], "have", 4))
             st->cues[i - b] = -1; /* "may have peaked", "could have been": past */
         if (st->cues[i - b] < 0 && p) {
-            if (tok_is(d, p, "be", 2))
-                st->cues[i - b] = 1;
+            if (tok_is(d, p, "be", 2) || tok_is(d, p, "is", 2) || tok_is(d, p, "are", 3))
+                st->cues[i - b] = 1; /* "will be paid", "is planned", "are expected" */
             else if (tok_is(d, p, "stay", 4) || tok_is(d, p, "stays", 5) || tok_is(d, p, "remain", 6) ||
                      tok_is(d, p, "remains", 7))
                 st->cues[i - b] = 0; /* "will stay closed until Friday": an adjective */
@@ -1889,6 +1950,7 @@ static int evaluate(mctx *m, cand *cd)
     }
     cd->no_anchor = c.no_anchor;
     cd->day_default = c.day_default;
+    cd->day_borrowed = c.day_borrowed;
     return 1;
 }
 
@@ -1952,6 +2014,21 @@ static void share_range_day(nm_doc *d, const nm_span_rec *a, const nm_span_rec *
     char *av = d->strings.ptr + a->value_off;
     const char *bv = d->strings.ptr + b->value_off;
     if (joined && av[10] == 'T' && bv[10] == 'T' && bv[0] != 'X')
+        memcpy(av, bv, 10);
+}
+
+/* If " on " or a space alone separates TIME span A (on the anchor's day
+ * for want of its own) from DATE span B with a full date, A takes B's day. */
+static void time_takes_day(nm_doc *d, const nm_span_rec *a, const nm_span_rec *b)
+{
+    if (a->value_len < 11 || b->value_len != 10 || b->start < a->end || b->start - a->end > 4)
+        return;
+    const char *gap = d->text + a->end;
+    size_t n = b->start - a->end;
+    bool joined = (n == 4 && !memcmp(gap, " on ", 4)) || (n == 1 && gap[0] == ' ');
+    char *av = d->strings.ptr + a->value_off;
+    const char *bv = d->strings.ptr + b->value_off;
+    if (joined && av[10] == 'T' && bv[0] != 'X' && bv[4] == '-' && bv[7] == '-')
         memcpy(av, bv, 10);
 }
 
@@ -2026,8 +2103,9 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
                 hi = st->cands[lo_j].start;
             const char *bound;
             extend(st, d, c, s->tok_begin, s->tok_end, &bound, taken_end, hi);
-            if (tr_of(rs, c)->type[0] != 'D' || tr_of(rs, c)->type[1] != 'A')
-                bound = NULL; /* only a DATE is a bound */
+            if (tr_of(rs, c)->type[0] != 'T' &&
+                (tr_of(rs, c)->type[0] != 'D' || tr_of(rs, c)->type[1] != 'A'))
+                bound = NULL; /* only a DATE or a TIME is a bound */
             taken_end = c->end;
             nm_span_rec *sp = nm__doc_add_span(d);
             if (!sp) {
@@ -2048,8 +2126,12 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
             if (tr->type[0] == 'T') {
                 if (range_from != SIZE_MAX && !c->day_default)
                     share_range_day(d, &d->spans[range_from], sp);
-                range_from = c->day_default ? d->n_spans - 1 : SIZE_MAX;
+                range_from = c->day_borrowed ? d->n_spans - 1 : SIZE_MAX;
             } else {
+                /* "14:32 local time on Jan. 24", "at 15:41 that day": the
+                 * time takes the day named right after it */
+                if (range_from != SIZE_MAX && tr->type[0] == 'D' && tr->type[1] == 'A')
+                    time_takes_day(d, &d->spans[range_from], sp);
                 range_from = SIZE_MAX;
             }
             nm_buf_clear(&st->attrs);

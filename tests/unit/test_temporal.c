@@ -270,10 +270,32 @@ static void test_temporal__narrative_reference(void **state)
        "14 April 2015=DATE:2015-04-14|Ten years on=DATE:2025");
     TX("The alarm went off at 2:10 a.m. on 14 April 2015.", DCT,
        "2:10 a.m.=TIME:2015-04-14T02:10|14 April 2015=DATE:2015-04-14");
-    /* a time on the document's day for want of its own is no narrative reference */
+    /* a time on the document's day for want of its own is no narrative
+     * reference, and takes the day named right after it */
     TX("It will sell notes at 0930 GMT on Wednesday. Data are due at 8:30 a.m. the same day.",
        "2026-03-10", "0930 GMT=TIME:2026-03-11T09:30|Wednesday=DATE:2026-03-11|"
-       "8:30 a.m.=TIME:2026-03-10T08:30|the same day=DATE:2026-03-11");
+       "8:30 a.m.=TIME:2026-03-11T08:30|the same day=DATE:2026-03-11");
+    TX("The jet left at 14:32 local time on Jan. 24 and landed at 15:41 that day.", "2025-02-18",
+       "14:32 local time=TIME:2025-01-24T14:32|Jan. 24=DATE:2025-01-24|"
+       "15:41=TIME:2025-01-24T15:41|that day=DATE:2025-01-24");
+    TX("Filing stops from 17:45 CET on 03/11/2025 until 8 a.m. on 14.03.2025.", "2025-03-05",
+       "17:45 CET=TIME:2025-03-11T17:45:bound=since|03/11/2025=DATE:2025-03-11|"
+       "8 a.m.=TIME:2025-03-14T08:00:bound=until|14.03.2025=DATE:2025-03-14");
+    TX("Firefighters hoped to contain it by nightfall.", "2026-02-23", "nightfall=TIME:2026-02-23TEV:bound=until");
+    TX("Pharmacies open on Saturday mornings and every other Friday.", DCT,
+       "Saturday mornings=SET:XXXX-WXX-6TMO|every other Friday=SET:XXXX-WXX-5");
+    TX("The term ends on Friday, 11 December.", "2026-01-27", "Friday, 11 December=DATE:2026-12-11");
+    TX("The deal is retroactive to January 1.", "2024-08-12", "January 1=DATE:2024-01-01");
+    TX("Rivals plan to close networks within the next year.", "2026-01-13", "the next year=DATE:2027");
+    TX("A summit is planned in the autumn.", "2026-03-05", "the autumn=DATE:2026-FA");
+    TX("The glasses ship in the fall.", "2025-09-09", "the fall=DATE:2025-FA");
+    TX("It hopes to land there by the decade's end.", "2026-10-20", "the decade's end=DATE:202:mod=END:bound=until");
+    TX("Pupils are off from Easter Monday; stores open on Black Friday.", "2025-11-20",
+       "Easter Monday=DATE:2026-04-06:bound=since|Black Friday=DATE:2025-11-28");
+    TX("Raises are 4% a year after that and 6 dollars an hour from Oct. 1.", "2024-08-12",
+       "Oct. 1=DATE:2024-10-01:bound=since");
+    TX("Deadlines that fall within it move; filings are taken during office hours.", DCT, "");
+    TX("The vaccine centre, the Salus 2030 hub, opens; it is sold as the Aura 2027, and ships.", DCT, "");
     /* the first time of a range takes the day the second names */
     TX("Services were down between 2 a.m. and 8 a.m. UTC on Monday.", "2025-06-10",
        "2 a.m.=TIME:2025-06-09T02:00|8 a.m. UTC=TIME:2025-06-09T08:00|Monday=DATE:2025-06-09");
