@@ -419,6 +419,7 @@ typedef struct ectx {
     char ref_gran;     /* its granularity: 'Y', 'Q', 'M' or 'D' */
     bool ref_here;     /* it is a day named earlier in this sentence */
     bool ref_same_sent; /* it was named earlier in this sentence */
+    bool ref_recent;    /* ... or in one of the three sentences before */
     bool day_default;   /* a clock time put on the anchor's day for want of one */
     bool day_borrowed;  /* a clock time whose day came from elsewhere */
     size_t sb, se;  /* the sentence's tokens */
@@ -749,6 +750,14 @@ static long resolve_year(ectx *c, int m, int d)
 {
     const anchor *a = c->a;
     long y = a->y;
+    /* a story told of long ago ("One morning in May 1998 ... on Saturday,
+     * May 16"): a month or day named in the last few sentences, five years
+     * or more back, sets the year of a date in a sentence that does not
+     * look ahead (news naming an old date and then this year's plans
+     * does: "The crossings will open from April 1") */
+    if (c->ref_recent && c->ref->year_known && c->ref->y <= a->y - 5 &&
+        (c->ref_gran == 'M' || c->ref_gran == 'D') && a->year_known && get_tense(c) <= 0)
+        return c->ref->y;
     if (!a->md_known)
         return y;
     long here = days_from_civil(y, m, d ? d : 15);
@@ -1094,8 +1103,8 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         if (possessive && !(after + 1 < c->se && is_event_noun(c->d, &c->d->toks[after + 1]) &&
                             get_tense(c) > 0))
             days = a->days - ((today - w + 7) % 7);
-        else if (get_tense(c) > 0)
-            days = a->days + ((w - today + 7) % 7 ? (w - today + 7) % 7 : 7);
+        else if (get_tense(c) > 0) /* "starts on Monday" said on a Monday: today */
+            days = a->days + (w - today + 7) % 7;
         else
             days = a->days - ((today - w + 7) % 7);
         long y;
@@ -1357,7 +1366,7 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
     }
     case FN_NTHWD: { /* "the third Tuesday of May": 1-4, or 5 for the last */
         int k = !strcmp(a0, "last") ? 5 : parse_ordinal(c, a0);
-        const char *v = table_val_loose(c->st->t_weekday, a1);
+        const char *v = !strcmp(a1, "weekend") ? "6" : table_val_loose(c->st->t_weekday, a1);
         m = parse_month(c, a2);
         if (k < 1 || k > 5 || !v || m < 1 || m > 12)
             return c->fail = true, 0;
@@ -1366,7 +1375,9 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             c->no_anchor = true;
             return put(out, "XXXX-%02d", m);
         }
-        long y = resolve_year(c, m, 0);
+        /* "The 2027 festival will move to the last weekend of June": a
+         * year named earlier in the sentence */
+        long y = c->ref_same_sent && c->ref_gran == 'Y' ? c->ref->y : resolve_year(c, m, 0);
         long first = days_from_civil(y, m, 1);
         long day;
         if (k < 5) {
@@ -1376,6 +1387,12 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             day = next - 1 - ((iso_wday(next - 1) - w + 7) % 7);
         }
         long yy;
+        if (op->n_args == 3 && !strcmp(a1, "weekend")) { /* "the last weekend of June" */
+            long wy;
+            int wn;
+            iso_week(day, &wy, &wn);
+            return put(out, "%04ld-W%02d-WE", wy, wn);
+        }
         civil_from_days(day, &yy, &m, &d);
         return put(out, "%04ld-%02d-%02d", yy, m, d);
     }
@@ -1566,7 +1583,8 @@ static void compute_cues(temporal_state *st, const nm_doc *d, size_t b, size_t e
     for (size_t i = lo; i < hi; i++) {
         const nm_tok *p = i > b ? &d->toks[i - 1] : NULL;
         if (st->cues[i - b] == CUE_TO_AHEAD && p &&
-            (tok_is(d, p, "to", 2) || is_determiner(d, p)))
+            (tok_is(d, p, "to", 2) || (is_determiner(d, p) && !tok_is(d, p, "that", 4) &&
+                                       !tok_is(d, p, "this", 4))))
             st->cues[i - b] = 0; /* "to meet": an infinitive; "the end": a noun */
         if (st->cues[i - b] == CUE_TO_AHEAD && i > b && d->text[d->toks[i].start] == 'M' &&
             tok_is(d, &d->toks[i], "may", 3))
@@ -1931,7 +1949,8 @@ static int evaluate(mctx *m, cand *cd)
               .tense = 2, .quarterly = m->quarterly, .ref = &m->ref, .ref_gran = m->ref_gran,
               .ref_here = m->ref_gran == 'D' && m->ref_sent == m->s && cd->start >= m->ref_end &&
                           cd->start - m->ref_end <= 32,
-              .ref_same_sent = m->ref_sent == m->s, .sb = m->s->tok_begin,
+              .ref_same_sent = m->ref_sent == m->s,
+              .ref_recent = m->ref_sent && m->ref_sent + 3 >= m->s, .sb = m->s->tok_begin,
               .se = m->s->tok_end};
     cd->val_off = (uint32_t)st->vals.len;
     if ((rc = eval_tmpl(&c, &tr->value, &st->vals)) < 0)
@@ -2043,6 +2062,9 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
     st->cue_doc = NULL; /* a new document: cues are looked up again */
     int quarterly = -1; /* worked out when a value first needs it */
     mctx mc = {.st = st, .d = d, .a = &a, .quarterly = &quarterly, .ref_gran = 'Y'};
+    char adate[16] = ""; /* the anchor as YYYY-MM-DD, if it is a full date */
+    if (a.year_known && a.md_known)
+        snprintf(adate, sizeof(adate), "%04ld-%02d-%02d", a.y, a.m, a.d);
     for (size_t si = 0; si < d->n_sents; si++) {
         const nm_sent *s = &d->sents[si];
         if (s->tok_end <= s->tok_begin)
@@ -2126,7 +2148,11 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
             if (tr->type[0] == 'T') {
                 if (range_from != SIZE_MAX && !c->day_default)
                     share_range_day(d, &d->spans[range_from], sp);
-                range_from = c->day_borrowed ? d->n_spans - 1 : SIZE_MAX;
+                /* a clock time on the anchor's day ("at midnight" too) may
+                 * still take a day named after it */
+                bool on_anchor_day = adate[0] && c->val_len > 10 &&
+                                     !memcmp(st->vals.ptr + c->val_off, adate, 10);
+                range_from = c->day_borrowed || on_anchor_day ? d->n_spans - 1 : SIZE_MAX;
             } else {
                 /* "14:32 local time on Jan. 24", "at 15:41 that day": the
                  * time takes the day named right after it */

@@ -126,7 +126,10 @@ static void test_temporal__tense_decides_the_year(void **state)
     TX("It made it hard to meet demand well into the summer.", "1989-10-26", "the summer=DATE:1989-SU:bound=until");
     /* "set to", "is to", "due to" + verb look ahead; not after "had been" */
     TX("The talks are set to resume Monday.", DCT, "Monday=DATE:2025-11-03");
-    TX("It is to resume trading in Paris Tuesday.", DCT, "Tuesday=DATE:2025-11-04");
+    TX("It is to resume trading in Paris Tuesday.", "2025-10-24", "Tuesday=DATE:2025-10-28");
+    /* a future verb and the weekday of the day itself: today */
+    TX("Round seven starts at 3 p.m. on Monday.", "2024-04-15",
+       "3 p.m.=TIME:2024-04-15T15:00|Monday=DATE:2024-04-15");
     TX("It had been due to expire Friday.", DCT, "Friday=DATE:2025-10-24");
     /* "since January" starts in the past; "will stay closed until Friday";
      * "the window closes on Monday"; "the expiry falls in late October";
@@ -182,6 +185,18 @@ static void test_temporal__tense_decides_the_year(void **state)
     /* "next" is next calendar year's; the coming one is "this winter" */
     TX("It opens next winter.", DCT, "next winter=DATE:2026-WI");
     TX("It opens next summer.", "2025-02-10", "next summer=DATE:2026-SU");
+    TX("The museum is open Tuesdays to Sundays and every evening.", DCT,
+       "Tuesdays=SET:XXXX-WXX-2|Sundays=SET:XXXX-WXX-7|every evening=SET:XXXX-XX-XXTEV");
+    TX("The 2027 festival moves to the last weekend of June.", "2026-02-04",
+       "2027=DATE:2027|the last weekend of June=DATE:2027-W25-WE");
+    TX("People have arrived since the start of the month.", "2024-11-21",
+       "the start of the month=DATE:2024-11:mod=START:bound=since");
+    TX("Prices always rise at this time of year.", "2025-03-12", "this time of year=DATE:2025-03");
+    TX("The festival runs in mid-July this year.", "2026-02-04", "mid-July this year=DATE:2026-07:mod=MID");
+    TX("It has a diary from the winter of 1889.", DCT, "the winter of 1889=DATE:1889-WI:bound=since");
+    TX("The paper named her its Person of the Year.", DCT, "");
+    TX("An exhibition that opens on Thursday runs until Jan. 12.", "2025-10-14",
+       "Thursday=DATE:2025-10-16|Jan. 12=DATE:2026-01-12:bound=until");
     TX("Fixtures for the weekend of June 14-15 follow.", "2025-06-08",
        "the weekend of June 14-15=DATE:2025-W24-WE");
     TX("The vote is the week after next.", DCT, "the week after next=DATE:2025-W46");
@@ -296,6 +311,15 @@ static void test_temporal__narrative_reference(void **state)
        "Oct. 1=DATE:2024-10-01:bound=since");
     TX("Deadlines that fall within it move; filings are taken during office hours.", DCT, "");
     TX("The vaccine centre, the Salus 2030 hub, opens; it is sold as the Aura 2027, and ships.", DCT, "");
+    TX("An agreement expires at midnight on Aug. 31.", "2024-08-12",
+       "midnight=TIME:2024-08-31T24:00|Aug. 31=DATE:2024-08-31");
+    /* a story of long ago keeps its year; news about what comes next does not */
+    TX("One day in May 1998 she found a bird. The vet set its wing on Saturday, May 16, "
+       "and that evening it ate. The next morning it stood up.", "2024-05-20",
+       "May 1998=DATE:1998-05|Saturday, May 16=DATE:1998-05-16|that evening=TIME:1998-05-16TEV|"
+       "The next morning=TIME:1998-05-17TMO");
+    TX("The border shut in April 2016. The crossings will open from April 1.", "2026-03-05",
+       "April 2016=DATE:2016-04|April 1=DATE:2026-04-01:bound=since");
     /* the first time of a range takes the day the second names */
     TX("Services were down between 2 a.m. and 8 a.m. UTC on Monday.", "2025-06-10",
        "2 a.m.=TIME:2025-06-09T02:00|8 a.m. UTC=TIME:2025-06-09T08:00|Monday=DATE:2025-06-09");
