@@ -1241,6 +1241,9 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             vague = true;
         else if (!vague && n < 0)
             return c->fail = true, 0;
+        /* "1986 YEAR" in a headline is a year, not 1,986 years */
+        if (!vague && u[0] == 'Y' && n >= 1600 && n <= 2199 && strlen(a0) == 4)
+            return c->fail = true, 0;
         if (op->fn == FN_DURHALF)
             half = true;
         return put_duration(out, n, half, vague, u);
