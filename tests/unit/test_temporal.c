@@ -212,6 +212,7 @@ static void test_temporal__tense_decides_the_year(void **state)
     TX("Costs were cut quarter after quarter.", DCT, "quarter after quarter=SET:P1Q");
     TX("Unions will march on May Day.", "2026-04-30", "May Day=DATE:2026-05-01");
     TX("HEINEKEN 1986 YEAR NET RISES", DCT, "1986=DATE:1986");
+    TX("The coffee year ended last September 30.", "1987-03-04", "last September 30=DATE:1986-09-30");
     TX("It lasted for more than a century.", DCT, "more than a century=DURATION:P100Y:mod=MORE_THAN");
     TX("He could debut this weekend.", DCT, "this weekend=DATE:2025-W44-WE");
     TX("A new group is admitted every spring.", DCT, "every spring=SET:XXXX-SP");
