@@ -989,6 +989,19 @@ static long holiday_day(const char *v, long y)
 {
     if (v[0] == 'E')
         return easter_day(y) + strtol(v + 1, NULL, 10);
+    if (v[0] == 'T') { /* "T2025-01-29;2026-02-17;...": listed by year (lunar dates) */
+        for (const char *p = v + 1; *p;) {
+            long yy = strtol(p, NULL, 10);
+            int mm = 0, dd = 0;
+            if (strlen(p) >= 10 && sscanf(p + 5, "%d-%d", &mm, &dd) == 2 && yy == y)
+                return days_from_civil(yy, mm, dd);
+            const char *semi = strchr(p, ';');
+            if (!semi)
+                break;
+            p = semi + 1;
+        }
+        return LONG_MIN;
+    }
     int k, w, m;
     char last = 0;
     int plus = 0;
@@ -1050,7 +1063,7 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             const char *v = table_val(c->st->t_holiday, a0);
             if (!v)
                 return c->fail = true, 0;
-            if (v[0] == 'E' || v[0] == 'N') { /* moveable: Easter, "the fourth Thursday" */
+            if (v[0] == 'E' || v[0] == 'N' || v[0] == 'T') { /* moveable: Easter, "the fourth Thursday", listed */
                 if (!a->year_known) {
                     c->no_anchor = true;
                     return put(out, "XXXX-XX-XX");

@@ -213,6 +213,7 @@ static void test_temporal__tense_decides_the_year(void **state)
     TX("Unions will march on May Day.", "2026-04-30", "May Day=DATE:2026-05-01");
     TX("HEINEKEN 1986 YEAR NET RISES", DCT, "1986=DATE:1986");
     TX("The coffee year ended last September 30.", "1987-03-04", "last September 30=DATE:1986-09-30");
+    TX("Exporters shipped goods ahead of Lunar New Year.", "2025-01-15", "Lunar New Year=DATE:2025-01-29");
     TX("It lasted for more than a century.", DCT, "more than a century=DURATION:P100Y:mod=MORE_THAN");
     TX("He could debut this weekend.", DCT, "this weekend=DATE:2025-W44-WE");
     TX("A new group is admitted every spring.", DCT, "every spring=SET:XXXX-SP");
