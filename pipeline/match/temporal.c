@@ -1529,6 +1529,13 @@ static bool is_determiner(const nm_doc *d, const nm_tok *t)
     return false;
 }
 
+static bool is_modal(const nm_doc *d, const nm_tok *t)
+{
+    return tok_is(d, t, "will", 4) || tok_is(d, t, "would", 5) || tok_is(d, t, "could", 5) ||
+           tok_is(d, t, "can", 3) || tok_is(d, t, "should", 6) || tok_is(d, t, "might", 5) ||
+           tok_is(d, t, "must", 4) || tok_is(d, t, "may", 3) || tok_is(d, t, "shall", 5);
+}
+
 /* "still", or a word in -ly: "a still unspecified date", "the newly
  * listed shares" */
 static bool is_adverb(const nm_doc *d, const nm_tok *t)
@@ -1610,6 +1617,8 @@ static void compute_cues(temporal_state *st, const nm_doc *d, size_t b, size_t e
         if (st->cues[i - b] < 0 && p) {
             if (tok_is(d, p, "be", 2) || tok_is(d, p, "is", 2) || tok_is(d, p, "are", 3))
                 st->cues[i - b] = 1; /* "will be paid", "is planned", "are expected" */
+            else if (is_modal(d, p))
+                st->cues[i - b] = 1; /* "could cut", "will set": a base form after a modal */
             else if (tok_is(d, p, "stay", 4) || tok_is(d, p, "stays", 5) || tok_is(d, p, "remain", 6) ||
                      tok_is(d, p, "remains", 7))
                 st->cues[i - b] = 0; /* "will stay closed until Friday": an adjective */
@@ -1618,6 +1627,11 @@ static void compute_cues(temporal_state *st, const nm_doc *d, size_t b, size_t e
                       is_determiner(d, p - 1)))
                 st->cues[i - b] = 0; /* "a first cut", "a still unspecified date" */
         }
+        if (st->cues[i - b] == 0 && i + 1 < e && tok_is(d, &d->toks[i], "due", 3) &&
+            (tok_is(d, &d->toks[i + 1], "on", 2) || tok_is(d, &d->toks[i + 1], "by", 2) ||
+             tok_is(d, &d->toks[i + 1], "in", 2) || tok_is(d, &d->toks[i + 1], "at", 2)) &&
+            !(p && is_past_aux(d, p)) && !(i - 1 > b && is_past_aux(d, p - 1)))
+            st->cues[i - b] = 1; /* "data due on Tuesday" */
         if (st->cues[i - b] == 0 && i + 1 < e && tok_is(d, &d->toks[i], "to", 2) &&
             starts_verb(d, &d->toks[i + 1]))
             st->cues[i - b] = p && leads_ahead(d, p) &&
@@ -1833,12 +1847,20 @@ static void extend(temporal_state *st, const nm_doc *d, cand *c, size_t sb, size
         }
     }
     if (first > sb) {
+        /* two words first: "retroactive to" is since, "to" alone until */
         const char *w = d->strings.ptr + d->toks[first - 1].norm_off;
-        const char *b = table_val(st->t_bound, w);
-        if (!b && first > sb + 1) {
+        const char *b = NULL;
+        if (first > sb + 1) {
             char two[64];
             b = table_val(st->t_bound, join2(two, sizeof(two), d->strings.ptr + d->toks[first - 2].norm_off, w));
         }
+        if (!b)
+            b = table_val(st->t_bound, w);
+        /* "a premium to Friday's closing price": a possessive date names
+         * what it owns, it bounds nothing */
+        if (b && last < se && d->toks[last].start == c->end &&
+            !strcmp(d->strings.ptr + d->toks[last].norm_off, "'s"))
+            b = NULL;
         *bound = b;
     }
     /* "or so", "or more", "or later", "and beyond" after it: only the
