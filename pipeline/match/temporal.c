@@ -51,7 +51,7 @@
 enum {
     FN_YEAR = 1, FN_MONTH, FN_DAY, FN_NUM, FN_ORDNUM, FN_MD, FN_MREF, FN_WD, FN_HOLIDAY,
     FN_QREF, FN_HREF, FN_SEASON, FN_REL, FN_AGO, FN_DUR, FN_DURHALF, FN_ADVERB, FN_TIME,
-    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO, FN_QOF, FN_YQ, FN_DREF, FN_NAGO, FN_SY, FN_WKOF, FN_NTHWD, FN_DOM
+    FN_PART, FN_DECADE, FN_CENTURY, FN_WDNUM, FN_MOD, FN_HH, FN_WYEAR, FN_YAGO, FN_QOF, FN_YQ, FN_DREF, FN_NAGO, FN_SY, FN_WKOF, FN_NTHWD, FN_DOM, FN_FOLWD, FN_OVN
 };
 
 static const struct {
@@ -69,7 +69,8 @@ static const struct {
     {"wyear", FN_WYEAR, 2, 2},     {"yago", FN_YAGO, 1, 1},       {"qof", FN_QOF, 2, 2},
     {"yq", FN_YQ, 1, 1},           {"dref", FN_DREF, 2, 2},
     {"nago", FN_NAGO, 3, 3},       {"sy", FN_SY, 1, 1},         {"wkof", FN_WKOF, 2, 2},
-    {"nthwd", FN_NTHWD, 3, 3},     {"dom", FN_DOM, 1, 1},
+    {"nthwd", FN_NTHWD, 3, 3},     {"dom", FN_DOM, 1, 1},       {"folwd", FN_FOLWD, 1, 1},
+    {"ovn", FN_OVN, 1, 1},
 };
 
 typedef struct targ {
@@ -886,6 +887,8 @@ static int put_shifted(ectx *c, nm_buf *out, const char *u, long n)
     if (!a->year_known || (need_md && !a->md_known)) {
         c->no_anchor = true;
         put_x_date(out, unit == 'K' ? 'W' : unit);
+        if (unit == 'K')
+            nm_buf_puts(out, "-WE");
         return 0;
     }
     long y;
@@ -928,7 +931,7 @@ static int put_duration(nm_buf *out, long n, bool half, bool vague, const char *
         if (!strcmp(u, "H") || !strcmp(u, "MIN") || !strcmp(u, "S"))
             return put(out, "PTX%s", !strcmp(u, "MIN") ? "M" : u);
         if (!strcmp(u, "DE"))
-            return put(out, "PXE");
+            return put(out, "PXY"); /* "for decades": lengths are written in years */
         if (!strcmp(u, "CE"))
             return put(out, "PXC");
         if (!strcmp(u, "FN"))
@@ -1306,6 +1309,8 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
             return nm_buf_puts(out, v);
         if (a0[0] == '\'' && a0[1] >= '0' && a0[1] <= '9')
             return put(out, "%s%c", a0[1] >= '3' ? "19" : "20", a0[1]);
+        if (strlen(a0) == 3 && a0[0] >= '0' && a0[0] <= '9' && a0[1] == '0' && a0[2] == 's')
+            return put(out, "%s%c", a0[0] >= '3' ? "19" : "20", a0[0]); /* "the mid-90s" */
         if (strlen(a0) >= 4 && all_digits((char[]){a0[0], a0[1], a0[2], 0})) {
             if (a0[2] == '0' && a0[3] == '0' && a0[0] == '1') /* "the 1800s": a century */
                 return nm_buf_put(out, a0, 2);
@@ -1411,6 +1416,32 @@ static int eval_fn(ectx *c, const top *op, nm_buf *out)
         }
         civil_from_days(day, &yy, &m, &d);
         return put(out, "%04ld-%02d-%02d", yy, m, d);
+    }
+    case FN_FOLWD: { /* "the following Monday": the first Monday after the day the
+                      * text last named (or after the anchor) */
+        const char *v = table_val_loose(c->st->t_weekday, a0);
+        if (!v)
+            return c->fail = true, 0;
+        int w = (int)strtol(v, NULL, 10);
+        const anchor *from = c->ref->year_known && c->ref_gran == 'D' ? c->ref : a;
+        if (!from->year_known || !from->md_known) {
+            c->no_anchor = true;
+            return put(out, "XXXX-WXX-%d", w);
+        }
+        int k = (w - iso_wday(from->days) + 7) % 7;
+        long yy;
+        civil_from_days(from->days + (k ? k : 7), &yy, &m, &d);
+        return put(out, "%04ld-%02d-%02d", yy, m, d);
+    }
+    case FN_OVN: { /* "overnight": last night, or the coming one in a sentence
+                    * that looks ahead ("overnight lows will fall") */
+        if (!a->year_known || !a->md_known) {
+            c->no_anchor = true;
+            return put(out, "XXXX-XX-XXTNI");
+        }
+        long yy;
+        civil_from_days(a->days - (get_tense(c) > 0 ? 0 : 1), &yy, &m, &d);
+        return put(out, "%04ld-%02d-%02dTNI", yy, m, d);
     }
     case FN_DOM: { /* "on the 21st": a day of the anchor's month, or the next
                     * month's when it has passed and the sentence looks ahead */

@@ -214,6 +214,23 @@ static void test_temporal__tense_decides_the_year(void **state)
     TX("HEINEKEN 1986 YEAR NET RISES", DCT, "1986=DATE:1986");
     TX("The coffee year ended last September 30.", "1987-03-04", "last September 30=DATE:1986-09-30");
     TX("Exporters shipped goods ahead of Lunar New Year.", "2025-01-15", "Lunar New Year=DATE:2025-01-29");
+    TX("Overnight lows will fall to minus 9 C.", "2026-01-13", "Overnight=TIME:2026-01-13TNI");
+    TX("Shares fell overnight.", "2026-01-13", "overnight=TIME:2026-01-12TNI");
+    TX("It is adjourned until next Wednesday and will resume at 10 a.m. the following Monday.",
+       "2025-12-04", "next Wednesday=DATE:2025-12-10:bound=until|10 a.m.=TIME:2025-12-15T10:00|"
+       "the following Monday=DATE:2025-12-15");
+    TX("These days it is fashionable; a generation ago it was not.", DCT,
+       "These days=DATE:PRESENT_REF|a generation ago=DATE:PAST_REF");
+    TX("It served towns for generations and lasted for decades.", DCT,
+       "generations=DURATION:PXY|decades=DURATION:PXY");
+    TX("By the mid-90s, quays built a century ago were too small.", DCT,
+       "the mid-90s=DATE:199:mod=MID:bound=until|a century ago=DATE:19");
+    TX("It was founded in 1919. A century later, the firm thrives.", "2025-05-20",
+       "1919=DATE:1919|A century later=DATE:20");
+    TX("Skies should clear by late afternoon.", "2026-01-13", "late afternoon=TIME:2026-01-13TAF:mod=END:bound=until");
+    TX("Trams run at weekends and every half hour over the next fortnight.", DCT,
+       "weekends=SET:XXXX-WXX-WE|every half hour=SET:PT30M|the next fortnight=DURATION:P2W");
+    TX("May it keep surprising us. The Hundred Years' War ended. The Tuesday lunch club met.", DCT, "");
     TX("It made a loss in the year to March.", "2024-07-10", "the year=DURATION:P1Y|March=DATE:2024-03:bound=until");
     TX("Wage growth peaked in the September quarter.", "2026-01-15", "the September quarter=DATE:2025-Q3");
     TX("Policymakers could cut interest rates in March.", "2026-01-15", "March=DATE:2026-03");
@@ -344,6 +361,7 @@ static void test_temporal__narrative_reference(void **state)
 static void test_temporal__no_anchor(void **state)
 {
     FX_BEGIN;
+    TX("Residents cleared drains this weekend.", NULL, "this weekend=DATE:XXXX-WXX-WE:anchor=none");
     /* a dateline below a headline still gives month and day */
     TX("Bus Maker Wins Order\n\nBERLIN, June 3 (Wire) - It said yesterday it acts tomorrow.", NULL,
        "June 3=DATE:XXXX-06-03:anchor=none|yesterday=DATE:XXXX-06-02:anchor=none|"
