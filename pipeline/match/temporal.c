@@ -421,6 +421,8 @@ typedef struct ectx {
     bool ref_here;     /* it is a day named earlier in this sentence */
     bool ref_same_sent; /* it was named earlier in this sentence */
     bool ref_recent;    /* ... or in one of the three sentences before */
+    const bool *now_named; /* the text has named a date of this year or last (a news story,
+                            * whose "since September 1958" tells no story of 1958) */
     bool day_default;   /* a clock time put on the anchor's day for want of one */
     bool day_borrowed;  /* a clock time whose day came from elsewhere */
     size_t sb, se;  /* the sentence's tokens */
@@ -756,7 +758,7 @@ static long resolve_year(ectx *c, int m, int d)
      * or more back, sets the year of a date in a sentence that does not
      * look ahead (news naming an old date and then this year's plans
      * does: "The crossings will open from April 1") */
-    if (c->ref_recent && c->ref->year_known && c->ref->y <= a->y - 5 &&
+    if (c->ref_recent && c->ref->year_known && c->ref->y <= a->y - 5 && !*c->now_named &&
         (c->ref_gran == 'M' || c->ref_gran == 'D') && a->year_known && get_tense(c) <= 0)
         return c->ref->y;
     if (!a->md_known)
@@ -1933,6 +1935,7 @@ typedef struct mctx {
     char ref_gran;
     const nm_sent *ref_sent; /* the sentence it is in */
     uint32_t ref_end;        /* and where its span ends */
+    bool now_named;          /* a date of the anchor's year or the one before was named */
 } mctx;
 
 static int cmp_interval(const void *x, const void *y)
@@ -2019,7 +2022,7 @@ static int evaluate(mctx *m, cand *cd)
               .ref_here = m->ref_gran == 'D' && m->ref_sent == m->s && cd->start >= m->ref_end &&
                           cd->start - m->ref_end <= 32,
               .ref_same_sent = m->ref_sent == m->s,
-              .ref_recent = m->ref_sent && m->ref_sent + 3 >= m->s, .sb = m->s->tok_begin,
+              .ref_recent = m->ref_sent && m->ref_sent + 3 >= m->s, .now_named = &m->now_named, .sb = m->s->tok_begin,
               .se = m->s->tok_end};
     cd->val_off = (uint32_t)st->vals.len;
     if ((rc = eval_tmpl(&c, &tr->value, &st->vals)) < 0)
@@ -2210,8 +2213,21 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
             if ((rc = nm__doc_str(d, st->vals.ptr + c->val_off, c->val_len, &sp->value_off)) < 0)
                 goto fail;
             sp->value_len = c->val_len;
-            if ((tr->type[0] == 'D' && tr->type[1] == 'A') || (tr->type[0] == 'T' && !c->day_default))
+            /* "the biggest drop since September 1958": a point of comparison,
+             * not the time the story moves to */
+            bool since = bound && !strcmp(bound, "since");
+            if (((tr->type[0] == 'D' && tr->type[1] == 'A') || (tr->type[0] == 'T' && !c->day_default)) &&
+                !since)
                 note_ref(&mc, st->vals.ptr + c->val_off, c->val_len, c->end);
+            /* a date of this year or last, other than the anchor's own day
+             * (a dateline, "today"), makes this a story of now */
+            if (tr->type[0] == 'D' && a.year_known && c->val_len >= 4 &&
+                !(adate[0] && c->val_len == 10 && !memcmp(st->vals.ptr + c->val_off, adate, 10))) {
+                const char *v = st->vals.ptr + c->val_off;
+                long vy = isdigit((unsigned char)v[0]) ? strtol(v, NULL, 10) : 0;
+                if (vy >= a.y - 1 && vy <= a.y + 1 && c->val_len >= 4 && isdigit((unsigned char)v[3]))
+                    mc.now_named = true;
+            }
             /* "between 2 a.m. and 8 a.m. UTC on Monday": the first time of a
              * range takes the day the second one names */
             if (tr->type[0] == 'T') {

@@ -345,6 +345,13 @@ static void test_temporal__narrative_reference(void **state)
        "and that evening it ate. The next morning it stood up.", "2024-05-20",
        "May 1998=DATE:1998-05|Saturday, May 16=DATE:1998-05-16|that evening=TIME:1998-05-16TEV|"
        "The next morning=TIME:1998-05-17TMO");
+    /* a news story comparing with the past is no story of the past */
+    TX("Prices fell in January. It was the largest drop since September 1958. "
+       "Food costs rose in January from December.", "1987-02-26",
+       "January=DATE:1987-01|September 1958=DATE:1958-09:bound=since|January=DATE:1987-01|"
+       "December=DATE:1986-12:bound=since");
+    TX("The rate was the lowest since December 1977. It was 15 points below a month earlier.",
+       "1987-04-03", "December 1977=DATE:1977-12:bound=since|a month earlier=DATE:1987-03");
     TX("The border shut in April 2016. The crossings will open from April 1.", "2026-03-05",
        "April 2016=DATE:2016-04|April 1=DATE:2026-04-01:bound=since");
     /* the first time of a range takes the day the second names */
