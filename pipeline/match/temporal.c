@@ -421,6 +421,7 @@ typedef struct ectx {
     bool ref_here;     /* it is a day named earlier in this sentence */
     bool ref_same_sent; /* it was named earlier in this sentence */
     bool ref_recent;    /* ... or in one of the three sentences before */
+    bool ref_fresh;     /* ... or in one of the six sentences before */
     const bool *now_named; /* the text has named a date of this year or last (a news story,
                             * whose "since September 1958" tells no story of 1958) */
     bool day_default;   /* a clock time put on the anchor's day for want of one */
@@ -791,6 +792,8 @@ static long resolve_year(ectx *c, int m, int d)
  * or a day, days and weeks from a day) */
 static bool ref_fine(const ectx *c, const char *u)
 {
+    if (!c->ref_fresh)
+        return false; /* named too long ago to be what "the previous month" means */
     char g = c->ref_gran;
     if (!strcmp(u, "DE") || !strcmp(u, "CE") || !strcmp(u, "E") || !strcmp(u, "C"))
         return c->ref->year_known;
@@ -2022,7 +2025,8 @@ static int evaluate(mctx *m, cand *cd)
               .ref_here = m->ref_gran == 'D' && m->ref_sent == m->s && cd->start >= m->ref_end &&
                           cd->start - m->ref_end <= 32,
               .ref_same_sent = m->ref_sent == m->s,
-              .ref_recent = m->ref_sent && m->ref_sent + 3 >= m->s, .now_named = &m->now_named, .sb = m->s->tok_begin,
+              .ref_recent = m->ref_sent && m->ref_sent + 3 >= m->s, .now_named = &m->now_named,
+              .ref_fresh = m->ref_sent && m->ref_sent + 6 >= m->s, .sb = m->s->tok_begin,
               .se = m->s->tok_end};
     cd->val_off = (uint32_t)st->vals.len;
     if ((rc = eval_tmpl(&c, &tr->value, &st->vals)) < 0)
@@ -2216,6 +2220,9 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
             /* "the biggest drop since September 1958": a point of comparison,
              * not the time the story moves to */
             bool since = bound && !strcmp(bound, "since");
+            /* "from 36.95 billion a year earlier": a comparison too */
+            for (int op = 0; op < tr->value.n_ops && !since; op++)
+                since = tr->value.ops[op].fn == FN_YAGO;
             if (((tr->type[0] == 'D' && tr->type[1] == 'A') || (tr->type[0] == 'T' && !c->day_default)) &&
                 !since)
                 note_ref(&mc, st->vals.ptr + c->val_off, c->val_len, c->end);
