@@ -269,6 +269,7 @@ static void test_temporal__required_triggers(void **state)
     TX("A decade-long fight ended.", DCT, "decade-long=DURATION:P10Y");
     TX("Sales rise at year-end.", DCT, "year-end=DATE:2025-12-31");
     TX("It earns $5 million a year.", DCT, "");
+    TX("It owns a 160,000 barrel per day refinery.", DCT, "");
     FX_END;
 }
 
