@@ -443,6 +443,38 @@ static bool tok_is(const nm_doc *d, const nm_tok *t, const char *w, size_t n)
     return t->kind == NM_TOK_WORD && t->norm_len == n && !memcmp(d->strings.ptr + t->norm_off, w, n);
 }
 
+/* Is the word W (N bytes) one of the COUNT words of LIST? */
+static bool word_in(const char *w, size_t n, const char *const *list, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (list[i][0] == w[0] && strlen(list[i]) == n && !memcmp(list[i], w, n))
+            return true;
+    return false;
+}
+
+/* Is T a word of the static array LIST? */
+#define TOK_IN(d, t, list)                                                                         \
+    ((t)->kind == NM_TOK_WORD &&                                                                   \
+     word_in((d)->strings.ptr + (t)->norm_off, (t)->norm_len, list, sizeof(list) / sizeof(list[0])))
+
+static const char *table_val(const nm_strtab *t, const char *key)
+{
+    const nm_strtab_entry *e = nm_strtab_get(t, key, strlen(key));
+    return e ? nm_strtab_val(t, e) : NULL;
+}
+
+/* "A B" into BUF (capped): two words joined by a space. */
+static const char *join2(char *buf, size_t cap, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la + lb + 2 > cap)
+        return "";
+    memcpy(buf, a, la);
+    buf[la] = ' ';
+    memcpy(buf + la + 1, b, lb + 1);
+    return buf;
+}
+
 /* "in/during March" takes the tense of its verb at any distance from the
  * anchor; "to/by/until/through/before/effective Nov. 16" names a deadline,
  * which a past-tense verb does not move into the past ("the offer was
@@ -474,10 +506,16 @@ static int get_tense(ectx *c)
         if (first > c->sb) {
             c->cue_adjacent = c->tense != 0 && c->st->cues[first - 1 - c->sb] == c->tense;
             c->prep = prep_kind(c->d, &c->d->toks[first - 1]);
-            if (c->prep == PREP_DEADLINE && first - 1 > c->sb &&
-                (tok_is(c->d, &c->d->toks[first - 2], "retroactive", 11) ||
-                 tok_is(c->d, &c->d->toks[first - 2], "backdated", 9)))
-                c->prep = PREP_SINCE; /* "retroactive to January 1": a start already past */
+            /* "retroactive to January 1": the bound table knows the
+             * two words for a start already past */
+            if (c->prep == PREP_DEADLINE && first - 1 > c->sb) {
+                char two[64];
+                const char *b = table_val(
+                    c->st->t_bound, join2(two, sizeof(two), c->d->strings.ptr + c->d->toks[first - 2].norm_off,
+                                          c->d->strings.ptr + c->d->toks[first - 1].norm_off));
+                if (b && !strcmp(b, "since"))
+                    c->prep = PREP_SINCE;
+            }
         }
     }
     return c->tense;
@@ -505,11 +543,6 @@ static const char *arg_text(ectx *c, const targ *ta, char *buf, size_t cap)
     return buf;
 }
 
-static const char *table_val(const nm_strtab *t, const char *key)
-{
-    const nm_strtab_entry *e = nm_strtab_get(t, key, strlen(key));
-    return e ? nm_strtab_val(t, e) : NULL;
-}
 
 /* Look KEY up, also without a final '.' or 's' (plurals: "mondays"). */
 static const char *table_val_loose(const nm_strtab *t, const char *key)
@@ -729,17 +762,6 @@ static int put(nm_buf *b, const char *fmt, ...)
     return nm_buf_put(b, tmp, n);
 }
 
-/* "A B" into BUF (capped): two words joined by a space. */
-static const char *join2(char *buf, size_t cap, const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la + lb + 2 > cap)
-        return "";
-    memcpy(buf, a, la);
-    buf[la] = ' ';
-    memcpy(buf + la + 1, b, lb + 1);
-    return buf;
-}
 
 /*
  * Year for month M (and day D, 0 if none) without a year of its own: the
@@ -808,10 +830,7 @@ static bool is_event_noun(const nm_doc *d, const nm_tok *t)
                                     "race", "final", "deadline", "auction", "launch", "debate",
                                     "hearing", "talks", "opening", "kick-off", "kickoff", "ceremony",
                                     "runoff", "referendum", "session", "conference", "event"};
-    for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
-        if (t->norm_len == strlen(w[i]) && tok_is(d, t, w[i], t->norm_len))
-            return true;
-    return false;
+    return TOK_IN(d, t, w);
 }
 
 /* Does the document report by quarter (worked out once, on first use)? */
@@ -842,9 +861,8 @@ static bool is_quarterly(ectx *c)
                 continue;
             if (i > 0) {
                 const nm_tok *p = &c->d->toks[i - 1];
-                for (size_t k = 0; k < sizeof(before) / sizeof(before[0]); k++)
-                    if (tok_is(c->d, p, before[k], strlen(before[k])))
-                        *c->quarterly = 1;
+                if (TOK_IN(c->d, p, before))
+                    *c->quarterly = 1;
             }
         }
     }
@@ -1528,10 +1546,7 @@ static bool ed_not_past(const char *w, size_t n)
                                         "bleed", "greed", "steed", "creed", "hundred", "sacred",
                                         "naked", "wicked", "rugged", "wretched", "beloved",
                                         "kindred", "jagged", "ragged"};
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-        if (n == strlen(words[i]) && !memcmp(w, words[i], n))
-            return true;
-    return false;
+    return n > 0 && word_in(w, n, words, sizeof(words) / sizeof(words[0]));
 }
 
 /* An adjective that leaves the word after it a noun: "a first cut",
@@ -1542,10 +1557,7 @@ static bool noun_adjective(const nm_doc *d, const nm_tok *t)
                                         "small", "large", "major", "deep", "deeper", "sharp",
                                         "steep", "new", "surprise", "rate", "tax", "price",
                                         "quarter-point", "half-point", "job", "budget"};
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-        if (t->norm_len == strlen(words[i]) && tok_is(d, t, words[i], t->norm_len))
-            return true;
-    return false;
+    return TOK_IN(d, t, words);
 }
 
 static bool is_determiner(const nm_doc *d, const nm_tok *t)
@@ -1596,10 +1608,7 @@ static bool leads_ahead(const nm_doc *d, const nm_tok *t)
                                     "poised", "slated", "about", "going", "plans", "planned",
                                     "aims", "hopes", "intends", "wants", "seeks", "hoped", "plan",
                                     "aimed", "intended"};
-    for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
-        if (t->norm_len == strlen(w[i]) && tok_is(d, t, w[i], t->norm_len))
-            return true;
-    return false;
+    return TOK_IN(d, t, w);
 }
 
 /* Does T look like the verb of an infinitive (a lower-case word that is
