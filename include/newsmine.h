@@ -193,7 +193,10 @@ size_t nm_result_n_sentences(const nm_result *r);
 
 /** Fill *out with span I.  @return 0 or NM_EINVAL when I is out of range. */
 int nm_result_span(const nm_result *r, size_t i, nm_span *out);
-/** Fill *out with token I.  @return 0 or NM_EINVAL. */
+/** Fill *out with token I.  The first call on a result works out the stems
+ *  of all its tokens (they are not computed before anything asks), so like
+ *  every call on a result it must not race with other calls on the same
+ *  pipeline.  @return 0, NM_EINVAL, or NM_ENOMEM. */
 int nm_result_token(const nm_result *r, size_t i, nm_token *out);
 /** Fill start and end with sentence I's byte range.  @return 0 or NM_EINVAL. */
 int nm_result_sentence(const nm_result *r, size_t i, size_t *start,

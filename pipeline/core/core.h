@@ -220,6 +220,12 @@ typedef struct nm_doc {
     unsigned flags; /* NM_PIPE_* */
     unsigned doc_flags; /* NM_DOC_* */
     const nm_allocator *alloc;
+    /* Stems are worked out on demand (nm__doc_stems): most stages and most
+     * records never look at them.  The normalize stage sets the function
+     * and its state; until it has run, every stem is its norm. */
+    int (*stem_fn)(void *state, struct nm_doc *d);
+    void *stem_state;
+    bool stems_done;
 } nm_doc;
 
 int nm__doc_init(nm_doc *d, const nm_allocator *a, size_t max_text);
@@ -230,6 +236,10 @@ nm_sent *nm__doc_add_sent(nm_doc *d);
 nm_span_rec *nm__doc_add_span(nm_doc *d);
 /** Copy S into doc->strings; *off_out gets its offset. */
 int nm__doc_str(nm_doc *d, const char *s, size_t n, uint32_t *off_out);
+/** Fill in the stems of every token (once a document; later calls cost
+ *  nothing).  A stage that reads stem_off/stem_len calls this first.
+ *  @return 0 or NM_ENOMEM. */
+int nm__doc_stems(nm_doc *d);
 
 static inline const char *nm__doc_norm(const nm_doc *d, const nm_tok *t)
 {

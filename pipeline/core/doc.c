@@ -29,6 +29,18 @@ void nm__doc_reset(nm_doc *d)
     nm_buf_clear(&d->out);
     d->text = NULL;
     d->text_len = 0;
+    d->stem_fn = NULL; /* set again by the normalize stage */
+    d->stems_done = false;
+}
+
+int nm__doc_stems(nm_doc *d)
+{
+    if (d->stems_done || !d->stem_fn)
+        return 0;
+    int rc = d->stem_fn(d->stem_state, d);
+    if (rc == 0)
+        d->stems_done = true;
+    return rc;
 }
 
 void nm__doc_free(nm_doc *d)

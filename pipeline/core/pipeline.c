@@ -177,6 +177,11 @@ int nm_result_token(const nm_result *r, size_t i, nm_token *out)
 {
     if (!r || i >= r->doc.n_toks)
         return NM_EINVAL;
+    /* stems are worked out on first demand: the result is the pipeline's
+     * own (not shared between threads), so filling them in here is safe */
+    int rc = nm__doc_stems((nm_doc *)&r->doc);
+    if (rc < 0)
+        return rc;
     const nm_tok *t = &r->doc.toks[i];
     out->start = t->start;
     out->end = t->end;

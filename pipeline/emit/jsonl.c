@@ -90,7 +90,7 @@ static int jsonl_run(void *state, nm_doc *d, nm_err *err)
     if ((rc = nm_buf_putc(b, ']')) < 0)
         goto fail;
     if (d->flags & NM_PIPE_DEBUG_TOKENS) {
-        if ((rc = nm_buf_puts(b, ",\"tokens\":[")) < 0)
+        if ((rc = nm__doc_stems(d)) < 0 || (rc = nm_buf_puts(b, ",\"tokens\":[")) < 0)
             goto fail;
         for (size_t i = 0; i < d->n_toks; i++) {
             const nm_tok *t = &d->toks[i];

@@ -5,6 +5,9 @@
  * then the model's fold table: curly quotes to ASCII quotes, dashes to '-')
  * and stem (the English Snowball stem of norm, for word tokens), both
  * NUL-terminated in doc->strings.  The text itself is never changed.
+ * Stems are filled in on demand (nm__doc_stems: by a stage that reads them,
+ * the token API, --debug-tokens): stemming was a fifth of the whole run's
+ * time, and no rule of the temporal stage reads a stem.
  *
  * Fast paths, because this stage sees every token of every article:
  *  - an ASCII token is only lower-cased (NFKC and case folding of ASCII are
@@ -177,20 +180,13 @@ static inline uint64_t ascii_lower8(uint64_t w)
     return w | ((ge_a & ~gt_z & hi) >> 2);
 }
 
+static int norm_stems(void *state, nm_doc *d);
+
 static int norm_run(void *state, nm_doc *d, nm_err *err)
 {
     norm_state *st = state;
     int rc;
 
-    if (d->n_toks > st->cap_work) {
-        size_t cap = d->n_toks + d->n_toks / 2 + 64;
-        stem_work *w = nm__realloc(&st->m->alloc, st->work, cap * sizeof(*w));
-        if (!w)
-            return nm__err_set(err, NM_ENOMEM, "out of memory");
-        st->work = w;
-        st->cap_work = cap;
-    }
-    st->n_work = 0;
     for (size_t ti = 0; ti < d->n_toks; ti++) {
         nm_tok *t = &d->toks[ti];
         const char *s = d->text + t->start;
@@ -240,19 +236,42 @@ static int norm_run(void *state, nm_doc *d, nm_err *err)
         /* one hash a word, for the stem cache here and for the lookups of
          * later stages (trigger words) */
         t->hash = nm_hash_padded(norm, norm_len); /* norms have 8 readable bytes after them */
+    }
+    /* stems when a stage or the caller first asks (nm__doc_stems) */
+    d->stem_fn = norm_stems;
+    d->stem_state = st;
+    return 0;
+}
+
+/*
+ * The stems of doc D's words.  Two passes: the first lists the words to stem
+ * and prefetches their small-cache lines; the second looks them up, with the
+ * large cache level prefetched PREFETCH words ahead: its misses go to
+ * memory, and overlapping them is what keeps this pass fast.
+ */
+static int norm_stems(void *state, nm_doc *d)
+{
+    norm_state *st = state;
+    int rc;
+
+    if (d->n_toks > st->cap_work) {
+        size_t cap = d->n_toks + d->n_toks / 2 + 64;
+        stem_work *w = nm__realloc(&st->m->alloc, st->work, cap * sizeof(*w));
+        if (!w)
+            return NM_ENOMEM;
+        st->work = w;
+        st->cap_work = cap;
+    }
+    st->n_work = 0;
+    for (size_t ti = 0; ti < d->n_toks; ti++) {
+        const nm_tok *t = &d->toks[ti];
         /* Porter2: a word of two letters or fewer is its own stem */
-        if (norm_len <= 2 || norm_len > MAX_STEM_INPUT)
+        if (t->kind != NM_TOK_WORD || t->norm_len <= 2 || t->norm_len > MAX_STEM_INPUT)
             continue; /* (a WORD token always has a letter) */
-        /* stemmed in the second pass; hash now, so the cache lines can be
-         * fetched ahead of their use */
-        uint32_t h = norm_len <= STEM_CACHE_KEY ? t->hash : 0;
+        uint32_t h = t->norm_len <= STEM_CACHE_KEY ? t->hash : 0;
         st->work[st->n_work++] = (stem_work){(uint32_t)ti, h};
         __builtin_prefetch(&st->l1[h & (STEM_L1_SLOTS - 1)]);
     }
-
-    /* Second pass: stems.  The large cache level is prefetched PREFETCH
-     * tokens ahead: its misses go to memory, and overlapping them is what
-     * keeps this pass fast. */
     for (size_t wi = 0; wi < st->n_work; wi++) {
         if (wi + PREFETCH < st->n_work)
             __builtin_prefetch(&st->cache[(st->work[wi + PREFETCH].hash >> 12) & (STEM_CACHE_SLOTS - 1)]);
@@ -283,7 +302,7 @@ static int norm_run(void *state, nm_doc *d, nm_err *err)
         }
         const sb_symbol *sb = sb_stemmer_stem(st->stemmer, (const sb_symbol *)norm, (int)norm_len);
         if (!sb)
-            return nm__err_set(err, NM_ENOMEM, "normalize: the stemmer ran out of memory");
+            return NM_ENOMEM; /* the stemmer ran out of memory */
         stem = (const char *)sb;
         stem_len = (size_t)sb_stemmer_length(st->stemmer);
         bool same = stem_len == norm_len && memcmp(stem, norm, norm_len) == 0;
@@ -300,7 +319,7 @@ static int norm_run(void *state, nm_doc *d, nm_err *err)
             continue;
     have_stem:
         if ((rc = nm__doc_str(d, stem, stem_len, &t->stem_off)) < 0)
-            return nm__err_set(err, rc, "normalize: %s", nm_strerror(rc));
+            return rc;
         t->stem_len = (uint32_t)stem_len;
     }
     return 0;
