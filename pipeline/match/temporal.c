@@ -1996,8 +1996,6 @@ static int on_match(const nm_rule *r, const size_t *ov, int n, void *payload)
     mctx *m = payload;
     temporal_state *st = m->st;
     const trule *tr = r->payload;
-    if (vetoed(st, ov[0], ov[1]))
-        return 0;
     cand cd = {.start = (uint32_t)ov[0], .end = (uint32_t)ov[1], .rule = m->rule,
                .ov_off = (uint32_t)st->n_ovs, .n_pairs = (uint32_t)n};
     /* a group named "span" narrows the span to it: the rest is context */
@@ -2159,14 +2157,6 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
         nm_buf_clear(&st->vals);
         if ((rc = nm__rules_sentence_triggers(rs, d, s->tok_begin, s->tok_end, &st->trig)) < 0)
             goto fail;
-        size_t nv = nm__rules_triggered(vs, &st->trig, st->which);
-        for (size_t k = 0; k < nv; k++) {
-            const nm_rule *r = &vs->rules[st->which[k]];
-            if ((rc = nm__rule_each_match(&st->mt_veto, r, d, &st->trig, s->tok_begin, s->tok_end,
-                                          on_veto, st)) < 0)
-                goto fail;
-        }
-        settle_vetoes(st);
         mc.s = s;
         size_t nr = nm__rules_triggered(rs, &st->trig, st->which);
         for (size_t k = 0; k < nr; k++) {
@@ -2182,6 +2172,28 @@ static int temporal_run(void *state, nm_doc *d, nm_err *err)
         }
         if (!st->n_cands)
             continue;
+        /* the vetoes, only where there is something to veto (most
+         * sentences hold no candidate): a match that overlaps one is
+         * dropped */
+        size_t nv = nm__rules_triggered(vs, &st->trig, st->which);
+        for (size_t k = 0; k < nv; k++) {
+            const nm_rule *r = &vs->rules[st->which[k]];
+            if ((rc = nm__rule_each_match(&st->mt_veto, r, d, &st->trig, s->tok_begin, s->tok_end,
+                                          on_veto, st)) < 0)
+                goto fail;
+        }
+        if (st->n_vetoes) {
+            settle_vetoes(st);
+            size_t kept = 0;
+            for (size_t k = 0; k < st->n_cands; k++) {
+                const size_t *ov = st->ovs + st->cands[k].ov_off; /* the whole match */
+                if (!vetoed(st, ov[0], ov[1]))
+                    st->cands[kept++] = st->cands[k];
+            }
+            st->n_cands = kept;
+            if (!kept)
+                continue;
+        }
         qsort(st->cands, st->n_cands, sizeof(*st->cands), cmp_cand);
         uint32_t taken_end = s->start;
         size_t range_from = SIZE_MAX; /* a TIME on the default day that may open a range */
