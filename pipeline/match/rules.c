@@ -666,14 +666,29 @@ int nm__matcher_init(nm_matcher *mt, const nm_rule_set *rs, const nm_allocator *
     (void)a;
     mt->alloc = a;
     mt->md = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
-    return mt->md ? 0 : NM_ENOMEM;
+    /* A JIT stack of our own: without one, every pcre2_jit_match call sets
+     * up a 32 KiB frame on the machine stack, and with Debian's stack-clash
+     * protection that means touching eight pages a call, which cost as
+     * much as many a failed match itself. */
+    mt->mctx = pcre2_match_context_create(NULL);
+    mt->jstack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
+    if (!mt->md || !mt->mctx || !mt->jstack) {
+        nm__matcher_free(mt);
+        return NM_ENOMEM;
+    }
+    pcre2_jit_stack_assign(mt->mctx, NULL, mt->jstack);
+    return 0;
 }
 
 void nm__matcher_free(nm_matcher *mt)
 {
     if (mt->md)
         pcre2_match_data_free(mt->md);
-    mt->md = NULL;
+    if (mt->mctx)
+        pcre2_match_context_free(mt->mctx);
+    if (mt->jstack)
+        pcre2_jit_stack_free(mt->jstack);
+    mt->md = mt->mctx = mt->jstack = NULL;
 }
 
 /* The shape bits of one token's normalised form. */
@@ -855,7 +870,7 @@ int nm__rule_each_match(nm_matcher *mt, const nm_rule *r, const nm_doc *d, nm_tr
             if (!(r->first[c0 >> 3] & (1u << (c0 & 7))))
                 continue;
             int rc = r->jit ? pcre2_jit_match(r->code, (PCRE2_SPTR)d->text, end, d->toks[s].start, 0,
-                                              mt->md, NULL)
+                                              mt->md, mt->mctx)
                             : pcre2_match(r->code, (PCRE2_SPTR)d->text, end, d->toks[s].start,
                                           PCRE2_NO_UTF_CHECK, mt->md, NULL);
             if (rc == PCRE2_ERROR_NOMATCH)

@@ -85,7 +85,9 @@ int nm__rule_group(const nm_rule *r, const char *name);
 
 /** Per-thread matching state. */
 typedef struct nm_matcher {
-    void *md; /* pcre2_match_data * */
+    void *md;    /* pcre2_match_data * */
+    void *mctx;  /* pcre2_match_context *, with jstack assigned */
+    void *jstack; /* pcre2_jit_stack * */
     const nm_allocator *alloc;
 } nm_matcher;
 
