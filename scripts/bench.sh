@@ -27,7 +27,7 @@ x5="$plain $plain $plain $plain $plain"
 x10="$x5 $x5"
 # shellcheck disable=SC2086
 {
-echo "tokenize + sentences + normalise (--until sentences):"
+echo "tokenize + sentences + normalise (--until sentences; stems are worked out only when asked for):"
 run "-j 1, 5x corpus" -j 1 --until sentences $x5
 run "-j 2, 5x corpus" -j 2 --until sentences $x5
 echo "every stage (up to temporal):"
