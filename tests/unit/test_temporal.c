@@ -394,6 +394,10 @@ static void test_temporal__references(void **state)
     TX("Prices are now higher.", DCT, "now=DATE:PRESENT_REF");
     TX("It is currently closed.", DCT, "currently=DATE:PRESENT_REF");
     TX("It was recently sold.", DCT, "recently=DATE:PAST_REF");
+    /* "previously", "formerly" order an event before another; they name no
+     * time (TimeBank marks 3 of its 19) */
+    TX("The previously announced plan was dropped.", DCT, "");
+    TX("Smith, formerly its finance chief, left.", DCT, "");
     TX("It may grow in the future.", DCT, "the future=DATE:FUTURE_REF");
     FX_END;
 }
