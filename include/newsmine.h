@@ -72,7 +72,15 @@ typedef struct nm_model nm_model;
 
 typedef struct nm_model_opts {
     const nm_allocator *alloc; /**< NULL: the C library's allocator */
+    unsigned flags;            /**< NM_MODEL_* */
 } nm_model_opts;
+
+/** Model flags. */
+enum {
+    /** Do not load the entity tagger's weights (to train new ones): the
+     *  entity stage then finds gazetteer names, money and percentages only. */
+    NM_MODEL_NO_TAGGER = 1u << 0
+};
 
 /**
  * Load every model file listed in DIR/MANIFEST.tsv.
@@ -207,6 +215,29 @@ int nm_result_sentence(const nm_result *r, size_t i, size_t *start,
  * of DESIGN.md section 3.  @param[out] out borrowed, valid until the next run.
  */
 int nm_result_json(const nm_result *r, const char **out, size_t *out_len);
+
+/* --------------------------------------------------------------- training */
+
+typedef struct nm_train_opts {
+    int epochs;        /**< passes over the data; <= 0: 10 */
+    uint64_t seed;     /**< of the document order; 0: a fixed default */
+    int min_count;     /**< features seen fewer times are dropped; <= 0: 2 */
+    int quiet;         /**< no progress lines on stderr */
+} nm_train_opts;
+
+/**
+ * Train the entity tagger (an averaged perceptron over BILOU tags) on gold
+ * JSONL files (PER, ORG, LOC, MISC spans; other types are ignored) and
+ * write its weights, gzip'd, to OUT_PATH (through OUT_PATH.tmp and a
+ * rename).  M supplies the tokenizer and the gazetteer; load it with
+ * NM_MODEL_NO_TAGGER.  Deterministic: the same data and options give the
+ * same file.  Not thread-safe with respect to M's other users only in that
+ * it allocates a lot (hundreds of MB for CoNLL-2003).
+ * @return 0 or a negative NM_E* code with a message in ERRBUF.
+ */
+int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold,
+                 const nm_train_opts *opts, const char *out_path, char *errbuf,
+                 size_t errbuf_len);
 
 /* ----------------------------------------------------------------- reader */
 

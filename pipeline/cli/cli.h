@@ -21,10 +21,14 @@ const char *cli_models_dir(const char *flag);
 /** Load the model or print why not.  @return NULL on failure. */
 nm_model *cli_load_model(const char *flag);
 
+/** The same, with NM_MODEL_* flags. */
+nm_model *cli_load_model_flags(const char *flag, unsigned flags);
+
 /** Parse a positive size with an optional k/M/G suffix. @return 0 or -1. */
 int cli_parse_size(const char *s, size_t *out);
 
 int cmd_run(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif

@@ -26,6 +26,8 @@ static const char usage[] =
     "                     [--max-record BYTES] [--models DIR] [--until STAGE] [INPUT...]\n"
     "       newsmine eval --gold FILE.jsonl [--system OUT.jsonl] [--types T,...] [--json|--tsv]\n"
     "                     [-j N] [--models DIR]\n"
+    "       newsmine train --gold FILE.jsonl [--gold FILE.jsonl...] -o WEIGHTS.gz\n"
+    "                     [--epochs N] [--seed N] [--min-count N] [--quiet] [--models DIR]\n"
     "       newsmine show [INPUT...]\n"
     "       newsmine serve [--listen 127.0.0.1:8080]\n"
     "       newsmine --help | --version\n"
@@ -72,17 +74,24 @@ const char *cli_models_dir(const char *flag)
     return NM_MODELS_DIR;
 }
 
-nm_model *cli_load_model(const char *flag)
+nm_model *cli_load_model_flags(const char *flag, unsigned flags)
 {
     nm_model *m = NULL;
     const char *dir = cli_models_dir(flag);
-    int rc = nm_model_load(&m, dir, NULL);
+    nm_model_opts o = {0};
+    o.flags = flags;
+    int rc = nm_model_load(&m, dir, &o);
     if (rc < 0) {
         cli_error("cannot load the model: %s", m ? nm_model_errmsg(m) : nm_strerror(rc));
         nm_model_free(m);
         return NULL;
     }
     return m;
+}
+
+nm_model *cli_load_model(const char *flag)
+{
+    return cli_load_model_flags(flag, 0);
 }
 
 int cli_parse_size(const char *s, size_t *out)
@@ -124,6 +133,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval"))
         return cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "train"))
+        return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "show") || !strcmp(cmd, "serve")) {
         cli_error("%s: not available in this version yet", cmd);
         return EXIT_FATAL;

@@ -240,6 +240,12 @@ int nm__doc_str(nm_doc *d, const char *s, size_t n, uint32_t *off_out);
  *  nothing).  A stage that reads stem_off/stem_len calls this first.
  *  @return 0 or NM_ENOMEM. */
 int nm__doc_stems(nm_doc *d);
+/** Put the spans in text order (by start, longer first, then as added):
+ *  stages add theirs one after another.  @return 0 or NM_ENOMEM. */
+int nm__doc_sort_spans(nm_doc *d);
+
+/** The document behind a result (pipeline.c). */
+const nm_doc *nm__result_doc(const nm_result *r);
 
 static inline const char *nm__doc_norm(const nm_doc *d, const nm_tok *t)
 {
@@ -278,6 +284,9 @@ struct nm_model {
     struct nm_rule_set *temporal;        /* models/temporal/rules.tsv */
     struct nm_rule_set *temporal_vetoes; /* models/temporal/vetoes.tsv */
     int tense_past_id, tense_future_id, tense_ahead_id; /* trigger ids of the tense cues */
+    struct nm_gazetteer *gz;       /* models/entities/lists.def and its lists */
+    struct nm_ner_weights *ner;    /* models/entities/ner.weights.gz */
+    bool no_tagger;                /* NM_MODEL_NO_TAGGER: weights not loaded */
 };
 
 /* Compile the temporal rules once every table is loaded (temporal.c). */
@@ -326,6 +335,7 @@ extern const nm_stage_type nm__stage_clean;
 extern const nm_stage_type nm__stage_tokenize;
 extern const nm_stage_type nm__stage_normalize;
 extern const nm_stage_type nm__stage_sentences;
+extern const nm_stage_type nm__stage_entities;
 extern const nm_stage_type nm__stage_temporal;
 extern const nm_stage_type nm__stage_jsonl;
 

@@ -9,6 +9,8 @@
  */
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "core.h"
 
 int nm__doc_init(nm_doc *d, const nm_allocator *a, size_t max_text)
@@ -31,6 +33,43 @@ void nm__doc_reset(nm_doc *d)
     d->text_len = 0;
     d->stem_fn = NULL; /* set again by the normalize stage */
     d->stems_done = false;
+}
+
+/* Spans in text order: by start, the longer first, else as added. */
+typedef struct span_ix {
+    nm_span_rec s;
+    size_t i;
+} span_ix;
+
+static int cmp_span_ix(const void *x, const void *y)
+{
+    const span_ix *a = x, *b = y;
+    if (a->s.start != b->s.start)
+        return a->s.start < b->s.start ? -1 : 1;
+    if (a->s.end != b->s.end)
+        return a->s.end > b->s.end ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+int nm__doc_sort_spans(nm_doc *d)
+{
+    bool sorted = true;
+    for (size_t i = 1; i < d->n_spans && sorted; i++)
+        if (d->spans[i].start < d->spans[i - 1].start ||
+            (d->spans[i].start == d->spans[i - 1].start && d->spans[i].end > d->spans[i - 1].end))
+            sorted = false;
+    if (sorted)
+        return 0;
+    span_ix *t = nm__malloc(d->alloc, d->n_spans * sizeof(*t));
+    if (!t)
+        return NM_ENOMEM;
+    for (size_t i = 0; i < d->n_spans; i++)
+        t[i] = (span_ix){d->spans[i], i};
+    qsort(t, d->n_spans, sizeof(*t), cmp_span_ix);
+    for (size_t i = 0; i < d->n_spans; i++)
+        d->spans[i] = t[i].s;
+    nm__free(d->alloc, t);
+    return 0;
 }
 
 int nm__doc_stems(nm_doc *d)

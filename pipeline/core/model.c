@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "../match/entities.h"
 #include "../match/rules.h"
 
 #define MAX_LINE 65536
@@ -327,6 +328,10 @@ static int on_manifest(nm_model *m, const char *path, long lineno, char **f,
         return load_table(m, path, lineno, f[0]);
     if (!strcmp(f[1], "temporal-rules"))
         return load_rules(m, path, lineno, f[0], f[1], &m->temporal, 7, 6, 4, 5);
+    if (!strcmp(f[1], "entity-lists"))
+        return nm__gz_load(m, path, lineno, f[0]);
+    if (!strcmp(f[1], "ner-weights"))
+        return nm__ner_load(m, path, lineno, f[0]);
     if (!strcmp(f[1], "temporal-vetoes"))
         return load_rules(m, path, lineno, f[0], f[1], &m->temporal_vetoes, 4, 3, 1, 2);
     for (size_t i = 0; i < N_KINDS; i++) {
@@ -359,6 +364,7 @@ int nm_model_load(nm_model **out, const char *dir, const nm_model_opts *opts)
     if (!m)
         return NM_ENOMEM;
     m->alloc = al;
+    m->no_tagger = opts && (opts->flags & NM_MODEL_NO_TAGGER);
     *out = m;
     if (!(m->dir = nm__strndup(&m->alloc, dir, strlen(dir)))) {
         rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
@@ -383,6 +389,8 @@ int nm_model_load(nm_model **out, const char *dir, const nm_model_opts *opts)
     }
     if ((rc = nm__temporal_compile(m)) < 0)
         goto done;
+    if ((rc = nm__gz_build(m)) < 0)
+        goto done;
 done:
     return rc;
 }
@@ -400,6 +408,8 @@ void nm_model_free(nm_model *m)
     for (size_t i = 0; i < N_KINDS; i++)
         nm_strtab_free((nm_strtab *)((char *)m + kinds[i].table_off));
     nm__temporal_free_model(m);
+    nm__gz_free(m);
+    nm__ner_free(m);
     for (size_t i = 0; i < m->n_tables; i++)
         nm_strtab_free(&m->tables[i].t);
     nm__free(&al, m->tables);

@@ -6,7 +6,7 @@
  * registry below, are kept sorted by phase (stable, so registry order
  * decides within a phase) and run in that order over each document:
  *
- *   clean -> tokenize -> normalize -> sentences -> temporal -> jsonl
+ *   clean -> tokenize -> normalize -> sentences -> entities -> temporal -> jsonl
  *
  * A stage that fails stops the run; its message is copied to the pipeline.
  */
@@ -39,6 +39,7 @@ static const nm_stage_type *const registry[] = {
     &nm__stage_tokenize,
     &nm__stage_normalize,
     &nm__stage_sentences,
+    &nm__stage_entities,
     &nm__stage_temporal,
     &nm__stage_jsonl,
 };
@@ -140,10 +141,18 @@ int nm_pipeline_run(nm_pipeline *p, const char *text, size_t text_len, const nm_
     d->doc_flags = o ? o->flags : 0;
     if (d->dct && !nm__date_valid(d->dct))
         return nm__err_set(&p->err, NM_EINVAL, "dct \"%s\" is not a YYYY-MM-DD date", d->dct);
+    bool sorted = false;
     for (size_t i = 0; i < p->n_stages; i++) {
+        if (!sorted && p->stages[i].type->phase == NM_PHASE_EMIT) {
+            if ((rc = nm__doc_sort_spans(d)) < 0)
+                return nm__err_set(&p->err, rc, "out of memory");
+            sorted = true;
+        }
         if ((rc = p->stages[i].type->run(p->stages[i].state, d, &p->err)) < 0)
             return rc;
     }
+    if (!sorted && (rc = nm__doc_sort_spans(d)) < 0)
+        return nm__err_set(&p->err, rc, "out of memory");
     *out = &p->res;
     return 0;
 }
@@ -156,6 +165,8 @@ const char *nm_token_kind_name(int kind)
                                         "URL", "EMAIL", "HASHTAG", "MENTION"};
     return kind > 0 && kind <= NM_TOK_MENTION ? names[kind] : "?";
 }
+
+const nm_doc *nm__result_doc(const nm_result *r) { return &r->doc; }
 
 size_t nm_result_n_spans(const nm_result *r) { return r ? r->doc.n_spans : 0; }
 size_t nm_result_n_tokens(const nm_result *r) { return r ? r->doc.n_toks : 0; }

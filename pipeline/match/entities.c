@@ -1,0 +1,579 @@
+/*
+ * entities.c - the entity stage: PER, ORG, LOC, MISC from the tagger (with
+ * the gazetteer as its features and as the source of canonical ids), and
+ * MONEY and PERCENT from token patterns over the model's tables.
+ *
+ * How the layers combine:
+ *  - the gazetteer's matches are features of the tagger (which lists cover
+ *    a token, at which position; which cover its neighbours), never spans
+ *    on their own: the tagger decides what is a name in context;
+ *  - an entity the tagger finds takes the canonical id of a "span" list
+ *    entry of the same type that covers exactly its tokens ("id"); every
+ *    entity also gets a normalised surface key ("key": lower case, inner
+ *    white space single), so unknown names can be counted and joined too;
+ *  - one name, one type per document: a name the tagger types differently
+ *    in different places takes its majority type (ties: the first);
+ *  - MONEY and PERCENT come from patterns and win over an overlapping name
+ *    ("US$5m" is money, not "US").
+ *
+ * MONEY: [currency before] NUMBER [magnitude] [currency after], with a
+ * currency on at least one side: "$100 billion", "£600m", "US$1.13bn",
+ * "€2.5 million", "100 billion dollars", "Rs 200 crore", "$5-6 billion".
+ * value: ISO 4217 code, a space, the amount in units ("USD 100000000000";
+ * a range "USD 5000000000..6000000000").
+ * PERCENT: NUMBER then "%", "percent", "per cent", "pct", "percentage
+ * point(s)"; value as a fraction ("76%" -> "0.76").
+ * Currency, magnitude and percent words are tables in models/entities/.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entities.h"
+#include "rules.h"
+
+typedef struct ent_span {
+    uint32_t b, e;      /* tokens [b, e) */
+    int type;           /* NER type index, or -1 MONEY, -2 PERCENT */
+    const char *id;     /* canonical id, or NULL */
+    char value[224];
+} ent_span;
+
+typedef struct ent_state {
+    const nm_model *m;
+    const nm_strtab *t_currency, *t_magnitude, *t_percent, *t_number;
+    nm_ner_feats nf;
+    nm_gz_match *gm;
+    size_t n_gm, cap_gm;
+    nm_gz_match *doc_gm; /* the whole document's matches, for ids */
+    size_t n_doc_gm, cap_doc_gm;
+    uint8_t *tags;
+    size_t cap_tags;
+    ent_span *spans;
+    size_t n_spans, cap_spans;
+    nm_buf scratch;
+} ent_state;
+
+static void ent_close(void *state)
+{
+    ent_state *st = state;
+    if (!st)
+        return;
+    nm__ner_feats_free(&st->nf);
+    nm__free(&st->m->alloc, st->gm);
+    nm__free(&st->m->alloc, st->doc_gm);
+    nm__free(&st->m->alloc, st->tags);
+    nm__free(&st->m->alloc, st->spans);
+    nm_buf_free(&st->scratch);
+    nm__free(&st->m->alloc, st);
+}
+
+static int ent_open(void **state, const nm_model *m, const nm_opts *o, nm_err *err)
+{
+    (void)o;
+    ent_state *st = nm__calloc(&m->alloc, 1, sizeof(*st));
+    if (!st)
+        return nm__err_set(err, NM_ENOMEM, "out of memory");
+    st->m = m;
+    st->nf.alloc = &m->alloc;
+    st->t_currency = nm__model_table(m, "currency");
+    st->t_magnitude = nm__model_table(m, "magnitude");
+    st->t_percent = nm__model_table(m, "percent");
+    st->t_number = nm__model_table(m, "number");
+    nm_buf_init(&st->scratch, (size_t)1 << 20, &m->alloc);
+    *state = st;
+    return 0;
+}
+
+static int add_span(ent_state *st, const ent_span *s)
+{
+    if (st->n_spans == st->cap_spans) {
+        size_t c = st->cap_spans ? st->cap_spans * 2 : 64;
+        ent_span *p = nm__realloc(&st->m->alloc, st->spans, c * sizeof(*p));
+        if (!p)
+            return NM_ENOMEM;
+        st->spans = p;
+        st->cap_spans = c;
+    }
+    st->spans[st->n_spans++] = *s;
+    return 0;
+}
+
+static const char *norm(const nm_doc *d, size_t i) { return d->strings.ptr + d->toks[i].norm_off; }
+
+static bool glued(const nm_doc *d, size_t i) /* no space between token i-1 and i */
+{
+    return !(d->toks[i].flags & NM_TF_SPACE_BEFORE);
+}
+
+/* ------------------------------------------------------ money, percent */
+
+/* A table value "USD:pre" -> code and where it may stand. */
+static bool currency(const ent_state *st, const char *key, bool before, char code[8])
+{
+    if (!st->t_currency)
+        return false;
+    const nm_strtab_entry *e = nm_strtab_get(st->t_currency, key, strlen(key));
+    if (!e)
+        return false;
+    const char *v = nm_strtab_val(st->t_currency, e);
+    const char *colon = strchr(v, ':');
+    size_t n = colon ? (size_t)(colon - v) : strlen(v);
+    if (n == 0 || n >= 8)
+        return false;
+    const char *where = colon ? colon + 1 : "any";
+    if (strcmp(where, "any") != 0 && strcmp(where, before ? "pre" : "post") != 0)
+        return false;
+    memcpy(code, v, n);
+    code[n] = '\0';
+    return true;
+}
+
+/* The digits of a number token without thousands separators, into OUT
+ * ("1,000.5" -> "1000.5"); false if it is not a plain number. */
+static bool plain_number(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t k = 0;
+    bool dot = false, digit = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            digit = true;
+            if (k + 1 >= cap)
+                return false;
+            out[k++] = c;
+        } else if (c == ',' && !dot && i > 0 && i + 3 < n + 1) {
+            continue;
+        } else if (c == '.' && !dot && i + 1 < n) {
+            dot = true;
+            if (k + 1 >= cap)
+                return false;
+            out[k++] = '.';
+        } else {
+            return false;
+        }
+    }
+    out[k] = '\0';
+    return digit;
+}
+
+/* NUM x 10^EXP as a plain decimal string (EXP may be negative). */
+static void scale_decimal(const char *num, int exp, char *out, size_t cap)
+{
+    char digits[64];
+    size_t nd = 0;
+    int point = -1;
+    for (const char *p = num; *p && nd < sizeof(digits) - 1; p++) {
+        if (*p == '.')
+            point = (int)nd;
+        else
+            digits[nd++] = *p;
+    }
+    if (point < 0)
+        point = (int)nd;
+    point += exp; /* the decimal point's place in digits[] */
+    char buf[160];
+    size_t k = 0;
+    if (point <= 0) {
+        buf[k++] = '0';
+        buf[k++] = '.';
+        for (int i = point; i < 0 && k < sizeof(buf) - 2; i++)
+            buf[k++] = '0';
+        for (size_t i = 0; i < nd && k < sizeof(buf) - 1; i++)
+            buf[k++] = digits[i];
+    } else {
+        for (int i = 0; i < point && k < sizeof(buf) - 2; i++)
+            buf[k++] = (size_t)i < nd ? digits[i] : '0';
+        if ((size_t)point < nd) {
+            buf[k++] = '.';
+            for (size_t i = (size_t)point; i < nd && k < sizeof(buf) - 1; i++)
+                buf[k++] = digits[i];
+        }
+    }
+    buf[k] = '\0';
+    /* trim: leading zeros of the integer part, trailing zeros of the fraction */
+    char *s = buf;
+    while (s[0] == '0' && s[1] && s[1] != '.')
+        s++;
+    if (strchr(s, '.')) {
+        size_t n = strlen(s);
+        while (n && s[n - 1] == '0')
+            s[--n] = '\0';
+        if (n && s[n - 1] == '.')
+            s[--n] = '\0';
+    }
+    snprintf(out, cap, "%s", s);
+}
+
+/* The amount at token I: a number ("1.13", "5-6": a range) or a number
+ * word; *lo and *hi get its digits.  @return tokens used (0: none). */
+static size_t amount_at(const ent_state *st, const nm_doc *d, size_t i, size_t e, char *lo, char *hi,
+                        size_t cap)
+{
+    const nm_tok *t = &d->toks[i];
+    const char *s = d->text + t->start;
+    size_t n = t->end - t->start;
+    hi[0] = '\0';
+    if (t->kind == NM_TOK_NUMBER) {
+        const char *dash = memchr(s, '-', n);
+        if (dash) { /* "5-6" */
+            if (!plain_number(s, (size_t)(dash - s), lo, cap) ||
+                !plain_number(dash + 1, n - (size_t)(dash - s) - 1, hi, cap))
+                return 0;
+            return 1;
+        }
+        return plain_number(s, n, lo, cap) ? 1 : 0;
+    }
+    (void)e;
+    if (t->kind == NM_TOK_WORD && st->t_number) {
+        const nm_strtab_entry *en = nm_strtab_get(st->t_number, norm(d, i), t->norm_len);
+        if (en) {
+            const char *v = nm_strtab_val(st->t_number, en);
+            if (v[0] >= '0' && v[0] <= '9' && plain_number(v, strlen(v), lo, cap))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int magnitude_at(const ent_state *st, const nm_doc *d, size_t i, size_t e)
+{
+    if (i >= e || !st->t_magnitude || d->toks[i].kind != NM_TOK_WORD)
+        return -1;
+    const nm_strtab_entry *en = nm_strtab_get(st->t_magnitude, norm(d, i), d->toks[i].norm_len);
+    return en ? atoi(nm_strtab_val(st->t_magnitude, en)) : -1;
+}
+
+/* A currency written before the amount at I, ending at token I-1:
+ * "$", "USD", "Rs", "US$" (two tokens, glued).  @return its first token or
+ * SIZE_MAX. */
+static size_t currency_before(const ent_state *st, const nm_doc *d, size_t b, size_t i, char code[8])
+{
+    if (i <= b)
+        return SIZE_MAX;
+    if (i >= b + 2 && glued(d, i - 1) && d->toks[i - 2].kind == NM_TOK_WORD) {
+        char key[64];
+        snprintf(key, sizeof(key), "%s%s", norm(d, i - 2), norm(d, i - 1));
+        if (currency(st, key, true, code))
+            return i - 2;
+    }
+    if (currency(st, norm(d, i - 1), true, code))
+        return i - 1;
+    return SIZE_MAX;
+}
+
+/* A currency written after, from token I: "dollars", "euros", "USD".
+ * @return tokens used. */
+static size_t currency_after(const ent_state *st, const nm_doc *d, size_t i, size_t e, char code[8])
+{
+    if (i >= e)
+        return 0;
+    if (i + 1 < e) { /* "U.S. dollars", "Hong Kong dollars" */
+        char key[96];
+        snprintf(key, sizeof(key), "%s %s", norm(d, i), norm(d, i + 1));
+        if (currency(st, key, false, code))
+            return 2;
+    }
+    if (i + 2 < e) {
+        char key[128];
+        snprintf(key, sizeof(key), "%s %s %s", norm(d, i), norm(d, i + 1), norm(d, i + 2));
+        if (currency(st, key, false, code))
+            return 3;
+    }
+    return currency(st, norm(d, i), false, code) ? 1 : 0;
+}
+
+static size_t percent_after(const ent_state *st, const nm_doc *d, size_t i, size_t e)
+{
+    if (i >= e || !st->t_percent)
+        return 0;
+    if (i + 1 < e) {
+        char key[96];
+        snprintf(key, sizeof(key), "%s %s", norm(d, i), norm(d, i + 1));
+        if (nm_strtab_get(st->t_percent, key, strlen(key)))
+            return 2;
+    }
+    return nm_strtab_get(st->t_percent, norm(d, i), d->toks[i].norm_len) ? 1 : 0;
+}
+
+static int find_money(ent_state *st, const nm_doc *d, size_t b, size_t e)
+{
+    int rc;
+    for (size_t i = b; i < e; i++) {
+        char lo[64], hi[64], code[8] = "";
+        size_t na = amount_at(st, d, i, e, lo, hi, sizeof(lo));
+        if (!na)
+            continue;
+        bool word_amount = d->toks[i].kind == NM_TOK_WORD;
+        size_t first = currency_before(st, d, b, i, code);
+        size_t j = i + na;
+        int mag = magnitude_at(st, d, j, e);
+        if (mag >= 0)
+            j++;
+        /* "10 million barrels": a currency is what makes it money */
+        char code2[8] = "";
+        size_t nc = currency_after(st, d, j, e, code2);
+        size_t np = first == SIZE_MAX && !nc ? percent_after(st, d, j, e) : 0;
+        ent_span s = {0};
+        if (np && mag < 0 && !word_amount) {
+            s.b = (uint32_t)i;
+            s.e = (uint32_t)(j + np);
+            s.type = -2;
+            /* "percentage point" is a point of a percentage too */
+            char a[96], bb[96];
+            scale_decimal(lo, -2, a, sizeof(a));
+            if (hi[0]) {
+                scale_decimal(hi, -2, bb, sizeof(bb));
+                snprintf(s.value, sizeof(s.value), "%s..%s", a, bb);
+            } else {
+                snprintf(s.value, sizeof(s.value), "%s", a);
+            }
+        } else if (first != SIZE_MAX || nc) {
+            if (word_amount && mag < 0)
+                continue; /* "one dollar" is not worth a span; "five billion dollars" is */
+            s.b = (uint32_t)(first != SIZE_MAX ? first : i);
+            s.e = (uint32_t)(j + nc);
+            s.type = -1;
+            const char *cur = first != SIZE_MAX ? code : code2;
+            char a[96], bb[96];
+            scale_decimal(lo, mag > 0 ? mag : 0, a, sizeof(a));
+            if (hi[0]) {
+                scale_decimal(hi, mag > 0 ? mag : 0, bb, sizeof(bb));
+                snprintf(s.value, sizeof(s.value), "%s %s..%s", cur, a, bb);
+            } else {
+                snprintf(s.value, sizeof(s.value), "%s %s", cur, a);
+            }
+        } else {
+            continue;
+        }
+        if ((rc = add_span(st, &s)) < 0)
+            return rc;
+        i = s.e - 1;
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------------- tagger */
+
+static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
+{
+    const nm_model *m = st->m;
+    const nm_ner_weights *w = m->ner;
+    int rc;
+    if ((rc = nm__ner_sentence_features(&st->nf, m, d, b, e, st->gm, st->n_gm)) < 0)
+        return rc;
+    int t1 = NER_O, t2 = NER_O;
+    size_t start = 0;
+    int open_type = -1;
+    for (size_t i = b; i < e; i++) {
+        const uint64_t *f = st->nf.f + (i - b) * NER_FEATS_MAX;
+        size_t k = st->nf.nf[i - b];
+        uint64_t dyn[8];
+        size_t kd = nm__ner_dyn_features(d, b, i, i > b + 1 ? t2 : NER_O, i > b ? t1 : NER_O, dyn);
+        int64_t score[NER_NTAGS] = {0};
+        for (size_t q = 0; q < k + kd; q++) {
+            uint64_t key = q < k ? f[q] : dyn[q - k];
+            size_t s = (size_t)(key ^ (key >> 29)) & w->mask;
+            while (w->keys[s] && w->keys[s] != key)
+                s = (s + 1) & w->mask;
+            if (!w->keys[s])
+                continue;
+            const int32_t *row = w->w + s * NER_NTAGS;
+            for (int tg = 0; tg < NER_NTAGS; tg++)
+                score[tg] += row[tg];
+        }
+        int prev = i > b ? t1 : NER_O;
+        int best = -1;
+        for (int tg = 0; tg < NER_NTAGS; tg++)
+            if (nm__ner_allowed(prev, tg) && (best < 0 || score[tg] > score[best]))
+                best = tg;
+        /* spans from the tags: B..L, U */
+        if (best != NER_O) {
+            int pos = NER_POS_OF(best);
+            if (pos == BIO_B) {
+                start = i;
+                open_type = NER_TYPE_OF(best);
+            } else if (pos == BIO_U || pos == BIO_L) {
+                ent_span s = {0};
+                s.b = (uint32_t)(pos == BIO_U ? i : start);
+                s.e = (uint32_t)(i + 1);
+                s.type = NER_TYPE_OF(best);
+                if ((rc = add_span(st, &s)) < 0)
+                    return rc;
+                open_type = -1;
+            }
+        }
+        t2 = t1;
+        t1 = best;
+    }
+    if (open_type >= 0) { /* a name running to the sentence's end */
+        ent_span s = {0};
+        s.b = (uint32_t)start;
+        s.e = (uint32_t)e;
+        s.type = open_type;
+        if ((rc = add_span(st, &s)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ the stage */
+
+static int cmp_span(const void *x, const void *y)
+{
+    const ent_span *a = x, *b = y;
+    if (a->b != b->b)
+        return a->b < b->b ? -1 : 1;
+    return a->e > b->e ? -1 : a->e < b->e;
+}
+
+/* The normalised surface of tokens [b, e): norms joined by single spaces. */
+static int surface_key(const nm_doc *d, size_t b, size_t e, nm_buf *out)
+{
+    int rc = 0;
+    nm_buf_clear(out);
+    for (size_t i = b; i < e && rc == 0; i++) {
+        if (i > b && (d->toks[i].flags & NM_TF_SPACE_BEFORE))
+            rc = nm_buf_putc(out, ' ');
+        if (rc == 0)
+            rc = nm_buf_put(out, norm(d, i), d->toks[i].norm_len);
+    }
+    return rc;
+}
+
+static int ent_run(void *state, nm_doc *d, nm_err *err)
+{
+    ent_state *st = state;
+    const nm_model *m = st->m;
+    int rc;
+    st->n_spans = 0;
+    st->n_doc_gm = 0;
+    if (m->ner && (rc = nm__ner_doc_prepare(&st->nf, d)) < 0)
+        goto fail;
+    for (size_t si = 0; si < d->n_sents; si++) {
+        const nm_sent *s = &d->sents[si];
+        size_t b = s->tok_begin, e = s->tok_end;
+        if (e <= b)
+            continue;
+        size_t first_money = st->n_spans;
+        if ((rc = find_money(st, d, b, e)) < 0)
+            goto fail;
+        size_t n_money = st->n_spans - first_money;
+        if (!m->ner && !m->gz)
+            continue;
+        st->n_gm = 0;
+        if ((rc = nm__gz_match(m->gz, d, b, e, &st->gm, &st->n_gm, &st->cap_gm, &m->alloc)) < 0)
+            goto fail;
+        for (size_t g = 0; g < st->n_gm; g++) { /* kept for ids */
+            if (st->n_doc_gm == st->cap_doc_gm) {
+                size_t c = st->cap_doc_gm ? st->cap_doc_gm * 2 : 64;
+                nm_gz_match *p = nm__realloc(&m->alloc, st->doc_gm, c * sizeof(*p));
+                if (!p) {
+                    rc = NM_ENOMEM;
+                    goto fail;
+                }
+                st->doc_gm = p;
+                st->cap_doc_gm = c;
+            }
+            st->doc_gm[st->n_doc_gm++] = st->gm[g];
+        }
+        if (!m->ner)
+            continue;
+        size_t first_name = st->n_spans;
+        if ((rc = tag_sentence(st, d, b, e)) < 0)
+            goto fail;
+        /* money and percentages win over a name they overlap */
+        for (size_t k = first_name; k < st->n_spans; k++)
+            for (size_t q = first_money; q < first_money + n_money; q++)
+                if (st->spans[k].b < st->spans[q].e && st->spans[q].b < st->spans[k].e)
+                    st->spans[k].type = -9; /* dropped below */
+    }
+    /* one name, one type in a document: the majority (ties: the first) */
+    for (size_t k = 0; k < st->n_spans; k++) {
+        ent_span *a = &st->spans[k];
+        if (a->type < 0)
+            continue;
+        int votes[NER_NTYPES] = {0};
+        size_t len = a->e - a->b;
+        for (size_t q = 0; q < st->n_spans; q++) {
+            const ent_span *x = &st->spans[q];
+            if (x->type < 0 || x->e - x->b != len)
+                continue;
+            size_t t;
+            for (t = 0; t < len; t++)
+                if (d->toks[a->b + t].norm_len != d->toks[x->b + t].norm_len ||
+                    memcmp(norm(d, a->b + t), norm(d, x->b + t), d->toks[x->b + t].norm_len))
+                    break;
+            if (t == len)
+                votes[x->type]++;
+        }
+        int best = a->type;
+        for (int t = 0; t < NER_NTYPES; t++)
+            if (votes[t] > votes[best])
+                best = t;
+        a->type = best;
+    }
+    /* canonical ids: a "span" list entry of the same type over exactly the
+     * entity's tokens */
+    const nm_gazetteer *gz = m->gz;
+    for (size_t k = 0; gz && k < st->n_spans; k++) {
+        ent_span *a = &st->spans[k];
+        if (a->type < 0)
+            continue;
+        for (size_t g = 0; g < st->n_doc_gm; g++) {
+            const nm_gz_match *x = &st->doc_gm[g];
+            const nm_gz_entry *en = &gz->entries[x->entry];
+            const nm_gz_list *l = &gz->lists[en->list];
+            if (x->b == a->b && x->e == a->e && l->span && !strcmp(l->type, nm__ner_types[a->type])) {
+                a->id = nm__gz_id(gz, en);
+                break;
+            }
+        }
+    }
+    qsort(st->spans, st->n_spans, sizeof(*st->spans), cmp_span);
+    for (size_t k = 0; k < st->n_spans; k++) {
+        const ent_span *a = &st->spans[k];
+        if (a->type == -9)
+            continue;
+        nm_span_rec *sp = nm__doc_add_span(d);
+        if (!sp) {
+            rc = NM_ENOMEM;
+            goto fail;
+        }
+        sp->start = d->toks[a->b].start;
+        sp->end = d->toks[a->e - 1].end;
+        sp->type = a->type == -1 ? "MONEY" : a->type == -2 ? "PERCENT" : nm__ner_types[a->type];
+        if (a->type < 0) {
+            if ((rc = nm__doc_str(d, a->value, strlen(a->value), &sp->value_off)) < 0)
+                goto fail;
+            sp->value_len = (uint32_t)strlen(a->value);
+            continue;
+        }
+        /* ,"id":"..." ,"key":"..." */
+        nm_buf_clear(&st->scratch);
+        if (a->id && ((rc = nm_buf_puts(&st->scratch, ",\"id\":")) < 0 ||
+                      (rc = nm_buf_put_json_str(&st->scratch, a->id, strlen(a->id))) < 0))
+            goto fail;
+        size_t at = st->scratch.len;
+        nm_buf key;
+        nm_buf_init(&key, 4096, &m->alloc);
+        rc = surface_key(d, a->b, a->e, &key);
+        if (rc == 0 && key.len < 4096 &&
+            ((rc = nm_buf_puts(&st->scratch, ",\"key\":")) < 0 ||
+             (rc = nm_buf_put_json_str(&st->scratch, key.ptr, key.len)) < 0))
+            st->scratch.len = at;
+        nm_buf_free(&key);
+        if (rc < 0)
+            goto fail;
+        if ((rc = nm__doc_str(d, st->scratch.ptr, st->scratch.len, &sp->attrs_off)) < 0)
+            goto fail;
+        sp->attrs_len = (uint32_t)st->scratch.len;
+    }
+    return 0;
+fail:
+    return nm__err_set(err, rc, "entities: %s", nm_strerror(rc));
+}
+
+const nm_stage_type nm__stage_entities = {
+    "entities", NM_PHASE_MATCH, ent_open, ent_run, ent_close,
+};

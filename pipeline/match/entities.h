@@ -1,0 +1,115 @@
+/*
+ * entities.h - the entity stage's model parts: the gazetteer (lists of
+ * names with canonical ids), the tagger's features and weights, and
+ * training.  Internal to the library.
+ */
+#ifndef NM_ENTITIES_H
+#define NM_ENTITIES_H
+
+#include "../core/core.h"
+
+/* ------------------------------------------------------------ gazetteer */
+
+enum { GZ_CASED = 0, GZ_FOLD, GZ_TITLE };
+
+typedef struct nm_gz_list {
+    char file[96];
+    char type[8];     /* PER ORG LOC MISC CUR */
+    char subtype[24]; /* company, country, given-name... */
+    int casing;       /* GZ_* */
+    bool span;        /* USE "span": a match may become an entity */
+} nm_gz_list;
+
+typedef struct nm_gz_entry {
+    uint32_t list;
+    uint32_t n_toks;
+    uint32_t toks;   /* first of its n_toks in gz->tok_norm / tok_text */
+    uint32_t id_off; /* canonical id, in the arena */
+} nm_gz_entry;
+
+typedef struct nm_gazetteer {
+    nm_gz_list *lists;
+    size_t n_lists;
+    nm_gz_entry *entries;
+    size_t n_entries, cap_entries;
+    uint32_t *tok_norm; /* arena offsets of each alias token's norm */
+    uint32_t *tok_text; /* and of its text as written */
+    size_t n_tok, cap_tok;
+    nm_buf arena;
+    /* first token's norm -> the entries that start with it, longest
+     * first (the value is an array of uint32 entry indices) */
+    nm_strtab first;
+    /* read while loading, tokenised once every model file is in */
+    char **raw_alias, **raw_id;
+    uint32_t *raw_list;
+    size_t n_raw, cap_raw;
+} nm_gazetteer;
+
+/* One match of an alias over tokens [b, e) of a document. */
+typedef struct nm_gz_match {
+    uint32_t b, e;
+    uint32_t entry;
+} nm_gz_match;
+
+int nm__gz_load(nm_model *m, const char *mpath, long mline, const char *rel);
+/* Tokenise the aliases with the model's own tokenizer (after all files). */
+int nm__gz_build(nm_model *m);
+void nm__gz_free(nm_model *m);
+/* Every match in sentence [b, e) (all lists, all lengths that match at a
+ * token; for each start and list only the longest), appended to *out. */
+int nm__gz_match(const nm_gazetteer *gz, const nm_doc *d, size_t b, size_t e, nm_gz_match **out,
+                 size_t *n, size_t *cap, const nm_allocator *a);
+static inline const char *nm__gz_id(const nm_gazetteer *gz, const nm_gz_entry *en)
+{
+    return gz->arena.ptr + en->id_off;
+}
+
+/* ---------------------------------------------------------------- tagger */
+
+/* BILOU tags over four types, O first. */
+enum { NER_O = 0, NER_NTYPES = 4, NER_NTAGS = 1 + 4 * NER_NTYPES };
+enum { BIO_B = 0, BIO_I, BIO_L, BIO_U };
+#define NER_TAG(type, pos) (1 + (type) * 4 + (pos))
+#define NER_TYPE_OF(tag) (((tag) - 1) / 4)
+#define NER_POS_OF(tag) (((tag) - 1) % 4)
+extern const char *const nm__ner_types[NER_NTYPES];
+
+typedef struct nm_ner_weights {
+    uint64_t *keys; /* 0: empty slot */
+    int32_t *w;     /* NER_NTAGS a slot */
+    size_t mask;
+    size_t n;
+} nm_ner_weights;
+
+int nm__ner_load(nm_model *m, const char *mpath, long mline, const char *rel);
+void nm__ner_free(nm_model *m);
+
+/* Per-pipeline feature scratch. */
+typedef struct nm_ner_feats {
+    uint64_t *f;     /* static features, FEATS_MAX a token */
+    uint8_t *nf;     /* how many for each token */
+    size_t cap;      /* tokens */
+    uint32_t *doc_flags; /* per token: the word's use elsewhere in the document */
+    size_t cap_flags;
+    uint32_t *seen_keys; /* per document: word hash -> flags (open addressing) */
+    uint8_t *seen_val;
+    size_t seen_cap;
+    const nm_allocator *alloc;
+} nm_ner_feats;
+
+#define NER_FEATS_MAX 64
+
+void nm__ner_feats_free(nm_ner_feats *nf);
+/* Document-wide facts the features use (once a document). */
+int nm__ner_doc_prepare(nm_ner_feats *nf, const nm_doc *d);
+/* The static features of each token of sentence [b, e), given the
+ * gazetteer matches of the sentence. */
+int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
+                              size_t e, const nm_gz_match *gm, size_t n_gm);
+/* The features that depend on the tags before token i (t1 = tag of i-1,
+ * t2 = of i-2), into OUT; @return how many. */
+size_t nm__ner_dyn_features(const nm_doc *d, size_t b, size_t i, int t2, int t1, uint64_t *out);
+/* May tag NEXT follow tag PREV (BILOU)? */
+bool nm__ner_allowed(int prev, int next);
+
+#endif

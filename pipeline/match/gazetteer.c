@@ -1,0 +1,359 @@
+/*
+ * gazetteer.c - lists of names (companies, countries, cities, given
+ * names...) with canonical ids, matched on tokens, longest first.
+ *
+ * models/entities/lists.def indexes the lists, as GATE's lists.def does:
+ *
+ *     #newsmine entity-lists v1
+ *     companies.tsv<TAB>ORG<TAB>company<TAB>title<TAB>span
+ *
+ * FILE TYPE SUBTYPE CASE USE.  CASE is "cased" (the text as the alias is
+ * written), "title" (as written, or in capitals throughout, as headlines
+ * are) or "fold" (any case).  USE is "span" (a match may become an entity
+ * and gives it the list's id) or "feature" (membership only informs the
+ * tagger: given names, nicknames).  Each list is "ALIAS<TAB>ID" lines.
+ *
+ * Aliases are split into tokens by the model's own tokenizer and
+ * normaliser once everything is loaded (nm__gz_build), so an alias and the
+ * text it should match are cut the same way ("People's Bank of China" is
+ * five tokens, "Microsoft Corp." two).  Matching starts from a hash lookup
+ * of a token's normalised form; the candidates are tried longest first.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entities.h"
+
+/* ------------------------------------------------------------- loading */
+
+typedef struct def_ctx {
+    nm_gazetteer *gz;
+    const char *dir; /* folder of lists.def, relative to the models dir */
+} def_ctx;
+
+static int on_alias(nm_model *m, const char *path, long lineno, char **f, int nf, void *payload)
+{
+    (void)nf;
+    nm_gazetteer *gz = m->gz;
+    uint32_t list = (uint32_t)(uintptr_t)payload;
+    for (const char *p = f[1]; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == ':'))
+            return nm__err_set(&m->err, NM_EPARSE,
+                               "%s:%ld: an id is lower-case ASCII, digits, '-' and ':' (\"%s\")",
+                               path, lineno, f[1]);
+    if (gz->n_raw == gz->cap_raw) {
+        size_t c = gz->cap_raw ? gz->cap_raw * 2 : 1024;
+        char **a = nm__realloc(&m->alloc, gz->raw_alias, c * sizeof(*a));
+        if (a)
+            gz->raw_alias = a;
+        char **i = a ? nm__realloc(&m->alloc, gz->raw_id, c * sizeof(*i)) : NULL;
+        if (i)
+            gz->raw_id = i;
+        uint32_t *l = i ? nm__realloc(&m->alloc, gz->raw_list, c * sizeof(*l)) : NULL;
+        if (!l)
+            return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+        gz->raw_list = l;
+        gz->cap_raw = c;
+    }
+    char *alias = nm__strndup(&m->alloc, f[0], strlen(f[0]));
+    char *id = alias ? nm__strndup(&m->alloc, f[1], strlen(f[1])) : NULL;
+    if (!id) {
+        nm__free(&m->alloc, alias);
+        return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+    }
+    gz->raw_alias[gz->n_raw] = alias;
+    gz->raw_id[gz->n_raw] = id;
+    gz->raw_list[gz->n_raw] = list;
+    gz->n_raw++;
+    return 0;
+}
+
+static int on_def(nm_model *m, const char *path, long lineno, char **f, int nf, void *payload)
+{
+    (void)nf;
+    def_ctx *c = payload;
+    nm_gazetteer *gz = c->gz;
+    static const char *const types[] = {"PER", "ORG", "LOC", "MISC", "CUR"};
+    size_t t;
+    for (t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+        if (!strcmp(f[1], types[t]))
+            break;
+    if (t == sizeof(types) / sizeof(types[0]))
+        return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: TYPE must be PER, ORG, LOC, MISC or CUR, not \"%s\"",
+                           path, lineno, f[1]);
+    int casing = !strcmp(f[3], "cased") ? GZ_CASED : !strcmp(f[3], "fold") ? GZ_FOLD
+               : !strcmp(f[3], "title") ? GZ_TITLE : -1;
+    if (casing < 0)
+        return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: CASE must be cased, title or fold, not \"%s\"",
+                           path, lineno, f[3]);
+    if (strcmp(f[4], "span") != 0 && strcmp(f[4], "feature") != 0)
+        return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: USE must be span or feature, not \"%s\"",
+                           path, lineno, f[4]);
+    if (strlen(f[0]) >= sizeof(gz->lists[0].file) || strlen(f[2]) >= sizeof(gz->lists[0].subtype) ||
+        strchr(f[0], '/'))
+        return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: bad FILE or SUBTYPE", path, lineno);
+    for (size_t i = 0; i < gz->n_lists; i++)
+        if (!strcmp(gz->lists[i].file, f[0]))
+            return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: \"%s\" is listed twice", path, lineno, f[0]);
+    nm_gz_list *p = nm__realloc(&m->alloc, gz->lists, (gz->n_lists + 1) * sizeof(*p));
+    if (!p)
+        return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+    gz->lists = p;
+    nm_gz_list *l = &gz->lists[gz->n_lists];
+    memset(l, 0, sizeof(*l));
+    snprintf(l->file, sizeof(l->file), "%s", f[0]);
+    snprintf(l->type, sizeof(l->type), "%s", types[t]);
+    snprintf(l->subtype, sizeof(l->subtype), "%s", f[2]);
+    l->casing = casing;
+    l->span = !strcmp(f[4], "span");
+    uint32_t idx = (uint32_t)gz->n_lists++;
+    char rel[512];
+    if (snprintf(rel, sizeof(rel), "%s%s", c->dir, f[0]) >= (int)sizeof(rel))
+        return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: path too long", path, lineno);
+    return nm__model_read_tsv(m, rel, "entity-list", 2, on_alias, (void *)(uintptr_t)idx);
+}
+
+int nm__gz_load(nm_model *m, const char *mpath, long mline, const char *rel)
+{
+    if (m->gz)
+        return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: kind \"entity-lists\" listed twice", mpath, mline);
+    nm_gazetteer *gz = nm__calloc(&m->alloc, 1, sizeof(*gz));
+    if (!gz)
+        return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+    m->gz = gz;
+    nm_buf_init(&gz->arena, (size_t)1 << 30, &m->alloc);
+    if (nm_strtab_init(&gz->first, 4096, &m->alloc) < 0)
+        return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+    char dir[512];
+    const char *slash = strrchr(rel, '/');
+    size_t n = slash ? (size_t)(slash - rel) + 1 : 0;
+    if (n >= sizeof(dir))
+        return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: path too long", mpath, mline);
+    memcpy(dir, rel, n);
+    dir[n] = '\0';
+    def_ctx c = {gz, dir};
+    return nm__model_read_tsv(m, rel, "entity-lists", 5, on_def, &c);
+}
+
+void nm__gz_free(nm_model *m)
+{
+    nm_gazetteer *gz = m->gz;
+    if (!gz)
+        return;
+    for (size_t i = 0; i < gz->n_raw; i++) {
+        nm__free(&m->alloc, gz->raw_alias[i]);
+        nm__free(&m->alloc, gz->raw_id[i]);
+    }
+    nm__free(&m->alloc, gz->raw_alias);
+    nm__free(&m->alloc, gz->raw_id);
+    nm__free(&m->alloc, gz->raw_list);
+    nm__free(&m->alloc, gz->lists);
+    nm__free(&m->alloc, gz->entries);
+    nm__free(&m->alloc, gz->tok_norm);
+    nm__free(&m->alloc, gz->tok_text);
+    nm_buf_free(&gz->arena);
+    nm_strtab_free(&gz->first);
+    nm__free(&m->alloc, gz);
+    m->gz = NULL;
+}
+
+/* ------------------------------------------------------------ building */
+
+static int arena_str(nm_gazetteer *gz, const char *s, size_t n, uint32_t *off)
+{
+    size_t at = gz->arena.len;
+    int rc = nm_buf_put(&gz->arena, s, n);
+    if (rc == 0)
+        rc = nm_buf_putc(&gz->arena, '\0');
+    /* 8 bytes of padding: strings here may be hashed 8 bytes at a time */
+    if (rc == 0)
+        rc = nm_buf_put(&gz->arena, "\0\0\0\0\0\0\0", 7);
+    *off = (uint32_t)at;
+    return rc;
+}
+
+typedef struct first_ent {
+    uint32_t entry, n_toks;
+} first_ent;
+
+static int cmp_first(const void *x, const void *y)
+{
+    const first_ent *a = x, *b = y;
+    if (a->n_toks != b->n_toks)
+        return a->n_toks > b->n_toks ? -1 : 1;
+    return a->entry < b->entry ? -1 : a->entry > b->entry;
+}
+
+int nm__gz_build(nm_model *m)
+{
+    nm_gazetteer *gz = m->gz;
+    nm_pipeline *p = NULL;
+    first_ent *fe = NULL;
+    int rc = 0;
+    if (!gz)
+        return 0;
+    nm_pipeline_opts po = {0};
+    po.until = "normalize";
+    if ((rc = nm_pipeline_new(&p, m, &po)) < 0)
+        return nm__err_set(&m->err, rc, "entities: cannot tokenise the gazetteer: %s", nm_strerror(rc));
+    if (!(gz->entries = nm__calloc(&m->alloc, gz->n_raw ? gz->n_raw : 1, sizeof(*gz->entries)))) {
+        rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < gz->n_raw; i++) {
+        const nm_result *r;
+        const char *a = gz->raw_alias[i];
+        if ((rc = nm_pipeline_run(p, a, strlen(a), NULL, &r)) < 0) {
+            rc = nm__err_set(&m->err, rc, "entities: alias \"%s\": %s", a, nm_pipeline_errmsg(p));
+            goto done;
+        }
+        size_t nt = nm_result_n_tokens(r);
+        if (nt == 0 || nt > 16)
+            continue; /* nothing to match, or absurdly long */
+        if (gz->n_tok + nt > gz->cap_tok) {
+            size_t c = (gz->n_tok + nt) * 2 + 1024;
+            uint32_t *x = nm__realloc(&m->alloc, gz->tok_norm, c * sizeof(*x));
+            if (x)
+                gz->tok_norm = x;
+            uint32_t *y = x ? nm__realloc(&m->alloc, gz->tok_text, c * sizeof(*y)) : NULL;
+            if (!y) {
+                rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+                goto done;
+            }
+            gz->tok_text = y;
+            gz->cap_tok = c;
+        }
+        nm_gz_entry *en = &gz->entries[gz->n_entries];
+        en->list = gz->raw_list[i];
+        en->n_toks = (uint32_t)nt;
+        en->toks = (uint32_t)gz->n_tok;
+        const nm_doc *d = (const nm_doc *)r; /* nm_result is a doc (pipeline.c) */
+        for (size_t k = 0; k < nt; k++) {
+            const nm_tok *t = &d->toks[k];
+            if ((rc = arena_str(gz, d->strings.ptr + t->norm_off, t->norm_len,
+                                &gz->tok_norm[gz->n_tok + k])) < 0 ||
+                (rc = arena_str(gz, a + t->start, t->end - t->start, &gz->tok_text[gz->n_tok + k])) < 0) {
+                rc = nm__err_set(&m->err, rc, "out of memory");
+                goto done;
+            }
+        }
+        if ((rc = arena_str(gz, gz->raw_id[i], strlen(gz->raw_id[i]), &en->id_off)) < 0) {
+            rc = nm__err_set(&m->err, rc, "out of memory");
+            goto done;
+        }
+        gz->n_tok += nt;
+        gz->n_entries++;
+    }
+    /* the index: entries grouped by their first token, longest first */
+    if (!(fe = nm__calloc(&m->alloc, gz->n_entries ? gz->n_entries : 1, sizeof(*fe)))) {
+        rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < gz->n_entries; i++)
+        fe[i] = (first_ent){(uint32_t)i, gz->entries[i].n_toks};
+    /* group: sort by first token's norm, then longest first */
+    for (size_t i = 0; i < gz->n_entries; i++) {
+        const char *w = gz->arena.ptr + gz->tok_norm[gz->entries[i].toks];
+        const nm_strtab_entry *e = nm_strtab_get(&gz->first, w, strlen(w));
+        size_t n_old = e ? e->val_len / sizeof(first_ent) : 0;
+        first_ent *tmp = nm__malloc(&m->alloc, (n_old + 1) * sizeof(*tmp));
+        if (!tmp) {
+            rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+            goto done;
+        }
+        if (n_old)
+            memcpy(tmp, nm_strtab_val(&gz->first, e), n_old * sizeof(*tmp));
+        tmp[n_old] = fe[i];
+        qsort(tmp, n_old + 1, sizeof(*tmp), cmp_first);
+        rc = nm_strtab_put(&gz->first, w, strlen(w), (int)(n_old + 1), (const char *)tmp,
+                           (n_old + 1) * sizeof(*tmp));
+        nm__free(&m->alloc, tmp);
+        if (rc < 0) {
+            rc = nm__err_set(&m->err, rc, "out of memory");
+            goto done;
+        }
+    }
+done:
+    nm__free(&m->alloc, fe);
+    nm_pipeline_free(p);
+    /* the raw lines are not needed any more */
+    for (size_t i = 0; i < gz->n_raw; i++) {
+        nm__free(&m->alloc, gz->raw_alias[i]);
+        nm__free(&m->alloc, gz->raw_id[i]);
+    }
+    gz->n_raw = 0;
+    return rc;
+}
+
+/* ------------------------------------------------------------ matching */
+
+static bool text_is_upper(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] >= 'a' && s[i] <= 'z')
+            return false;
+    return true;
+}
+
+/* Does token T of D match alias token K of entry EN under the list's case
+ * rule?  (Norms are already known to be equal.) */
+static bool case_ok(const nm_gazetteer *gz, const nm_gz_entry *en, size_t k, const nm_doc *d,
+                    const nm_tok *t)
+{
+    int casing = gz->lists[en->list].casing;
+    if (casing == GZ_FOLD)
+        return true;
+    const char *want = gz->arena.ptr + gz->tok_text[en->toks + k];
+    size_t n = t->end - t->start;
+    if (strlen(want) == n && !memcmp(want, d->text + t->start, n))
+        return true;
+    return casing == GZ_TITLE && text_is_upper(d->text + t->start, n);
+}
+
+int nm__gz_match(const nm_gazetteer *gz, const nm_doc *d, size_t b, size_t e, nm_gz_match **out,
+                 size_t *n, size_t *cap, const nm_allocator *a)
+{
+    if (!gz || !gz->n_entries)
+        return 0;
+    for (size_t i = b; i < e; i++) {
+        const nm_tok *t = &d->toks[i];
+        if (t->kind == NM_TOK_PUNCT)
+            continue;
+        const nm_strtab_entry *se = nm_strtab_get(&gz->first, d->strings.ptr + t->norm_off, t->norm_len);
+        if (!se)
+            continue;
+        const first_ent *fe = (const first_ent *)nm_strtab_val(&gz->first, se);
+        size_t nfe = se->val_len / sizeof(first_ent);
+        uint64_t lists_done[4] = {0}; /* longest per list: at most 256 lists tracked */
+        for (size_t k = 0; k < nfe; k++) {
+            const nm_gz_entry *en = &gz->entries[fe[k].entry];
+            if (en->list < 256 && (lists_done[en->list >> 6] & (1ull << (en->list & 63))))
+                continue;
+            if (i + en->n_toks > e)
+                continue;
+            size_t q;
+            for (q = 0; q < en->n_toks; q++) {
+                const nm_tok *u = &d->toks[i + q];
+                const char *want = gz->arena.ptr + gz->tok_norm[en->toks + q];
+                if (strlen(want) != u->norm_len || memcmp(want, d->strings.ptr + u->norm_off, u->norm_len) ||
+                    !case_ok(gz, en, q, d, u))
+                    break;
+            }
+            if (q < en->n_toks)
+                continue;
+            if (en->list < 256)
+                lists_done[en->list >> 6] |= 1ull << (en->list & 63);
+            if (*n == *cap) {
+                size_t c = *cap ? *cap * 2 : 64;
+                nm_gz_match *p = nm__realloc(a, *out, c * sizeof(*p));
+                if (!p)
+                    return NM_ENOMEM;
+                *out = p;
+                *cap = c;
+            }
+            (*out)[(*n)++] = (nm_gz_match){(uint32_t)i, (uint32_t)(i + en->n_toks), fe[k].entry};
+        }
+    }
+    return 0;
+}

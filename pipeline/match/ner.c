@@ -1,0 +1,974 @@
+/*
+ * ner.c - the entity tagger: an averaged perceptron over BILOU tags,
+ * decoded greedily left to right, and its training.
+ *
+ * Features (all hashed to 64 bits with the template's number, so the
+ * weights file holds no text): the word as written and in its normalised
+ * form, prefixes and suffixes of 1-4 bytes, the word's shape (Xxxx, XX,
+ * dd.d...) long and compressed, the words and shapes two to either side,
+ * the word bigrams around it, its place in the sentence and whether the
+ * sentence is a capitals-only headline, gazetteer membership (which lists
+ * cover it, at which BILOU position, and which cover its neighbours), what
+ * the document says of the same word elsewhere (written with a capital in
+ * mid-sentence, or in lower case), and the two tags before it.
+ *
+ * The weights file, models/entities/ner.weights.gz, is gzip'd text:
+ *
+ *     #newsmine ner-weights v1
+ *     tags<TAB>O<TAB>B-PER<TAB>...      (the tag order: must be ours)
+ *     KEY<TAB>TAG:WEIGHT TAG:WEIGHT ... (KEY 16 hex digits; weights x100)
+ *
+ * Training is integer arithmetic throughout (the perceptron's updates are
+ * +1/-1; the average is taken once, at the end), documents are visited in
+ * an order drawn from a fixed-seed generator, and keys are written sorted:
+ * the same data gives the same file, byte for byte.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+#include <zlib.h>
+
+#include "../read/source.h"
+#include "entities.h"
+
+const char *const nm__ner_types[NER_NTYPES] = {"PER", "ORG", "LOC", "MISC"};
+
+static const char *const tag_names[NER_NTAGS] = {
+    "O",      "B-PER",  "I-PER",  "L-PER",  "U-PER",  "B-ORG",  "I-ORG",  "L-ORG",  "U-ORG",
+    "B-LOC",  "I-LOC",  "L-LOC",  "U-LOC",  "B-MISC", "I-MISC", "L-MISC", "U-MISC",
+};
+
+#define WSCALE 100 /* weights are stored x100 */
+
+/* ------------------------------------------------------------ hashing */
+
+enum {
+    F_BIAS = 1, F_WORD, F_LOWER, F_PRE1, F_PRE2, F_PRE3, F_PRE4, F_SUF1, F_SUF2, F_SUF3, F_SUF4,
+    F_SHAPE, F_SHAPEC, F_LM1, F_LP1, F_LM2, F_LP2, F_SHM1, F_SHP1, F_BIM, F_BIP, F_FLAGS,
+    F_GZ, F_GZM1, F_GZP1, F_DOC, F_T1, F_T21, F_T1W, F_T1S, F_SHM1C, F_FIRSTW, F_LEN
+};
+
+static inline uint64_t h_start(uint32_t tmpl)
+{
+    return 0x9E3779B97F4A7C15ull * (uint64_t)(tmpl * 2 + 1);
+}
+
+static inline uint64_t h_bytes(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001B3ull;
+    return h;
+}
+
+static inline uint64_t h_int(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 31);
+}
+
+static inline uint64_t h_end(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+static inline uint64_t f_str(uint32_t tmpl, const char *s, size_t n)
+{
+    return h_end(h_bytes(h_start(tmpl), s, n));
+}
+
+static inline uint64_t f_int(uint32_t tmpl, uint64_t v)
+{
+    return h_end(h_int(h_start(tmpl), v));
+}
+
+/* ------------------------------------------------------------- weights */
+
+static size_t slot_of(const nm_ner_weights *w, uint64_t key)
+{
+    size_t i = (size_t)(key ^ (key >> 29)) & w->mask;
+    while (w->keys[i] && w->keys[i] != key)
+        i = (i + 1) & w->mask;
+    return i;
+}
+
+void nm__ner_free(nm_model *m)
+{
+    nm_ner_weights *w = m->ner;
+    if (!w)
+        return;
+    nm__free(&m->alloc, w->keys);
+    nm__free(&m->alloc, w->w);
+    nm__free(&m->alloc, w);
+    m->ner = NULL;
+}
+
+int nm__ner_load(nm_model *m, const char *mpath, long mline, const char *rel)
+{
+    char path[4096];
+    gzFile gz = NULL;
+    char *line = NULL;
+    int rc = 0;
+    long lineno = 0;
+    size_t cap = 1 << 16;
+    if (m->ner)
+        return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: kind \"ner-weights\" listed twice", mpath, mline);
+    if (m->no_tagger)
+        return 0;
+    snprintf(path, sizeof(path), "%s/%s", m->dir, rel);
+    nm_ner_weights *w = nm__calloc(&m->alloc, 1, sizeof(*w));
+    if (!w)
+        return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+    m->ner = w;
+    if (!(line = nm__malloc(&m->alloc, cap))) {
+        rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (!(gz = gzopen(path, "rb"))) {
+        rc = nm__err_set(&m->err, NM_EIO,
+                         "%s: cannot open (run `make models` to train the entity tagger)", path);
+        goto done;
+    }
+    /* first pass: count keys, to size the table once */
+    size_t n_keys = 0;
+    while (gzgets(gz, line, (int)cap)) {
+        lineno++;
+        size_t n = strlen(line);
+        if (n && line[n - 1] != '\n' && !gzeof(gz)) {
+            rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: line too long", path, lineno);
+            goto done;
+        }
+        if (lineno == 1 && strcmp(line, "#newsmine ner-weights v1\n") != 0) {
+            rc = nm__err_set(&m->err, NM_EPARSE, "%s:1: expected version line \"#newsmine ner-weights v1\"",
+                             path);
+            goto done;
+        }
+        if (lineno > 2 && line[0] != '#')
+            n_keys++;
+    }
+    if (lineno < 2) {
+        rc = nm__err_set(&m->err, NM_EPARSE, "%s: no tag line", path);
+        goto done;
+    }
+    size_t size = 1024;
+    while (size < n_keys * 2)
+        size *= 2;
+    w->mask = size - 1;
+    if (!(w->keys = nm__calloc(&m->alloc, size, sizeof(*w->keys))) ||
+        !(w->w = nm__calloc(&m->alloc, size * NER_NTAGS, sizeof(*w->w)))) {
+        rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+        goto done;
+    }
+    gzrewind(gz);
+    lineno = 0;
+    while (gzgets(gz, line, (int)cap)) {
+        lineno++;
+        if (lineno == 1 || line[0] == '#')
+            continue;
+        if (lineno == 2) {
+            /* the tag order must be ours */
+            char want[512] = "tags";
+            for (int t = 0; t < NER_NTAGS; t++) {
+                strcat(want, "\t");
+                strcat(want, tag_names[t]);
+            }
+            strcat(want, "\n");
+            if (strcmp(line, want) != 0) {
+                rc = nm__err_set(&m->err, NM_EPARSE, "%s:2: the tag line does not match this build's tags", path);
+                goto done;
+            }
+            continue;
+        }
+        char *end;
+        uint64_t key = strtoull(line, &end, 16);
+        if (end != line + 16 || *end != '\t' || key == 0) {
+            rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: expected a 16-digit hex key and a TAB", path, lineno);
+            goto done;
+        }
+        size_t s = slot_of(w, key);
+        if (w->keys[s]) {
+            rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: key listed twice", path, lineno);
+            goto done;
+        }
+        w->keys[s] = key;
+        w->n++;
+        char *p = end + 1;
+        while (*p && *p != '\n') {
+            long tag = strtol(p, &end, 10);
+            if (end == p || *end != ':' || tag < 0 || tag >= NER_NTAGS) {
+                rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: expected TAG:WEIGHT", path, lineno);
+                goto done;
+            }
+            p = end + 1;
+            long v = strtol(p, &end, 10);
+            if (end == p || (*end != ' ' && *end != '\n' && *end != '\0')) {
+                rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: expected TAG:WEIGHT", path, lineno);
+                goto done;
+            }
+            w->w[s * NER_NTAGS + (size_t)tag] = (int32_t)v;
+            p = *end == ' ' ? end + 1 : end;
+        }
+    }
+    if (!gzeof(gz)) {
+        int zerr;
+        rc = nm__err_set(&m->err, NM_EIO, "%s: %s", path, gzerror(gz, &zerr));
+    }
+done:
+    if (gz)
+        gzclose(gz);
+    nm__free(&m->alloc, line);
+    return rc;
+}
+
+/* ------------------------------------------------------------ features */
+
+void nm__ner_feats_free(nm_ner_feats *nf)
+{
+    nm__free(nf->alloc, nf->f);
+    nm__free(nf->alloc, nf->nf);
+    nm__free(nf->alloc, nf->doc_flags);
+    nm__free(nf->alloc, nf->seen_keys);
+    nm__free(nf->alloc, nf->seen_val);
+    memset(nf, 0, sizeof(*nf));
+}
+
+static bool is_upper_b(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+static bool is_lower_b(unsigned char c) { return c >= 'a' && c <= 'z'; }
+
+/* The shape of a token: X x d for ASCII letters and digits, the byte for
+ * other ASCII, 'u' for a non-ASCII byte run.  Long: up to 12; compressed:
+ * runs collapsed. */
+static size_t shape_of(const char *s, size_t n, char *out, size_t cap, bool compress)
+{
+    size_t k = 0;
+    char last = 0;
+    for (size_t i = 0; i < n && k < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char x = is_upper_b(c) ? 'X' : is_lower_b(c) ? 'x' : (c >= '0' && c <= '9') ? 'd'
+               : c >= 0x80 ? 'u' : (char)c;
+        if (c >= 0x80 && (c & 0xC0) == 0x80)
+            continue; /* continuation bytes: one mark a character */
+        if (compress && x == last)
+            continue;
+        out[k++] = x;
+        last = x;
+    }
+    return k;
+}
+
+enum { W_CAPMID = 1, W_LOWER = 2, W_ALLCAPS_SENT = 4 };
+
+static bool word_title(const nm_doc *d, const nm_tok *t)
+{
+    (void)d;
+    return t->kind == NM_TOK_WORD && (t->flags & NM_TF_UPPER_INITIAL);
+}
+
+static bool word_lower(const nm_doc *d, const nm_tok *t)
+{
+    return t->kind == NM_TOK_WORD && is_lower_b((unsigned char)d->text[t->start]);
+}
+
+/* Is sentence [b, e) a headline in capitals (most words all caps)? */
+static bool caps_sentence(const nm_doc *d, size_t b, size_t e)
+{
+    size_t words = 0, caps = 0;
+    for (size_t i = b; i < e; i++) {
+        const nm_tok *t = &d->toks[i];
+        if (t->kind != NM_TOK_WORD)
+            continue;
+        words++;
+        bool up = true;
+        for (uint32_t k = t->start; k < t->end; k++)
+            if (is_lower_b((unsigned char)d->text[k])) {
+                up = false;
+                break;
+            }
+        caps += up;
+    }
+    return words >= 2 && caps * 10 >= words * 8;
+}
+
+static int seen_grow(nm_ner_feats *nf, size_t want)
+{
+    if (want <= nf->seen_cap)
+        return 0;
+    size_t c = 1024;
+    while (c < want)
+        c *= 2;
+    uint32_t *k = nm__realloc(nf->alloc, nf->seen_keys, c * sizeof(*k));
+    if (!k)
+        return NM_ENOMEM;
+    nf->seen_keys = k;
+    uint8_t *v = nm__realloc(nf->alloc, nf->seen_val, c);
+    if (!v)
+        return NM_ENOMEM;
+    nf->seen_val = v;
+    nf->seen_cap = c;
+    return 0;
+}
+
+int nm__ner_doc_prepare(nm_ner_feats *nf, const nm_doc *d)
+{
+    /* word hash -> how the document uses it: with a capital in mid-
+     * sentence (not a headline), or in lower case */
+    size_t want = 64;
+    while (want < d->n_toks * 2)
+        want *= 2;
+    if (seen_grow(nf, want) < 0)
+        return NM_ENOMEM;
+    size_t mask = want - 1;
+    memset(nf->seen_keys, 0, want * sizeof(uint32_t));
+    memset(nf->seen_val, 0, want);
+    if (d->n_toks > nf->cap_flags) {
+        size_t c = d->n_toks + 256;
+        uint32_t *p = nm__realloc(nf->alloc, nf->doc_flags, c * sizeof(*p));
+        if (!p)
+            return NM_ENOMEM;
+        nf->doc_flags = p;
+        nf->cap_flags = c;
+    }
+    for (size_t si = 0; si < d->n_sents; si++) {
+        const nm_sent *s = &d->sents[si];
+        bool caps = caps_sentence(d, s->tok_begin, s->tok_end);
+        for (size_t i = s->tok_begin; i < s->tok_end; i++) {
+            const nm_tok *t = &d->toks[i];
+            if (t->kind != NM_TOK_WORD)
+                continue;
+            uint8_t fl = 0;
+            if (!caps && i > s->tok_begin && word_title(d, t) &&
+                !(d->toks[i - 1].kind == NM_TOK_PUNCT && d->text[d->toks[i - 1].start] != ','))
+                fl |= W_CAPMID;
+            if (word_lower(d, t))
+                fl |= W_LOWER;
+            if (!fl)
+                continue;
+            uint32_t h = t->hash ? t->hash : 1;
+            size_t k = h & mask;
+            while (nf->seen_keys[k] && nf->seen_keys[k] != h)
+                k = (k + 1) & mask;
+            nf->seen_keys[k] = h;
+            nf->seen_val[k] |= fl;
+        }
+    }
+    for (size_t si = 0; si < d->n_sents; si++) {
+        const nm_sent *s = &d->sents[si];
+        bool caps = caps_sentence(d, s->tok_begin, s->tok_end);
+        for (size_t i = s->tok_begin; i < s->tok_end; i++) {
+            const nm_tok *t = &d->toks[i];
+            uint32_t fl = caps ? W_ALLCAPS_SENT : 0;
+            if (t->kind == NM_TOK_WORD) {
+                uint32_t h = t->hash ? t->hash : 1;
+                size_t k = h & mask;
+                while (nf->seen_keys[k] && nf->seen_keys[k] != h)
+                    k = (k + 1) & mask;
+                if (nf->seen_keys[k] == h)
+                    fl |= nf->seen_val[k];
+            }
+            nf->doc_flags[i] = fl;
+        }
+    }
+    return 0;
+}
+
+static inline const char *norm_of(const nm_doc *d, size_t i, size_t *n)
+{
+    *n = d->toks[i].norm_len;
+    return d->strings.ptr + d->toks[i].norm_off;
+}
+
+/* The normalised word at I, or a boundary marker outside [b, e). */
+static inline const char *ctx_word(const nm_doc *d, size_t b, size_t e, long i, size_t *n)
+{
+    if (i < (long)b) {
+        *n = 4;
+        return "<s>";
+    }
+    if (i >= (long)e) {
+        *n = 5;
+        return "</s>";
+    }
+    const char *w = norm_of(d, (size_t)i, n);
+    if (d->toks[i].kind == NM_TOK_NUMBER) { /* numbers by shape: 1996 and 1997 alike */
+        *n = 3;
+        return "<n>";
+    }
+    if (*n > 40)
+        *n = 40;
+    return w;
+}
+
+int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
+                              size_t e, const nm_gz_match *gm, size_t n_gm)
+{
+    size_t nt = e - b;
+    if (nt > nf->cap) {
+        size_t c = nt + 64;
+        uint64_t *f = nm__realloc(nf->alloc, nf->f, c * NER_FEATS_MAX * sizeof(*f));
+        if (!f)
+            return NM_ENOMEM;
+        nf->f = f;
+        uint8_t *n = nm__realloc(nf->alloc, nf->nf, c);
+        if (!n)
+            return NM_ENOMEM;
+        nf->nf = n;
+        nf->cap = c;
+    }
+    const nm_gazetteer *gz = m->gz;
+    char sh[16][2][16]; /* shapes of a sliding window: not needed beyond +-1 */
+    (void)sh;
+    for (size_t i = b; i < e; i++) {
+        uint64_t *f = nf->f + (i - b) * NER_FEATS_MAX;
+        size_t k = 0;
+        const nm_tok *t = &d->toks[i];
+        size_t ln;
+        const char *lw = ctx_word(d, b, e, (long)i, &ln);
+        const char *raw = d->text + t->start;
+        size_t rn = t->end - t->start;
+        if (rn > 40)
+            rn = 40;
+        char shape[16], shapec[16], shm[16], shp[16];
+        size_t nsh = shape_of(raw, rn, shape, 12, false);
+        size_t nshc = shape_of(raw, rn, shapec, 12, true);
+        f[k++] = f_int(F_BIAS, 0);
+        f[k++] = f_str(F_WORD, raw, rn);
+        f[k++] = f_str(F_LOWER, lw, ln);
+        if (t->kind == NM_TOK_WORD) {
+            const char *w = d->strings.ptr + t->norm_off;
+            size_t wn = t->norm_len;
+            for (size_t p = 1; p <= 4 && p <= wn; p++) {
+                f[k++] = f_str(F_PRE1 + (uint32_t)p - 1, w, p);
+                f[k++] = f_str(F_SUF1 + (uint32_t)p - 1, w + wn - p, p);
+            }
+        }
+        f[k++] = f_str(F_SHAPE, shape, nsh);
+        f[k++] = f_str(F_SHAPEC, shapec, nshc);
+        size_t n1, n2;
+        const char *wm1 = ctx_word(d, b, e, (long)i - 1, &n1);
+        const char *wp1 = ctx_word(d, b, e, (long)i + 1, &n2);
+        f[k++] = f_str(F_LM1, wm1, n1);
+        f[k++] = f_str(F_LP1, wp1, n2);
+        f[k++] = h_end(h_bytes(h_bytes(h_start(F_BIM), wm1, n1), lw, ln));
+        f[k++] = h_end(h_bytes(h_bytes(h_start(F_BIP), lw, ln), wp1, n2));
+        size_t n3, n4;
+        const char *wm2 = ctx_word(d, b, e, (long)i - 2, &n3);
+        const char *wp2 = ctx_word(d, b, e, (long)i + 2, &n4);
+        f[k++] = f_str(F_LM2, wm2, n3);
+        f[k++] = f_str(F_LP2, wp2, n4);
+        size_t nm1 = 0, np1 = 0;
+        if (i > b) {
+            const nm_tok *u = &d->toks[i - 1];
+            nm1 = shape_of(d->text + u->start, u->end - u->start > 40 ? 40 : u->end - u->start, shm, 12, true);
+        } else {
+            shm[0] = '^';
+            nm1 = 1;
+        }
+        if (i + 1 < e) {
+            const nm_tok *u = &d->toks[i + 1];
+            np1 = shape_of(d->text + u->start, u->end - u->start > 40 ? 40 : u->end - u->start, shp, 12, true);
+        } else {
+            shp[0] = '$';
+            np1 = 1;
+        }
+        f[k++] = f_str(F_SHM1, shm, nm1);
+        f[k++] = f_str(F_SHP1, shp, np1);
+        f[k++] = h_end(h_bytes(h_bytes(h_start(F_SHM1C), shm, nm1), shapec, nshc));
+        /* place and case */
+        uint32_t df = nf->doc_flags[i];
+        unsigned flags = (i == b) | ((df & W_ALLCAPS_SENT) ? 2u : 0u) |
+                         ((t->flags & NM_TF_UPPER_INITIAL) ? 4u : 0u);
+        f[k++] = f_int(F_FLAGS, flags);
+        if (i == b)
+            f[k++] = f_str(F_FIRSTW, lw, ln); /* "The" opening a sentence */
+        /* the document's other uses of the word, for capitalised words */
+        if (t->kind == NM_TOK_WORD)
+            f[k++] = f_int(F_DOC, (df & (W_CAPMID | W_LOWER)) | (flags & 6u) << 4);
+        /* gazetteer lists over this token and its neighbours */
+        for (size_t g = 0; g < n_gm && k + 3 < NER_FEATS_MAX; g++) {
+            const nm_gz_match *x = &gm[g];
+            uint32_t list = gz->entries[x->entry].list;
+            if (x->b <= i && i < x->e) {
+                unsigned pos = x->e - x->b == 1 ? BIO_U : i == x->b ? BIO_B : i + 1 == x->e ? BIO_L : BIO_I;
+                f[k++] = f_int(F_GZ, list * 8 + pos);
+                f[k++] = f_int(F_GZ, 4096 + list);
+            } else if (x->e == i) {
+                f[k++] = f_int(F_GZM1, list);
+            } else if (x->b == i + 1) {
+                f[k++] = f_int(F_GZP1, list);
+            }
+        }
+        nf->nf[i - b] = (uint8_t)k;
+    }
+    return 0;
+}
+
+typedef struct dyn_tok {
+    const char *lw;
+    size_t ln;
+    char shapec[16];
+    size_t nshc;
+} dyn_tok;
+
+static size_t dyn_from(const dyn_tok *dt, int t2, int t1, uint64_t *out)
+{
+    size_t k = 0;
+    out[k++] = f_int(F_T1, (uint64_t)t1);
+    out[k++] = f_int(F_T21, (uint64_t)(t2 * 32 + t1));
+    out[k++] = h_end(h_bytes(h_int(h_start(F_T1W), (uint64_t)t1), dt->lw, dt->ln));
+    out[k++] = h_end(h_bytes(h_int(h_start(F_T1S), (uint64_t)t1), dt->shapec, dt->nshc));
+    return k;
+}
+
+size_t nm__ner_dyn_features(const nm_doc *d, size_t b, size_t i, int t2, int t1, uint64_t *out)
+{
+    const nm_tok *t = &d->toks[i];
+    dyn_tok dt;
+    (void)b;
+    dt.lw = d->strings.ptr + t->norm_off;
+    dt.ln = t->norm_len > 40 ? 40 : t->norm_len;
+    dt.nshc = shape_of(d->text + t->start, t->end - t->start > 40 ? 40 : t->end - t->start, dt.shapec, 12, true);
+    return dyn_from(&dt, t2, t1, out);
+}
+
+bool nm__ner_allowed(int prev, int next)
+{
+    bool open = prev != NER_O && (NER_POS_OF(prev) == BIO_B || NER_POS_OF(prev) == BIO_I);
+    if (open) /* inside an entity: it goes on or ends, same type */
+        return next != NER_O && NER_TYPE_OF(next) == NER_TYPE_OF(prev) &&
+               (NER_POS_OF(next) == BIO_I || NER_POS_OF(next) == BIO_L);
+    return next == NER_O || NER_POS_OF(next) == BIO_B || NER_POS_OF(next) == BIO_U;
+}
+
+/* ------------------------------------------------------------ training */
+
+typedef struct tw_table {
+    uint64_t *keys;
+    int32_t *w;  /* NER_NTAGS a slot */
+    int64_t *u;  /* sum of step x update, for the average */
+    uint32_t *count;
+    size_t mask, n;
+} tw_table;
+
+static size_t tw_slot(const tw_table *t, uint64_t key)
+{
+    size_t i = (size_t)(key ^ (key >> 29)) & t->mask;
+    while (t->keys[i] && t->keys[i] != key)
+        i = (i + 1) & t->mask;
+    return i;
+}
+
+static int tw_grow(tw_table *t)
+{
+    size_t size = t->mask ? (t->mask + 1) * 2 : (size_t)1 << 20;
+    tw_table n = {0};
+    n.mask = size - 1;
+    n.keys = calloc(size, sizeof(*n.keys));
+    n.w = calloc(size * NER_NTAGS, sizeof(*n.w));
+    n.u = calloc(size * NER_NTAGS, sizeof(*n.u));
+    n.count = calloc(size, sizeof(*n.count));
+    if (!n.keys || !n.w || !n.u || !n.count) {
+        free(n.keys), free(n.w), free(n.u), free(n.count);
+        return NM_ENOMEM;
+    }
+    for (size_t i = 0; t->mask && i <= t->mask; i++) {
+        if (!t->keys[i])
+            continue;
+        size_t s = tw_slot(&n, t->keys[i]);
+        n.keys[s] = t->keys[i];
+        memcpy(n.w + s * NER_NTAGS, t->w + i * NER_NTAGS, NER_NTAGS * sizeof(*n.w));
+        memcpy(n.u + s * NER_NTAGS, t->u + i * NER_NTAGS, NER_NTAGS * sizeof(*n.u));
+        n.count[s] = t->count[i];
+        n.n++;
+    }
+    free(t->keys), free(t->w), free(t->u), free(t->count);
+    *t = n;
+    return 0;
+}
+
+/* The slot of KEY, added if new (NULL: out of memory). */
+static long tw_get(tw_table *t, uint64_t key)
+{
+    if ((t->n + 1) * 2 > t->mask + 1 && tw_grow(t) < 0)
+        return -1;
+    size_t s = tw_slot(t, key);
+    if (!t->keys[s]) {
+        t->keys[s] = key;
+        t->n++;
+    }
+    return (long)s;
+}
+
+typedef struct tdoc {
+    size_t tok0, n_toks;  /* into the token arrays */
+    size_t sent0, n_sents;
+} tdoc;
+
+typedef struct tdata {
+    uint64_t *f; /* NER_FEATS_MAX a token */
+    uint8_t *nf;
+    uint8_t *gold;
+    nm_doc *shadow; /* only what dyn features read: text, tokens, strings */
+    size_t n_toks, cap_toks;
+    uint32_t *sb, *se; /* sentence bounds, in token indices of the data */
+    size_t n_sents, cap_sents;
+    tdoc *docs;
+    size_t n_docs, cap_docs;
+    /* per token, the bits dyn features need */
+    uint32_t *lw_hash; /* hash of the norm (40 bytes max) */
+    uint64_t *shape_h; /* hash of the compressed shape */
+} tdata;
+
+static int grow_arr(void **p, size_t *cap, size_t want, size_t elem)
+{
+    if (want <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 1024;
+    while (c < want)
+        c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return NM_ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static int type_index(const char *t)
+{
+    for (int i = 0; i < NER_NTYPES; i++)
+        if (!strcmp(t, nm__ner_types[i]))
+            return i;
+    return -1;
+}
+
+/* Gold tags of the tokens of D from the record's spans. */
+static int gold_tags(const nm_doc *d, const char *raw, size_t raw_len, uint8_t *tags, char *err, size_t errlen)
+{
+    char ebuf[256];
+    char *js = malloc(raw_len + 1);
+    if (!js)
+        return NM_ENOMEM;
+    memcpy(js, raw, raw_len);
+    js[raw_len] = '\0';
+    yajl_val root = yajl_tree_parse(js, ebuf, sizeof(ebuf));
+    free(js);
+    if (!root) {
+        snprintf(err, errlen, "invalid JSON: %.150s", ebuf);
+        return NM_EPARSE;
+    }
+    memset(tags, NER_O, d->n_toks);
+    static const char *p_spans[] = {"spans", NULL};
+    yajl_val spans = yajl_tree_get(root, p_spans, yajl_t_array);
+    for (size_t i = 0; spans && i < spans->u.array.len; i++) {
+        yajl_val sp = spans->u.array.values[i];
+        static const char *p_s[] = {"start", NULL}, *p_e[] = {"end", NULL}, *p_t[] = {"type", NULL};
+        yajl_val vs = yajl_tree_get(sp, p_s, yajl_t_number), ve = yajl_tree_get(sp, p_e, yajl_t_number),
+                 vt = yajl_tree_get(sp, p_t, yajl_t_string);
+        if (!vs || !ve || !vt)
+            continue;
+        int ty = type_index(YAJL_GET_STRING(vt));
+        if (ty < 0)
+            continue;
+        long long s = YAJL_GET_INTEGER(vs), e = YAJL_GET_INTEGER(ve);
+        size_t first = SIZE_MAX, last = 0;
+        for (size_t k = 0; k < d->n_toks; k++) {
+            const nm_tok *t = &d->toks[k];
+            if ((long long)t->start < e && (long long)t->end > s) {
+                if (first == SIZE_MAX)
+                    first = k;
+                last = k;
+            }
+        }
+        if (first == SIZE_MAX)
+            continue;
+        for (size_t k = first; k <= last; k++)
+            tags[k] = (uint8_t)NER_TAG(ty, first == last ? BIO_U : k == first ? BIO_B : k == last ? BIO_L : BIO_I);
+    }
+    yajl_tree_free(root);
+    return 0;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, const nm_train_opts *o,
+                 const char *out_path, char *errbuf, size_t errbuf_len)
+{
+    int rc = 0;
+    nm_pipeline *p = NULL;
+    nm_reader *rd = NULL;
+    tdata td = {0};
+    tw_table tw = {0};
+    nm_ner_feats nf = {0};
+    nm_gz_match *gm = NULL;
+    size_t n_gm = 0, cap_gm = 0;
+    char *lw_arena = NULL;
+    size_t lw_len = 0, lw_cap = 0;
+    dyn_tok *dts = NULL;
+    size_t cap_dts = 0;
+    int epochs = o && o->epochs > 0 ? o->epochs : 10;
+    uint64_t seed = o && o->seed ? o->seed : 0x6E65777331ull;
+    unsigned min_count = o && o->min_count > 0 ? (unsigned)o->min_count : 2;
+    nm__parsed parsed;
+    bool parsed_init = false;
+    gzFile out = NULL;
+    uint8_t *gtags = NULL;
+    size_t cap_gtags = 0;
+    uint32_t *lw_off = NULL;
+    size_t cap_lw_off = 0;
+
+    if (errbuf && errbuf_len)
+        errbuf[0] = '\0';
+#define FAIL(code, ...)                                          \
+    do {                                                         \
+        rc = (code);                                             \
+        if (errbuf)                                              \
+            snprintf(errbuf, errbuf_len, __VA_ARGS__);           \
+        goto done;                                               \
+    } while (0)
+    nf.alloc = &m->alloc;
+    nm_pipeline_opts po = {0};
+    po.until = "sentences";
+    if ((rc = nm_pipeline_new(&p, m, &po)) < 0)
+        FAIL(rc, "cannot make a pipeline: %s", nm_strerror(rc));
+    if ((rc = nm_reader_new(&rd, NULL)) < 0)
+        FAIL(rc, "out of memory");
+    for (size_t g = 0; g < n_gold; g++)
+        if ((rc = nm_reader_add(rd, gold[g])) < 0)
+            FAIL(rc, "%s", nm_reader_errmsg(rd));
+    nm__parsed_init(&parsed, NM_DEFAULT_MAX_TEXT, &m->alloc);
+    parsed_init = true;
+    const nm_record *rec;
+    while ((rc = nm_reader_next(rd, &rec)) != NM_EOF) {
+        if (rc < 0)
+            FAIL(rc, "%s", nm_reader_errmsg(rd));
+        nm_err err = {0};
+        if ((rc = nm__record_parse(rec, &parsed, 0, &err)) < 0)
+            FAIL(rc, "%s:%ld: %s", rec->file, rec->line, err.msg);
+        const nm_result *r;
+        if ((rc = nm_pipeline_run(p, parsed.text, parsed.text_len, NULL, &r)) < 0)
+            FAIL(rc, "%s:%ld: %s", rec->file, rec->line, nm_pipeline_errmsg(p));
+        const nm_doc *d = nm__result_doc(r);
+        if (grow_arr((void **)&gtags, &cap_gtags, d->n_toks + 1, 1) < 0)
+            FAIL(NM_ENOMEM, "out of memory");
+        char why[200];
+        if ((rc = gold_tags(d, rec->raw, rec->raw_len, gtags, why, sizeof(why))) < 0)
+            FAIL(rc, "%s:%ld: %s", rec->file, rec->line, why);
+        if ((rc = nm__ner_doc_prepare(&nf, d)) < 0)
+            FAIL(rc, "out of memory");
+        if (grow_arr((void **)&td.docs, &td.cap_docs, td.n_docs + 1, sizeof(tdoc)) < 0)
+            FAIL(NM_ENOMEM, "out of memory");
+        tdoc *dd = &td.docs[td.n_docs++];
+        dd->tok0 = td.n_toks;
+        dd->sent0 = td.n_sents;
+        for (size_t si = 0; si < d->n_sents; si++) {
+            const nm_sent *s = &d->sents[si];
+            size_t b = s->tok_begin, e = s->tok_end;
+            if (e <= b)
+                continue;
+            n_gm = 0;
+            if ((rc = nm__gz_match(m->gz, d, b, e, &gm, &n_gm, &cap_gm, &m->alloc)) < 0 ||
+                (rc = nm__ner_sentence_features(&nf, m, d, b, e, gm, n_gm)) < 0)
+                FAIL(NM_ENOMEM, "out of memory");
+            size_t need = td.n_toks + (e - b);
+            if (grow_arr((void **)&td.f, &td.cap_toks, need, NER_FEATS_MAX * sizeof(uint64_t)) < 0)
+                FAIL(NM_ENOMEM, "out of memory");
+            size_t c2 = td.cap_toks;
+            td.nf = realloc(td.nf, c2);
+            td.gold = realloc(td.gold, c2);
+            dts = cap_dts < c2 ? realloc(dts, c2 * sizeof(*dts)) : dts;
+            lw_off = cap_lw_off < c2 ? realloc(lw_off, c2 * sizeof(*lw_off)) : lw_off;
+            if (!td.nf || !td.gold || !dts || !lw_off)
+                FAIL(NM_ENOMEM, "out of memory");
+            cap_dts = cap_lw_off = c2;
+            memcpy(td.f + td.n_toks * NER_FEATS_MAX, nf.f, (e - b) * NER_FEATS_MAX * sizeof(uint64_t));
+            memcpy(td.nf + td.n_toks, nf.nf, e - b);
+            memcpy(td.gold + td.n_toks, gtags + b, e - b);
+            for (size_t i = b; i < e; i++) {
+                const nm_tok *t = &d->toks[i];
+                size_t ln = t->norm_len > 40 ? 40 : t->norm_len;
+                if (grow_arr((void **)&lw_arena, &lw_cap, lw_len + ln + 1, 1) < 0)
+                    FAIL(NM_ENOMEM, "out of memory");
+                memcpy(lw_arena + lw_len, d->strings.ptr + t->norm_off, ln);
+                lw_off[td.n_toks + i - b] = (uint32_t)lw_len;
+                dyn_tok *dt = &dts[td.n_toks + i - b];
+                dt->ln = ln;
+                dt->nshc = shape_of(d->text + t->start, t->end - t->start > 40 ? 40 : t->end - t->start,
+                                    dt->shapec, 12, true);
+                lw_len += ln + 1;
+            }
+            if (grow_arr((void **)&td.sb, &td.cap_sents, td.n_sents + 1, sizeof(uint32_t)) < 0)
+                FAIL(NM_ENOMEM, "out of memory");
+            size_t cs = td.cap_sents;
+            td.se = realloc(td.se, cs * sizeof(uint32_t));
+            if (!td.se)
+                FAIL(NM_ENOMEM, "out of memory");
+            td.sb[td.n_sents] = (uint32_t)td.n_toks;
+            td.se[td.n_sents] = (uint32_t)need;
+            td.n_sents++;
+            td.n_toks = need;
+        }
+        dd->n_toks = td.n_toks - dd->tok0;
+        dd->n_sents = td.n_sents - dd->sent0;
+    }
+    rc = 0;
+    for (size_t i = 0; i < td.n_toks; i++)
+        dts[i].lw = lw_arena + lw_off[i];
+    if (!td.n_toks)
+        FAIL(NM_EINVAL, "no tokens in the training data");
+    if (!o || !o->quiet)
+        fprintf(stderr, "train: %zu documents, %zu sentences, %zu tokens, %d epochs\n", td.n_docs,
+                td.n_sents, td.n_toks, epochs);
+    if (tw_grow(&tw) < 0)
+        FAIL(NM_ENOMEM, "out of memory");
+    /* count feature occurrences (static features; dynamic ones count as
+     * they are met) */
+    size_t *order = malloc(td.n_docs * sizeof(*order));
+    if (!order)
+        FAIL(NM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < td.n_docs; i++)
+        order[i] = i;
+    uint64_t rng = seed;
+    int64_t step = 1;
+    long slots[NER_FEATS_MAX + 8];
+    for (int ep = 0; ep < epochs; ep++) {
+        /* Fisher-Yates with our own generator: the same order everywhere */
+        for (size_t i = td.n_docs; i > 1; i--) {
+            size_t j = (size_t)(xorshift(&rng) % i);
+            size_t t = order[i - 1];
+            order[i - 1] = order[j];
+            order[j] = t;
+        }
+        size_t errors = 0;
+        for (size_t oi = 0; oi < td.n_docs; oi++) {
+            const tdoc *dd = &td.docs[order[oi]];
+            for (size_t si = dd->sent0; si < dd->sent0 + dd->n_sents; si++) {
+                int t1 = NER_O, t2 = NER_O;
+                for (size_t i = td.sb[si]; i < td.se[si]; i++) {
+                    uint64_t feats[NER_FEATS_MAX + 8];
+                    size_t k = td.nf[i];
+                    memcpy(feats, td.f + i * NER_FEATS_MAX, k * sizeof(uint64_t));
+                    k += dyn_from(&dts[i], i > td.sb[si] + 1 ? t2 : NER_O, i > td.sb[si] ? t1 : NER_O, feats + k);
+                    int64_t score[NER_NTAGS] = {0};
+                    for (size_t q = 0; q < k; q++) {
+                        long s = tw_get(&tw, feats[q]);
+                        if (s < 0) {
+                            free(order);
+                            FAIL(NM_ENOMEM, "out of memory");
+                        }
+                        slots[q] = s;
+                        if (ep == 0)
+                            tw.count[s]++;
+                        const int32_t *w = tw.w + (size_t)s * NER_NTAGS;
+                        for (int tg = 0; tg < NER_NTAGS; tg++)
+                            score[tg] += w[tg];
+                    }
+                    int prev = i > td.sb[si] ? t1 : NER_O;
+                    int best = -1;
+                    for (int tg = 0; tg < NER_NTAGS; tg++)
+                        if (nm__ner_allowed(prev, tg) && (best < 0 || score[tg] > score[best]))
+                            best = tg;
+                    int want = td.gold[i];
+                    if (best != want) {
+                        errors++;
+                        for (size_t q = 0; q < k; q++) {
+                            size_t s = (size_t)slots[q];
+                            tw.w[s * NER_NTAGS + (size_t)want] += 1;
+                            tw.u[s * NER_NTAGS + (size_t)want] += step;
+                            tw.w[s * NER_NTAGS + (size_t)best] -= 1;
+                            tw.u[s * NER_NTAGS + (size_t)best] -= step;
+                        }
+                    }
+                    step++;
+                    t2 = t1;
+                    t1 = best;
+                }
+            }
+        }
+        if (!o || !o->quiet)
+            fprintf(stderr, "train: epoch %d: %zu token errors (%.2f%%), %zu features\n", ep + 1, errors,
+                    100.0 * (double)errors / (double)td.n_toks, tw.n);
+    }
+    free(order);
+    /* average, drop the rare and the zero, write sorted */
+    {
+        size_t n_keep = 0;
+        uint64_t *keys = malloc((tw.n + 1) * sizeof(*keys));
+        if (!keys)
+            FAIL(NM_ENOMEM, "out of memory");
+        for (size_t i = 0; i <= tw.mask; i++)
+            if (tw.keys[i] && tw.count[i] >= min_count)
+                keys[n_keep++] = tw.keys[i];
+        /* sort keys: deterministic output */
+        for (size_t gap = n_keep / 2; gap > 0; gap /= 2) /* shell sort: no qsort comparator fuss */
+            for (size_t i = gap; i < n_keep; i++)
+                for (size_t j = i; j >= gap && keys[j - gap] > keys[j]; j -= gap) {
+                    uint64_t t = keys[j];
+                    keys[j] = keys[j - gap];
+                    keys[j - gap] = t;
+                }
+        char tmp[4096];
+        snprintf(tmp, sizeof(tmp), "%s.tmp", out_path);
+        if (!(out = gzopen(tmp, "wb9"))) {
+            free(keys);
+            FAIL(NM_EIO, "%s: cannot write", tmp);
+        }
+        gzprintf(out, "#newsmine ner-weights v1\ntags");
+        for (int t = 0; t < NER_NTAGS; t++)
+            gzprintf(out, "\t%s", tag_names[t]);
+        gzprintf(out, "\n");
+        size_t written = 0;
+        for (size_t i = 0; i < n_keep; i++) {
+            size_t s = tw_slot(&tw, keys[i]);
+            char line[1024];
+            int len = 0;
+            for (int t = 0; t < NER_NTAGS; t++) {
+                int64_t w = tw.w[s * NER_NTAGS + (size_t)t], u = tw.u[s * NER_NTAGS + (size_t)t];
+                /* average = w - u/step, x WSCALE, rounded half away from 0 */
+                int64_t num = (w * step - u) * WSCALE;
+                int64_t q = num >= 0 ? (num + step / 2) / step : -((-num + step / 2) / step);
+                if (q == 0)
+                    continue;
+                len += snprintf(line + len, sizeof(line) - (size_t)len, "%s%d:%lld", len ? " " : "", t,
+                                (long long)q);
+            }
+            if (!len)
+                continue;
+            gzprintf(out, "%016llx\t%s\n", (unsigned long long)keys[i], line);
+            written++;
+        }
+        free(keys);
+        if (gzclose(out) != Z_OK) {
+            out = NULL;
+            FAIL(NM_EIO, "%s: write error", tmp);
+        }
+        out = NULL;
+        if (rename(tmp, out_path) != 0)
+            FAIL(NM_EIO, "%s: cannot rename to %s", tmp, out_path);
+        if (!o || !o->quiet)
+            fprintf(stderr, "train: wrote %zu features to %s\n", written, out_path);
+    }
+#undef FAIL
+done:
+    if (out)
+        gzclose(out);
+    if (parsed_init)
+        nm__parsed_free(&parsed);
+    nm_reader_free(rd);
+    nm_pipeline_free(p);
+    nm__ner_feats_free(&nf);
+    nm__free(&m->alloc, gm);
+    free(td.f), free(td.nf), free(td.gold), free(td.sb), free(td.se), free(td.docs);
+    free(tw.keys), free(tw.w), free(tw.u), free(tw.count);
+    free(lw_arena), free(dts), free(gtags), free(lw_off);
+    return rc;
+}
