@@ -362,14 +362,21 @@ static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
     int rc;
     if ((rc = nm__ner_sentence_features(&st->nf, m, d, b, e, st->gm, st->n_gm)) < 0)
         return rc;
-    int t1 = NER_O, t2 = NER_O;
-    size_t start = 0;
-    int open_type = -1;
+    if (e - b > st->cap_tags) {
+        size_t c = e - b + 64;
+        uint8_t *p = nm__realloc(&m->alloc, st->tags, c);
+        if (!p)
+            return NM_ENOMEM;
+        st->tags = p;
+        st->cap_tags = c;
+    }
+    uint8_t *tags = st->tags;
     for (size_t i = b; i < e; i++) {
         const uint64_t *f = st->nf.f + (i - b) * NER_FEATS_MAX;
         size_t k = st->nf.nf[i - b];
         uint64_t dyn[8];
-        size_t kd = nm__ner_dyn_features(d, b, i, i > b + 1 ? t2 : NER_O, i > b ? t1 : NER_O, dyn);
+        int t1 = i > b ? tags[i - b - 1] : NER_O, t2 = i > b + 1 ? tags[i - b - 2] : NER_O;
+        size_t kd = nm__ner_dyn_features(d, b, i, t2, t1, dyn);
         int64_t score[NER_NTAGS] = {0};
         for (size_t q = 0; q < k + kd; q++) {
             uint64_t key = q < k ? f[q] : dyn[q - k];
@@ -382,37 +389,35 @@ static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
             for (int tg = 0; tg < NER_NTAGS; tg++)
                 score[tg] += row[tg];
         }
-        int prev = i > b ? t1 : NER_O;
-        int best = -1;
-        for (int tg = 0; tg < NER_NTAGS; tg++)
-            if (nm__ner_allowed(prev, tg) && (best < 0 || score[tg] > score[best]))
+        int best = 0;
+        for (int tg = 1; tg < NER_NTAGS; tg++)
+            if (score[tg] > score[best])
                 best = tg;
-        /* spans from the tags: B..L, U */
-        if (best != NER_O) {
-            int pos = NER_POS_OF(best);
-            if (pos == BIO_B) {
-                start = i;
-                open_type = NER_TYPE_OF(best);
-            } else if (pos == BIO_U || pos == BIO_L) {
-                ent_span s = {0};
-                s.b = (uint32_t)(pos == BIO_U ? i : start);
-                s.e = (uint32_t)(i + 1);
-                s.type = NER_TYPE_OF(best);
-                if ((rc = add_span(st, &s)) < 0)
-                    return rc;
-                open_type = -1;
-            }
-        }
-        t2 = t1;
-        t1 = best;
+        tags[i - b] = (uint8_t)nm__ner_repair(tags, i - b, 0, best);
     }
-    if (open_type >= 0) { /* a name running to the sentence's end */
-        ent_span s = {0};
-        s.b = (uint32_t)start;
-        s.e = (uint32_t)e;
-        s.type = open_type;
-        if ((rc = add_span(st, &s)) < 0)
-            return rc;
+    /* an entity open at the end closes there */
+    if (e > b) {
+        int last = tags[e - b - 1];
+        if (last != NER_O && (NER_POS_OF(last) == BIO_B || NER_POS_OF(last) == BIO_I))
+            tags[e - b - 1] = (uint8_t)NER_TAG(NER_TYPE_OF(last), NER_POS_OF(last) == BIO_B ? BIO_U : BIO_L);
+    }
+    /* spans from the tags: B..L, U */
+    size_t start = 0;
+    for (size_t i = b; i < e; i++) {
+        int tg = tags[i - b];
+        if (tg == NER_O)
+            continue;
+        int pos = NER_POS_OF(tg);
+        if (pos == BIO_B)
+            start = i;
+        if (pos == BIO_U || pos == BIO_L) {
+            ent_span s = {0};
+            s.b = (uint32_t)(pos == BIO_U ? i : start);
+            s.e = (uint32_t)(i + 1);
+            s.type = NER_TYPE_OF(tg);
+            if ((rc = add_span(st, &s)) < 0)
+                return rc;
+        }
     }
     return 0;
 }

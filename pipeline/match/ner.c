@@ -46,7 +46,7 @@ static const char *const tag_names[NER_NTAGS] = {
 enum {
     F_BIAS = 1, F_WORD, F_LOWER, F_PRE1, F_PRE2, F_PRE3, F_PRE4, F_SUF1, F_SUF2, F_SUF3, F_SUF4,
     F_SHAPE, F_SHAPEC, F_LM1, F_LP1, F_LM2, F_LP2, F_SHM1, F_SHP1, F_BIM, F_BIP, F_FLAGS,
-    F_GZ, F_GZM1, F_GZP1, F_DOC, F_T1, F_T21, F_T1W, F_T1S, F_SHM1C, F_FIRSTW, F_LEN
+    F_GZ, F_GZM1, F_GZP1, F_DOC, F_T1, F_T21, F_T1W, F_T1S, F_SHM1C, F_FIRSTW, F_LINES, F_LEN
 };
 
 static inline uint64_t h_start(uint32_t tmpl)
@@ -481,6 +481,12 @@ int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc 
         unsigned flags = (i == b) | ((df & W_ALLCAPS_SENT) ? 2u : 0u) |
                          ((t->flags & NM_TF_UPPER_INITIAL) ? 4u : 0u);
         f[k++] = f_int(F_FLAGS, flags);
+        /* a line break before this token or the next: wire copy and
+         * tables break lines between names more often than inside one */
+        unsigned lines = ((t->flags & NM_TF_NEWLINE_BEFORE) && i > b ? 1u : 0u) |
+                         (i + 1 < e && (d->toks[i + 1].flags & NM_TF_NEWLINE_BEFORE) ? 2u : 0u);
+        if (lines)
+            f[k++] = f_int(F_LINES, lines | (flags & 4u));
         if (i == b)
             f[k++] = f_str(F_FIRSTW, lw, ln); /* "The" opening a sentence */
         /* the document's other uses of the word, for capitalised words */
@@ -531,6 +537,20 @@ size_t nm__ner_dyn_features(const nm_doc *d, size_t b, size_t i, int t2, int t1,
     dt.ln = t->norm_len > 40 ? 40 : t->norm_len;
     dt.nshc = shape_of(d->text + t->start, t->end - t->start > 40 ? 40 : t->end - t->start, dt.shapec, 12, true);
     return dyn_from(&dt, t2, t1, out);
+}
+
+int nm__ner_repair(uint8_t *tags, size_t i, size_t b, int best)
+{
+    int prev = i > b ? tags[i - 1] : NER_O;
+    bool open = prev != NER_O && (NER_POS_OF(prev) == BIO_B || NER_POS_OF(prev) == BIO_I);
+    bool cont = best != NER_O && (NER_POS_OF(best) == BIO_I || NER_POS_OF(best) == BIO_L);
+    if (open && cont && NER_TYPE_OF(best) == NER_TYPE_OF(prev))
+        return best; /* the entity goes on */
+    if (open) /* it ends before this token: B -> U, I -> L */
+        tags[i - 1] = (uint8_t)NER_TAG(NER_TYPE_OF(prev), NER_POS_OF(prev) == BIO_B ? BIO_U : BIO_L);
+    if (cont) /* I or L with nothing open: it starts here */
+        best = NER_TAG(NER_TYPE_OF(best), NER_POS_OF(best) == BIO_I ? BIO_B : BIO_U);
+    return best;
 }
 
 bool nm__ner_allowed(int prev, int next)
@@ -840,6 +860,15 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
     uint64_t rng = seed;
     int64_t step = 1;
     long slots[NER_FEATS_MAX + 8];
+    size_t max_sent = 0;
+    for (size_t si = 0; si < td.n_sents; si++)
+        if (td.se[si] - td.sb[si] > max_sent)
+            max_sent = td.se[si] - td.sb[si];
+    uint8_t *rep = malloc(max_sent + 1);
+    if (!rep) {
+        free(order);
+        FAIL(NM_ENOMEM, "out of memory");
+    }
     for (int ep = 0; ep < epochs; ep++) {
         /* Fisher-Yates with our own generator: the same order everywhere */
         for (size_t i = td.n_docs; i > 1; i--) {
@@ -852,17 +881,20 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
         for (size_t oi = 0; oi < td.n_docs; oi++) {
             const tdoc *dd = &td.docs[order[oi]];
             for (size_t si = dd->sent0; si < dd->sent0 + dd->n_sents; si++) {
-                int t1 = NER_O, t2 = NER_O;
+                size_t sb0 = td.sb[si];
                 for (size_t i = td.sb[si]; i < td.se[si]; i++) {
+                    int t1 = i > sb0 ? rep[i - sb0 - 1] : NER_O;
+                    int t2 = i > sb0 + 1 ? rep[i - sb0 - 2] : NER_O;
                     uint64_t feats[NER_FEATS_MAX + 8];
                     size_t k = td.nf[i];
                     memcpy(feats, td.f + i * NER_FEATS_MAX, k * sizeof(uint64_t));
-                    k += dyn_from(&dts[i], i > td.sb[si] + 1 ? t2 : NER_O, i > td.sb[si] ? t1 : NER_O, feats + k);
+                    k += dyn_from(&dts[i], t2, t1, feats + k);
                     int64_t score[NER_NTAGS] = {0};
                     for (size_t q = 0; q < k; q++) {
                         long s = tw_get(&tw, feats[q]);
                         if (s < 0) {
                             free(order);
+                            free(rep);
                             FAIL(NM_ENOMEM, "out of memory");
                         }
                         slots[q] = s;
@@ -872,10 +904,9 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
                         for (int tg = 0; tg < NER_NTAGS; tg++)
                             score[tg] += w[tg];
                     }
-                    int prev = i > td.sb[si] ? t1 : NER_O;
-                    int best = -1;
-                    for (int tg = 0; tg < NER_NTAGS; tg++)
-                        if (nm__ner_allowed(prev, tg) && (best < 0 || score[tg] > score[best]))
+                    int best = 0;
+                    for (int tg = 1; tg < NER_NTAGS; tg++)
+                        if (score[tg] > score[best])
                             best = tg;
                     int want = td.gold[i];
                     if (best != want) {
@@ -889,8 +920,7 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
                         }
                     }
                     step++;
-                    t2 = t1;
-                    t1 = best;
+                    rep[i - sb0] = (uint8_t)nm__ner_repair(rep, i - sb0, 0, best);
                 }
             }
         }
@@ -899,6 +929,7 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
                     100.0 * (double)errors / (double)td.n_toks, tw.n);
     }
     free(order);
+    free(rep);
     /* average, drop the rare and the zero, write sorted */
     {
         size_t n_keep = 0;
