@@ -35,6 +35,7 @@
 typedef struct ent_span {
     uint32_t b, e;      /* tokens [b, e) */
     int type;           /* NER type index, or -1 MONEY, -2 PERCENT */
+    uint8_t trim;       /* bytes left off the last token ("pct." ending a sentence) */
     const char *id;     /* canonical id, or NULL */
     char value[224];
 } ent_span;
@@ -42,6 +43,9 @@ typedef struct ent_span {
 typedef struct ent_state {
     const nm_model *m;
     const nm_strtab *t_currency, *t_magnitude, *t_percent, *t_number;
+    /* first bytes of the magnitude and percent words: a cheap test before
+     * a lookup, worked out from the tables */
+    bool mag_first[256], pct_first[256];
     nm_ner_feats nf;
     nm_gz_match *gm;
     size_t n_gm, cap_gm;
@@ -49,6 +53,10 @@ typedef struct ent_state {
     size_t n_doc_gm, cap_doc_gm;
     uint8_t *tags;
     size_t cap_tags;
+    uint8_t *cand;
+    size_t cap_cand;
+    int32_t *sscore; /* static score of each token of a sentence */
+    size_t cap_sscore;
     ent_span *spans;
     size_t n_spans, cap_spans;
     nm_buf scratch;
@@ -63,6 +71,8 @@ static void ent_close(void *state)
     nm__free(&st->m->alloc, st->gm);
     nm__free(&st->m->alloc, st->doc_gm);
     nm__free(&st->m->alloc, st->tags);
+    nm__free(&st->m->alloc, st->cand);
+    nm__free(&st->m->alloc, st->sscore);
     nm__free(&st->m->alloc, st->spans);
     nm_buf_free(&st->scratch);
     nm__free(&st->m->alloc, st);
@@ -80,6 +90,14 @@ static int ent_open(void **state, const nm_model *m, const nm_opts *o, nm_err *e
     st->t_magnitude = nm__model_table(m, "magnitude");
     st->t_percent = nm__model_table(m, "percent");
     st->t_number = nm__model_table(m, "number");
+    const nm_strtab *firsts[2] = {st->t_magnitude, st->t_percent};
+    bool *sets[2] = {st->mag_first, st->pct_first};
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; firsts[k] && i < firsts[k]->n_slots; i++) {
+            const nm_strtab_entry *en = &firsts[k]->slots[i];
+            if (en->key_off != UINT32_MAX && en->key_len)
+                sets[k][(unsigned char)firsts[k]->arena.ptr[en->key_off]] = true;
+        }
     nm_buf_init(&st->scratch, (size_t)1 << 20, &m->alloc);
     *state = st;
     return 0;
@@ -108,9 +126,11 @@ static bool glued(const nm_doc *d, size_t i) /* no space between token i-1 and i
 
 /* ------------------------------------------------------ money, percent */
 
-/* A table value "USD:pre" -> code and where it may stand. */
-static bool currency(const ent_state *st, const char *key, bool before, char code[8])
+/* A table value "USD:pre" or "USD:post:-2" (a subunit: cents, pence) ->
+ * code, and the power of ten it adds; false unless it may stand there. */
+static bool currency_x(const ent_state *st, const char *key, bool before, char code[8], int *exp)
 {
+    *exp = 0;
     if (!st->t_currency)
         return false;
     const nm_strtab_entry *e = nm_strtab_get(st->t_currency, key, strlen(key));
@@ -122,11 +142,21 @@ static bool currency(const ent_state *st, const char *key, bool before, char cod
     if (n == 0 || n >= 8)
         return false;
     const char *where = colon ? colon + 1 : "any";
-    if (strcmp(where, "any") != 0 && strcmp(where, before ? "pre" : "post") != 0)
+    size_t wn = strcspn(where, ":");
+    const char *want = before ? "pre" : "post";
+    if (!(wn == 3 && !strncmp(where, "any", 3)) && !(wn == strlen(want) && !strncmp(where, want, wn)))
         return false;
+    if (where[wn] == ':')
+        *exp = atoi(where + wn + 1);
     memcpy(code, v, n);
     code[n] = '\0';
     return true;
+}
+
+static bool currency(const ent_state *st, const char *key, bool before, char code[8])
+{
+    int exp;
+    return currency_x(st, key, before, code, &exp);
 }
 
 /* The digits of a number token without thousands separators, into OUT
@@ -238,7 +268,8 @@ static size_t amount_at(const ent_state *st, const nm_doc *d, size_t i, size_t e
 
 static int magnitude_at(const ent_state *st, const nm_doc *d, size_t i, size_t e)
 {
-    if (i >= e || !st->t_magnitude || d->toks[i].kind != NM_TOK_WORD)
+    if (i >= e || !st->t_magnitude || d->toks[i].kind != NM_TOK_WORD ||
+        !st->mag_first[(unsigned char)norm(d, i)[0]])
         return -1;
     const nm_strtab_entry *en = nm_strtab_get(st->t_magnitude, norm(d, i), d->toks[i].norm_len);
     return en ? atoi(nm_strtab_val(st->t_magnitude, en)) : -1;
@@ -249,13 +280,20 @@ static int magnitude_at(const ent_state *st, const nm_doc *d, size_t i, size_t e
  * SIZE_MAX. */
 static size_t currency_before(const ent_state *st, const nm_doc *d, size_t b, size_t i, char code[8])
 {
-    if (i <= b)
+    /* a symbol or a short code ("$", "USD", "Rs") right before */
+    if (i <= b || (d->toks[i - 1].kind != NM_TOK_SYMBOL &&
+                   !(d->toks[i - 1].kind == NM_TOK_WORD && d->toks[i - 1].norm_len <= 4)))
         return SIZE_MAX;
     if (i >= b + 2 && glued(d, i - 1) && d->toks[i - 2].kind == NM_TOK_WORD) {
         char key[64];
-        snprintf(key, sizeof(key), "%s%s", norm(d, i - 2), norm(d, i - 1));
-        if (currency(st, key, true, code))
-            return i - 2;
+        size_t n1 = d->toks[i - 2].norm_len, n2 = d->toks[i - 1].norm_len;
+        if (n1 + n2 < sizeof(key)) {
+            memcpy(key, norm(d, i - 2), n1);
+            memcpy(key + n1, norm(d, i - 1), n2);
+            key[n1 + n2] = '\0';
+            if (currency(st, key, true, code))
+                return i - 2;
+        }
     }
     if (currency(st, norm(d, i - 1), true, code))
         return i - 1;
@@ -264,88 +302,174 @@ static size_t currency_before(const ent_state *st, const nm_doc *d, size_t b, si
 
 /* A currency written after, from token I: "dollars", "euros", "USD".
  * @return tokens used. */
-static size_t currency_after(const ent_state *st, const nm_doc *d, size_t i, size_t e, char code[8])
+/* Tokens [i, i+n) joined by single spaces into KEY; false if too long or
+ * not all words (the multi-word keys are words: "hong kong dollars"). */
+static bool join_key(const nm_doc *d, size_t i, size_t n, char *key, size_t cap)
 {
-    if (i >= e)
-        return 0;
-    if (i + 1 < e) { /* "U.S. dollars", "Hong Kong dollars" */
-        char key[96];
-        snprintf(key, sizeof(key), "%s %s", norm(d, i), norm(d, i + 1));
-        if (currency(st, key, false, code))
-            return 2;
+    size_t k = 0;
+    for (size_t q = i; q < i + n; q++) {
+        const nm_tok *t = &d->toks[q];
+        if (t->kind != NM_TOK_WORD || k + t->norm_len + 2 > cap)
+            return false;
+        if (q > i)
+            key[k++] = ' ';
+        memcpy(key + k, norm(d, q), t->norm_len);
+        k += t->norm_len;
     }
-    if (i + 2 < e) {
-        char key[128];
-        snprintf(key, sizeof(key), "%s %s %s", norm(d, i), norm(d, i + 1), norm(d, i + 2));
-        if (currency(st, key, false, code))
-            return 3;
-    }
-    return currency(st, norm(d, i), false, code) ? 1 : 0;
+    key[k] = '\0';
+    return true;
 }
 
-static size_t percent_after(const ent_state *st, const nm_doc *d, size_t i, size_t e)
+/* A currency written after, from token I: "dollars", "euros", "USD",
+ * "Hong Kong dollars", "cents".  @return tokens used; *exp the subunit's
+ * power of ten. */
+static size_t currency_after(const ent_state *st, const nm_doc *d, size_t i, size_t e, char code[8], int *exp)
 {
-    if (i >= e || !st->t_percent)
+    *exp = 0;
+    if (i >= e || (d->toks[i].kind != NM_TOK_WORD && d->toks[i].kind != NM_TOK_SYMBOL))
         return 0;
-    if (i + 1 < e) {
-        char key[96];
-        snprintf(key, sizeof(key), "%s %s", norm(d, i), norm(d, i + 1));
-        if (nm_strtab_get(st->t_percent, key, strlen(key)))
-            return 2;
+    char key[128];
+    for (size_t n = 3; n >= 2; n--)
+        if (i + n <= e && join_key(d, i, n, key, sizeof(key)) && currency_x(st, key, false, code, exp))
+            return n;
+    return currency_x(st, norm(d, i), false, code, exp) ? 1 : 0;
+}
+
+/* Words after a number that make it a percentage ("%", "per cent", "basis
+ * points"): @return tokens used; *exp how the number scales (-2 for a
+ * percentage, -4 for basis points: the table's value, "pct" or "bp"). */
+static size_t percent_after(const ent_state *st, const nm_doc *d, size_t i, size_t e, int *exp)
+{
+    if (i >= e || !st->t_percent || !st->pct_first[(unsigned char)norm(d, i)[0]])
+        return 0;
+    char key[96];
+    const nm_strtab_entry *en = NULL;
+    size_t n = 0;
+    if (i + 1 < e && join_key(d, i, 2, key, sizeof(key)) &&
+        (en = nm_strtab_get(st->t_percent, key, strlen(key))) != NULL)
+        n = 2;
+    else if ((en = nm_strtab_get(st->t_percent, norm(d, i), d->toks[i].norm_len)) != NULL)
+        n = 1;
+    if (n)
+        *exp = !strcmp(nm_strtab_val(st->t_percent, en), "bp") ? -4 : -2;
+    return n;
+}
+
+/* One side of an amount: [currency] NUMBER [magnitude...] [currency];
+ * "lakh crore" multiplies. */
+typedef struct amount {
+    size_t first, end; /* tokens [first, end) */
+    char num[64], num2[64]; /* num2: the top of "5-6" */
+    int exp;           /* magnitudes and subunit */
+    char code[8];      /* "" if no currency */
+    bool word;         /* a number word ("five billion") */
+    bool pct;          /* ends in %, per cent, basis points */
+} amount;
+
+static bool parse_amount(const ent_state *st, const nm_doc *d, size_t b, size_t i, size_t e, amount *a)
+{
+    memset(a, 0, sizeof(*a));
+    size_t na = amount_at(st, d, i, e, a->num, a->num2, sizeof(a->num));
+    if (!na)
+        return false;
+    a->word = d->toks[i].kind == NM_TOK_WORD;
+    size_t cb = currency_before(st, d, b, i, a->code);
+    a->first = cb != SIZE_MAX ? cb : i;
+    size_t j = i + na;
+    int mag, mags = 0;
+    while ((mag = magnitude_at(st, d, j, e)) >= 0 && mags < 3) {
+        a->exp += mag;
+        j++;
+        mags++;
     }
-    return nm_strtab_get(st->t_percent, norm(d, i), d->toks[i].norm_len) ? 1 : 0;
+    if (a->word && !mags)
+        return false; /* "one dollar" is not worth a span; "five billion dollars" is */
+    int sub = 0;
+    char code2[8] = "";
+    size_t nc = currency_after(st, d, j, e, code2, &sub);
+    if (nc) {
+        if (!a->code[0])
+            memcpy(a->code, code2, sizeof(code2));
+        a->exp += sub;
+        j += nc;
+    } else if (!a->code[0] && !a->word) {
+        int pexp;
+        size_t np = percent_after(st, d, j, e, &pexp);
+        if (np && !mags) {
+            a->pct = true;
+            a->exp = pexp;
+            j += np;
+        }
+    }
+    a->end = j;
+    return true;
+}
+
+static bool is_range_word(const nm_doc *d, size_t i)
+{
+    /* "-" between the sides, or "to" ("8.1 billion to 8.4 billion dollars") */
+    return (d->toks[i].kind == NM_TOK_PUNCT && norm(d, i)[0] == '-' && d->toks[i].norm_len == 1) ||
+           (d->toks[i].norm_len == 2 && !memcmp(norm(d, i), "to", 2));
 }
 
 static int find_money(ent_state *st, const nm_doc *d, size_t b, size_t e)
 {
     int rc;
     for (size_t i = b; i < e; i++) {
-        char lo[64], hi[64], code[8] = "";
-        size_t na = amount_at(st, d, i, e, lo, hi, sizeof(lo));
-        if (!na)
-            continue;
-        bool word_amount = d->toks[i].kind == NM_TOK_WORD;
-        size_t first = currency_before(st, d, b, i, code);
-        size_t j = i + na;
-        int mag = magnitude_at(st, d, j, e);
-        if (mag >= 0)
-            j++;
-        /* "10 million barrels": a currency is what makes it money */
-        char code2[8] = "";
-        size_t nc = currency_after(st, d, j, e, code2);
-        size_t np = first == SIZE_MAX && !nc ? percent_after(st, d, j, e) : 0;
-        ent_span s = {0};
-        if (np && mag < 0 && !word_amount) {
-            s.b = (uint32_t)i;
-            s.e = (uint32_t)(j + np);
-            s.type = -2;
-            /* "percentage point" is a point of a percentage too */
-            char a[96], bb[96];
-            scale_decimal(lo, -2, a, sizeof(a));
-            if (hi[0]) {
-                scale_decimal(hi, -2, bb, sizeof(bb));
-                snprintf(s.value, sizeof(s.value), "%s..%s", a, bb);
-            } else {
-                snprintf(s.value, sizeof(s.value), "%s", a);
-            }
-        } else if (first != SIZE_MAX || nc) {
-            if (word_amount && mag < 0)
-                continue; /* "one dollar" is not worth a span; "five billion dollars" is */
-            s.b = (uint32_t)(first != SIZE_MAX ? first : i);
-            s.e = (uint32_t)(j + nc);
-            s.type = -1;
-            const char *cur = first != SIZE_MAX ? code : code2;
-            char a[96], bb[96];
-            scale_decimal(lo, mag > 0 ? mag : 0, a, sizeof(a));
-            if (hi[0]) {
-                scale_decimal(hi, mag > 0 ? mag : 0, bb, sizeof(bb));
-                snprintf(s.value, sizeof(s.value), "%s %s..%s", cur, a, bb);
-            } else {
-                snprintf(s.value, sizeof(s.value), "%s %s", cur, a);
-            }
-        } else {
-            continue;
+        const nm_tok *t = &d->toks[i];
+        /* cheap tests first: an amount is a number, or a number word
+         * before a magnitude ("five billion dollars") */
+        if (t->kind != NM_TOK_NUMBER) {
+            if (t->kind != NM_TOK_WORD || i + 1 >= e || d->toks[i + 1].kind != NM_TOK_WORD ||
+                !st->mag_first[(unsigned char)norm(d, i + 1)[0]])
+                continue;
         }
+        amount a, z;
+        if (!parse_amount(st, d, b, i, e, &a))
+            continue;
+        /* a range: the second side may carry the currency or the sign for
+         * both ("4.25%-4.50%", "$4.25bn-$4.75bn", "2-3 pct") */
+        bool range = false;
+        if (!a.num2[0] && a.end + 1 < e && is_range_word(d, a.end)) {
+            size_t k = a.end + 1;
+            if (k < e && d->toks[k].kind == NM_TOK_SYMBOL && k + 1 < e)
+                k++; /* "$" of the second side: parse_amount looks back for it */
+            bool dash = norm(d, a.end)[0] == '-';
+            /* "to" joins only a side that needs the other's unit ("8.4
+             * billion to 8.6 billion dollars"); "rose 31p to 548p" is a
+             * change and a level, two amounts */
+            if ((dash || (!a.code[0] && !a.pct)) && parse_amount(st, d, b, k, e, &z) && (z.code[0] || z.pct) &&
+                (!a.code[0] || !strcmp(a.code, z.code)) && (a.pct == z.pct || (!a.pct && !a.code[0])) &&
+                (a.exp == z.exp || (a.end == i + 1 && !a.code[0] && !a.pct)))
+                range = true;
+        }
+        ent_span s = {0};
+        const amount *top = range ? &z : &a;
+        bool pct = top->pct, money = top->code[0] != '\0';
+        if (!pct && !money)
+            continue;
+        int exp_lo = range && a.end == i + 1 ? top->exp : a.exp; /* "5 to 6 billion" */
+        if (!range && a.num2[0])
+            exp_lo = a.exp;
+        s.b = (uint32_t)a.first;
+        s.e = (uint32_t)top->end;
+        /* an abbreviation that took the sentence's full stop ("9 pct.") */
+        const nm_tok *lt = &d->toks[s.e - 1];
+        if ((lt->flags & NM_TF_ABBREV) && lt->end - lt->start > 1 && d->text[lt->end - 1] == '.')
+            s.trim = 1;
+        s.type = pct ? -2 : -1;
+        char lo[96], hi[96] = "", pre[16] = "";
+        scale_decimal(a.num, exp_lo, lo, sizeof(lo));
+        if (range)
+            scale_decimal(z.num, z.exp, hi, sizeof(hi));
+        else if (a.num2[0])
+            scale_decimal(a.num2, a.exp, hi, sizeof(hi));
+        if (money)
+            snprintf(pre, sizeof(pre), "%s ", top->code);
+        if (hi[0])
+            snprintf(s.value, sizeof(s.value), "%s%s..%s", pre, lo, hi);
+        else
+            snprintf(s.value, sizeof(s.value), "%s%s", pre, lo);
         if ((rc = add_span(st, &s)) < 0)
             return rc;
         i = s.e - 1;
@@ -360,7 +484,16 @@ static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
     const nm_model *m = st->m;
     const nm_ner_weights *w = m->ner;
     int rc;
-    if ((rc = nm__ner_sentence_features(&st->nf, m, d, b, e, st->gm, st->n_gm)) < 0)
+    if (e - b > st->cap_cand) {
+        size_t c = e - b + 64;
+        uint8_t *p = nm__realloc(&m->alloc, st->cand, c);
+        if (!p)
+            return NM_ENOMEM;
+        st->cand = p;
+        st->cap_cand = c;
+    }
+    nm__ner_candidates(d, b, e, st->gm, st->n_gm, st->cand);
+    if ((rc = nm__ner_sentence_features(&st->nf, m, d, b, e, st->gm, st->n_gm, st->cand)) < 0)
         return rc;
     if (e - b > st->cap_tags) {
         size_t c = e - b + 64;
@@ -371,22 +504,90 @@ static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
         st->cap_tags = c;
     }
     uint8_t *tags = st->tags;
+    if ((e - b) * NER_STRIDE > st->cap_sscore) {
+        size_t c = (e - b + 64) * NER_STRIDE;
+        int32_t *p = nm__realloc(&m->alloc, st->sscore, c * sizeof(*p));
+        if (!p)
+            return NM_ENOMEM;
+        st->sscore = p;
+        st->cap_sscore = c;
+    }
+    /* The static part of every candidate's score first, over all their
+     * features in blocks: the lookups are independent, so the block's
+     * table slots are all prefetched, then probed (prefetching the rows
+     * found), then summed: their cache misses overlap instead of queueing.
+     * Tag by tag, only the few features of the tags before are looked up. */
+    memset(st->sscore, 0, (e - b) * NER_STRIDE * sizeof(int32_t));
+    {
+        enum { BLOCK = 64 };
+        size_t slot[BLOCK];
+        uint64_t key[BLOCK];
+        uint32_t tok[BLOCK];
+        const int16_t *row[BLOCK];
+        size_t ti = 0, fi = 0;
+        for (;;) {
+            size_t n = 0;
+            while (n < BLOCK && ti < e - b) {
+                if (fi >= st->nf.nf[ti]) {
+                    ti++;
+                    fi = 0;
+                    continue;
+                }
+                uint64_t k = st->nf.f[ti * NER_FEATS_MAX + fi++];
+                size_t bit = (size_t)(k >> 40) & w->filter_mask;
+                if (!(w->filter[bit >> 6] & (1ull << (bit & 63))))
+                    continue; /* not in the model: most of a text's features */
+                size_t sl = (size_t)(k ^ (k >> 29)) & w->mask;
+                __builtin_prefetch(&w->keys[sl]);
+                key[n] = k;
+                slot[n] = sl;
+                tok[n] = (uint32_t)ti;
+                n++;
+            }
+            if (!n)
+                break;
+            for (size_t q = 0; q < n; q++) {
+                size_t sl = slot[q];
+                while (w->keys[sl] && w->keys[sl] != key[q])
+                    sl = (sl + 1) & w->mask;
+                row[q] = w->keys[sl] ? w->w + (size_t)w->row[sl] * NER_STRIDE : NULL;
+                if (row[q])
+                    __builtin_prefetch(row[q]);
+            }
+            for (size_t q = 0; q < n; q++) {
+                if (!row[q])
+                    continue;
+                int32_t *sc = st->sscore + (size_t)tok[q] * NER_STRIDE;
+                for (int tg = 0; tg < NER_STRIDE; tg++)
+                    sc[tg] += row[q][tg];
+            }
+        }
+    }
     for (size_t i = b; i < e; i++) {
-        const uint64_t *f = st->nf.f + (i - b) * NER_FEATS_MAX;
+        uint64_t *f = st->nf.f + (i - b) * NER_FEATS_MAX;
         size_t k = st->nf.nf[i - b];
         uint64_t dyn[8];
         int t1 = i > b ? tags[i - b - 1] : NER_O, t2 = i > b + 1 ? tags[i - b - 2] : NER_O;
-        size_t kd = nm__ner_dyn_features(d, b, i, t2, t1, dyn);
-        int64_t score[NER_NTAGS] = {0};
+        bool open = t1 != NER_O && (NER_POS_OF(t1) == BIO_B || NER_POS_OF(t1) == BIO_I);
+        if (!st->cand[i - b]) {
+            if (!open) { /* no capital, no list, nothing open: O, unscored */
+                tags[i - b] = NER_O;
+                continue;
+            }
+            nm__ner_ensure_info(&st->nf, d, b, e, i);
+            k = nm__ner_token_features(&st->nf, m, d, b, e, i, st->gm, st->n_gm, f);
+        } else {
+            k = 0; /* its static score is in sscore */
+        }
+        size_t kd = nm__ner_dyn_features(&st->nf, b, i, t2, t1, dyn);
+        int32_t score[NER_STRIDE];
+        memcpy(score, st->sscore + (i - b) * NER_STRIDE, sizeof(score));
         for (size_t q = 0; q < k + kd; q++) {
             uint64_t key = q < k ? f[q] : dyn[q - k];
-            size_t s = (size_t)(key ^ (key >> 29)) & w->mask;
-            while (w->keys[s] && w->keys[s] != key)
-                s = (s + 1) & w->mask;
-            if (!w->keys[s])
+            const int16_t *row = nm__ner_row(w, key);
+            if (!row)
                 continue;
-            const int32_t *row = w->w + s * NER_NTAGS;
-            for (int tg = 0; tg < NER_NTAGS; tg++)
+            for (int tg = 0; tg < NER_STRIDE; tg++)
                 score[tg] += row[tg];
         }
         int best = 0;
@@ -423,6 +624,87 @@ static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
 }
 
 /* ------------------------------------------------------------ the stage */
+
+typedef struct name_ix {
+    uint64_t h;
+    uint32_t k; /* index in st->spans */
+} name_ix;
+
+static int cmp_name_ix(const void *x, const void *y)
+{
+    const name_ix *a = x, *b = y;
+    if (a->h != b->h)
+        return a->h < b->h ? -1 : 1;
+    return a->k < b->k ? -1 : a->k > b->k;
+}
+
+static bool same_name(const nm_doc *d, const ent_span *a, const ent_span *x)
+{
+    if (a->e - a->b != x->e - x->b)
+        return false;
+    for (size_t t = 0; t < a->e - a->b; t++)
+        if (d->toks[a->b + t].norm_len != d->toks[x->b + t].norm_len ||
+            memcmp(norm(d, a->b + t), norm(d, x->b + t), d->toks[x->b + t].norm_len))
+            return false;
+    return true;
+}
+
+static int unify_types(ent_state *st, const nm_doc *d)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < st->n_spans; k++)
+        n += st->spans[k].type >= 0;
+    if (n < 2)
+        return 0;
+    name_ix *ix = nm__malloc(&st->m->alloc, n * sizeof(*ix));
+    uint8_t *newt = ix ? nm__malloc(&st->m->alloc, st->n_spans) : NULL;
+    if (!newt) {
+        nm__free(&st->m->alloc, ix);
+        return NM_ENOMEM;
+    }
+    n = 0;
+    for (size_t k = 0; k < st->n_spans; k++) {
+        const ent_span *a = &st->spans[k];
+        if (a->type < 0)
+            continue;
+        uint64_t h = 0x9E3779B97F4A7C15ull ^ (a->e - a->b);
+        for (size_t t = a->b; t < a->e; t++) {
+            const nm_tok *tk = &d->toks[t];
+            uint32_t th = tk->hash ? tk->hash : nm_hash(norm(d, t), tk->norm_len);
+            h = (h ^ th) * 0xBF58476D1CE4E5B9ull;
+            h ^= h >> 31;
+        }
+        ix[n++] = (name_ix){h, (uint32_t)k};
+    }
+    qsort(ix, n, sizeof(*ix), cmp_name_ix);
+    for (size_t g = 0; g < n;) {
+        size_t end = g + 1;
+        while (end < n && ix[end].h == ix[g].h)
+            end++;
+        /* within a hash group, mentions equal to each one vote */
+        for (size_t q = g; q < end; q++) {
+            const ent_span *a = &st->spans[ix[q].k];
+            int votes[NER_NTYPES] = {0};
+            for (size_t r = g; r < end; r++) {
+                const ent_span *x = &st->spans[ix[r].k];
+                if (r == q || same_name(d, a, x))
+                    votes[x->type]++;
+            }
+            int best = a->type;
+            for (int t = 0; t < NER_NTYPES; t++)
+                if (votes[t] > votes[best])
+                    best = t;
+            newt[ix[q].k] = (uint8_t)best;
+        }
+        g = end;
+    }
+    for (size_t q = 0; q < n; q++)
+        st->spans[ix[q].k].type = newt[ix[q].k];
+    nm__free(&st->m->alloc, newt);
+    nm__free(&st->m->alloc, ix);
+    return 0;
+}
+
 
 static int cmp_span(const void *x, const void *y)
 {
@@ -493,31 +775,12 @@ static int ent_run(void *state, nm_doc *d, nm_err *err)
                 if (st->spans[k].b < st->spans[q].e && st->spans[q].b < st->spans[k].e)
                     st->spans[k].type = -9; /* dropped below */
     }
-    /* one name, one type in a document: the majority (ties: the first) */
-    for (size_t k = 0; k < st->n_spans; k++) {
-        ent_span *a = &st->spans[k];
-        if (a->type < 0)
-            continue;
-        int votes[NER_NTYPES] = {0};
-        size_t len = a->e - a->b;
-        for (size_t q = 0; q < st->n_spans; q++) {
-            const ent_span *x = &st->spans[q];
-            if (x->type < 0 || x->e - x->b != len)
-                continue;
-            size_t t;
-            for (t = 0; t < len; t++)
-                if (d->toks[a->b + t].norm_len != d->toks[x->b + t].norm_len ||
-                    memcmp(norm(d, a->b + t), norm(d, x->b + t), d->toks[x->b + t].norm_len))
-                    break;
-            if (t == len)
-                votes[x->type]++;
-        }
-        int best = a->type;
-        for (int t = 0; t < NER_NTYPES; t++)
-            if (votes[t] > votes[best])
-                best = t;
-        a->type = best;
-    }
+    /* one name, one type in a document: each name takes the type most of
+     * its mentions have (a tie keeps its own).  Names are grouped by a hash
+     * of their normalised tokens, sorted, so this is n log n however many
+     * names a document has. */
+    if ((rc = unify_types(st, d)) < 0)
+        goto fail;
     /* canonical ids: a "span" list entry of the same type over exactly the
      * entity's tokens */
     const nm_gazetteer *gz = m->gz;
@@ -546,7 +809,7 @@ static int ent_run(void *state, nm_doc *d, nm_err *err)
             goto fail;
         }
         sp->start = d->toks[a->b].start;
-        sp->end = d->toks[a->e - 1].end;
+        sp->end = d->toks[a->e - 1].end - a->trim;
         sp->type = a->type == -1 ? "MONEY" : a->type == -2 ? "PERCENT" : nm__ner_types[a->type];
         if (a->type < 0) {
             if ((rc = nm__doc_str(d, a->value, strlen(a->value), &sp->value_off)) < 0)

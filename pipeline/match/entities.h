@@ -68,6 +68,8 @@ static inline const char *nm__gz_id(const nm_gazetteer *gz, const nm_gz_entry *e
 
 /* BILOU tags over four types, O first. */
 enum { NER_O = 0, NER_NTYPES = 4, NER_NTAGS = 1 + 4 * NER_NTYPES };
+/* A row of weights is padded to 24: three vector adds, no scalar tail. */
+enum { NER_STRIDE = 24 };
 enum { BIO_B = 0, BIO_I, BIO_L, BIO_U };
 #define NER_TAG(type, pos) (1 + (type) * 4 + (pos))
 #define NER_TYPE_OF(tag) (((tag) - 1) / 4)
@@ -76,16 +78,39 @@ extern const char *const nm__ner_types[NER_NTYPES];
 
 typedef struct nm_ner_weights {
     uint64_t *keys; /* 0: empty slot */
-    int32_t *w;     /* NER_NTAGS a slot */
+    uint32_t *row;  /* the slot's row of weights */
+    int16_t *w;     /* NER_STRIDE a row (NER_NTAGS used), rows packed */
     size_t mask;
     size_t n;
+    /* one bit a hash: most features of a text are not in the model, and
+     * this small bitmap (it stays in cache) says so without a probe */
+    uint64_t *filter;
+    size_t filter_mask; /* in bits */
 } nm_ner_weights;
+
+static inline const int16_t *nm__ner_row(const nm_ner_weights *w, uint64_t key)
+{
+    size_t b = (size_t)(key >> 40) & w->filter_mask;
+    if (!(w->filter[b >> 6] & (1ull << (b & 63))))
+        return NULL;
+    size_t s = (size_t)(key ^ (key >> 29)) & w->mask;
+    while (w->keys[s] && w->keys[s] != key)
+        s = (s + 1) & w->mask;
+    return w->keys[s] ? w->w + (size_t)w->row[s] * NER_STRIDE : NULL;
+}
 
 int nm__ner_load(nm_model *m, const char *mpath, long mline, const char *rel);
 void nm__ner_free(nm_model *m);
 
+/* Per-token hashes the features are made of (one sentence). */
+typedef struct nm_ner_tinfo {
+    uint64_t word, raw, shape, shapec;
+} nm_ner_tinfo;
+
 /* Per-pipeline feature scratch. */
 typedef struct nm_ner_feats {
+    nm_ner_tinfo *ti; /* cap of them: the current sentence's tokens */
+    uint8_t *have;    /* which of them are worked out */
     uint64_t *f;     /* static features, FEATS_MAX a token */
     uint8_t *nf;     /* how many for each token */
     size_t cap;      /* tokens */
@@ -104,11 +129,25 @@ void nm__ner_feats_free(nm_ner_feats *nf);
 int nm__ner_doc_prepare(nm_ner_feats *nf, const nm_doc *d);
 /* The static features of each token of sentence [b, e), given the
  * gazetteer matches of the sentence. */
+/* Which tokens of [b, e) the tagger looks at: a capital anywhere in it, or
+ * a gazetteer list over it (CAND[i-b] = 1).  Others are O unless an entity
+ * is open before them; the tagger never scores them otherwise. */
+void nm__ner_candidates(const nm_doc *d, size_t b, size_t e, const nm_gz_match *gm, size_t n_gm,
+                        uint8_t *cand);
+/* The static features of token I of sentence [b, e) into F (room for
+ * NER_FEATS_MAX), once nm__ner_sentence_features has run on the sentence;
+ * @return how many. */
+size_t nm__ner_token_features(const nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
+                              size_t e, size_t i, const nm_gz_match *gm, size_t n_gm, uint64_t *f);
+/* Work out the hashes of tokens I-2..I+2 of the sentence, if not yet
+ * (before nm__ner_token_features or the dynamic features of I). */
+void nm__ner_ensure_info(nm_ner_feats *nf, const nm_doc *d, size_t b, size_t e, size_t i);
+/* WANT (may be NULL: all): which tokens need features. */
 int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
-                              size_t e, const nm_gz_match *gm, size_t n_gm);
+                              size_t e, const nm_gz_match *gm, size_t n_gm, const uint8_t *want);
 /* The features that depend on the tags before token i (t1 = tag of i-1,
  * t2 = of i-2), into OUT; @return how many. */
-size_t nm__ner_dyn_features(const nm_doc *d, size_t b, size_t i, int t2, int t1, uint64_t *out);
+size_t nm__ner_dyn_features(const nm_ner_feats *nf, size_t b, size_t i, int t2, int t1, uint64_t *out);
 /* Tag BEST chosen for token I of a sentence starting at B: made
  * consistent with TAGS[b..i) (an entity left open is closed, an I or L with
  * nothing open starts one), TAGS[i-1] fixed up if need be.  @return the

@@ -75,16 +75,6 @@ static inline uint64_t h_end(uint64_t h)
     return h ? h : 1;
 }
 
-static inline uint64_t f_str(uint32_t tmpl, const char *s, size_t n)
-{
-    return h_end(h_bytes(h_start(tmpl), s, n));
-}
-
-static inline uint64_t f_int(uint32_t tmpl, uint64_t v)
-{
-    return h_end(h_int(h_start(tmpl), v));
-}
-
 /* ------------------------------------------------------------- weights */
 
 static size_t slot_of(const nm_ner_weights *w, uint64_t key)
@@ -101,7 +91,9 @@ void nm__ner_free(nm_model *m)
     if (!w)
         return;
     nm__free(&m->alloc, w->keys);
+    nm__free(&m->alloc, w->row);
     nm__free(&m->alloc, w->w);
+    nm__free(&m->alloc, w->filter);
     nm__free(&m->alloc, w);
     m->ner = NULL;
 }
@@ -157,8 +149,14 @@ int nm__ner_load(nm_model *m, const char *mpath, long mline, const char *rel)
     while (size < n_keys * 2)
         size *= 2;
     w->mask = size - 1;
+    size_t fbits = (size_t)1 << 21; /* 256 KiB */
+    while (fbits < n_keys * 16)
+        fbits *= 2;
+    w->filter_mask = fbits - 1;
     if (!(w->keys = nm__calloc(&m->alloc, size, sizeof(*w->keys))) ||
-        !(w->w = nm__calloc(&m->alloc, size * NER_NTAGS, sizeof(*w->w)))) {
+        !(w->row = nm__calloc(&m->alloc, size, sizeof(*w->row))) ||
+        !(w->filter = nm__calloc(&m->alloc, fbits / 64, sizeof(*w->filter))) ||
+        !(w->w = nm__calloc(&m->alloc, (n_keys ? n_keys : 1) * NER_STRIDE, sizeof(*w->w)))) {
         rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
         goto done;
     }
@@ -193,7 +191,14 @@ int nm__ner_load(nm_model *m, const char *mpath, long mline, const char *rel)
             rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: key listed twice", path, lineno);
             goto done;
         }
+        if (w->n >= n_keys) {
+            rc = nm__err_set(&m->err, NM_EPARSE, "%s: changed while being read", path);
+            goto done;
+        }
         w->keys[s] = key;
+        w->row[s] = (uint32_t)w->n;
+        size_t fb = (size_t)(key >> 40) & w->filter_mask;
+        w->filter[fb >> 6] |= 1ull << (fb & 63);
         w->n++;
         char *p = end + 1;
         while (*p && *p != '\n') {
@@ -208,7 +213,11 @@ int nm__ner_load(nm_model *m, const char *mpath, long mline, const char *rel)
                 rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: expected TAG:WEIGHT", path, lineno);
                 goto done;
             }
-            w->w[s * NER_NTAGS + (size_t)tag] = (int32_t)v;
+            if (v < -32768 || v > 32767) {
+                rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: weight %ld out of range", path, lineno, v);
+                goto done;
+            }
+            w->w[(size_t)w->row[s] * NER_STRIDE + (size_t)tag] = (int16_t)v;
             p = *end == ' ' ? end + 1 : end;
         }
     }
@@ -229,6 +238,8 @@ void nm__ner_feats_free(nm_ner_feats *nf)
 {
     nm__free(nf->alloc, nf->f);
     nm__free(nf->alloc, nf->nf);
+    nm__free(nf->alloc, nf->ti);
+    nm__free(nf->alloc, nf->have);
     nm__free(nf->alloc, nf->doc_flags);
     nm__free(nf->alloc, nf->seen_keys);
     nm__free(nf->alloc, nf->seen_val);
@@ -238,34 +249,7 @@ void nm__ner_feats_free(nm_ner_feats *nf)
 static bool is_upper_b(unsigned char c) { return c >= 'A' && c <= 'Z'; }
 static bool is_lower_b(unsigned char c) { return c >= 'a' && c <= 'z'; }
 
-/* The shape of a token: X x d for ASCII letters and digits, the byte for
- * other ASCII, 'u' for a non-ASCII byte run.  Long: up to 12; compressed:
- * runs collapsed. */
-static size_t shape_of(const char *s, size_t n, char *out, size_t cap, bool compress)
-{
-    size_t k = 0;
-    char last = 0;
-    for (size_t i = 0; i < n && k < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char x = is_upper_b(c) ? 'X' : is_lower_b(c) ? 'x' : (c >= '0' && c <= '9') ? 'd'
-               : c >= 0x80 ? 'u' : (char)c;
-        if (c >= 0x80 && (c & 0xC0) == 0x80)
-            continue; /* continuation bytes: one mark a character */
-        if (compress && x == last)
-            continue;
-        out[k++] = x;
-        last = x;
-    }
-    return k;
-}
-
 enum { W_CAPMID = 1, W_LOWER = 2, W_ALLCAPS_SENT = 4 };
-
-static bool word_title(const nm_doc *d, const nm_tok *t)
-{
-    (void)d;
-    return t->kind == NM_TOK_WORD && (t->flags & NM_TF_UPPER_INITIAL);
-}
 
 static bool word_lower(const nm_doc *d, const nm_tok *t)
 {
@@ -313,16 +297,10 @@ static int seen_grow(nm_ner_feats *nf, size_t want)
 
 int nm__ner_doc_prepare(nm_ner_feats *nf, const nm_doc *d)
 {
-    /* word hash -> how the document uses it: with a capital in mid-
-     * sentence (not a headline), or in lower case */
-    size_t want = 64;
-    while (want < d->n_toks * 2)
-        want *= 2;
-    if (seen_grow(nf, want) < 0)
-        return NM_ENOMEM;
-    size_t mask = want - 1;
-    memset(nf->seen_keys, 0, want * sizeof(uint32_t));
-    memset(nf->seen_val, 0, want);
+    /* For each capitalised word: does the document also write it with a
+     * capital in mid-sentence (not in a headline), or in lower case?  Only
+     * capitalised words are looked up later, so only they go in the table,
+     * and lower-case words only probe it. */
     if (d->n_toks > nf->cap_flags) {
         size_t c = d->n_toks + 256;
         uint32_t *p = nm__realloc(nf->alloc, nf->doc_flags, c * sizeof(*p));
@@ -331,21 +309,33 @@ int nm__ner_doc_prepare(nm_ner_feats *nf, const nm_doc *d)
         nf->doc_flags = p;
         nf->cap_flags = c;
     }
+    size_t n_caps = 0;
     for (size_t si = 0; si < d->n_sents; si++) {
         const nm_sent *s = &d->sents[si];
-        bool caps = caps_sentence(d, s->tok_begin, s->tok_end);
+        uint32_t caps = caps_sentence(d, s->tok_begin, s->tok_end) ? W_ALLCAPS_SENT : 0;
+        for (size_t i = s->tok_begin; i < s->tok_end; i++) {
+            nf->doc_flags[i] = caps;
+            n_caps += (d->toks[i].flags & NM_TF_UPPER_INITIAL) != 0;
+        }
+    }
+    size_t want = 64;
+    while (want < n_caps * 2)
+        want *= 2;
+    if (seen_grow(nf, want) < 0)
+        return NM_ENOMEM;
+    size_t mask = want - 1;
+    memset(nf->seen_keys, 0, want * sizeof(uint32_t));
+    memset(nf->seen_val, 0, want);
+    for (size_t si = 0; si < d->n_sents; si++) {
+        const nm_sent *s = &d->sents[si];
         for (size_t i = s->tok_begin; i < s->tok_end; i++) {
             const nm_tok *t = &d->toks[i];
-            if (t->kind != NM_TOK_WORD)
+            if (t->kind != NM_TOK_WORD || !(t->flags & NM_TF_UPPER_INITIAL))
                 continue;
             uint8_t fl = 0;
-            if (!caps && i > s->tok_begin && word_title(d, t) &&
+            if (!(nf->doc_flags[i] & W_ALLCAPS_SENT) && i > s->tok_begin &&
                 !(d->toks[i - 1].kind == NM_TOK_PUNCT && d->text[d->toks[i - 1].start] != ','))
                 fl |= W_CAPMID;
-            if (word_lower(d, t))
-                fl |= W_LOWER;
-            if (!fl)
-                continue;
             uint32_t h = t->hash ? t->hash : 1;
             size_t k = h & mask;
             while (nf->seen_keys[k] && nf->seen_keys[k] != h)
@@ -354,55 +344,193 @@ int nm__ner_doc_prepare(nm_ner_feats *nf, const nm_doc *d)
             nf->seen_val[k] |= fl;
         }
     }
-    for (size_t si = 0; si < d->n_sents; si++) {
-        const nm_sent *s = &d->sents[si];
-        bool caps = caps_sentence(d, s->tok_begin, s->tok_end);
-        for (size_t i = s->tok_begin; i < s->tok_end; i++) {
-            const nm_tok *t = &d->toks[i];
-            uint32_t fl = caps ? W_ALLCAPS_SENT : 0;
-            if (t->kind == NM_TOK_WORD) {
-                uint32_t h = t->hash ? t->hash : 1;
-                size_t k = h & mask;
-                while (nf->seen_keys[k] && nf->seen_keys[k] != h)
-                    k = (k + 1) & mask;
-                if (nf->seen_keys[k] == h)
-                    fl |= nf->seen_val[k];
-            }
-            nf->doc_flags[i] = fl;
-        }
+    for (size_t i = 0; i < d->n_toks; i++) {
+        const nm_tok *t = &d->toks[i];
+        if (t->kind != NM_TOK_WORD || !word_lower(d, t))
+            continue;
+        uint32_t h = t->hash ? t->hash : 1;
+        size_t k = h & mask;
+        while (nf->seen_keys[k] && nf->seen_keys[k] != h)
+            k = (k + 1) & mask;
+        if (nf->seen_keys[k] == h)
+            nf->seen_val[k] |= W_LOWER;
+    }
+    for (size_t i = 0; i < d->n_toks; i++) {
+        const nm_tok *t = &d->toks[i];
+        if (t->kind != NM_TOK_WORD || !(t->flags & NM_TF_UPPER_INITIAL))
+            continue;
+        uint32_t h = t->hash ? t->hash : 1;
+        size_t k = h & mask;
+        while (nf->seen_keys[k] && nf->seen_keys[k] != h)
+            k = (k + 1) & mask;
+        nf->doc_flags[i] |= nf->seen_val[k];
     }
     return 0;
 }
 
-static inline const char *norm_of(const nm_doc *d, size_t i, size_t *n)
+void nm__ner_candidates(const nm_doc *d, size_t b, size_t e, const nm_gz_match *gm, size_t n_gm,
+                        uint8_t *cand)
 {
-    *n = d->toks[i].norm_len;
-    return d->strings.ptr + d->toks[i].norm_off;
+    for (size_t i = b; i < e; i++) {
+        const nm_tok *t = &d->toks[i];
+        bool up = (t->flags & NM_TF_UPPER_INITIAL) != 0;
+        for (uint32_t k = t->start; k < t->end && !up; k++)
+            up = is_upper_b((unsigned char)d->text[k]);
+        cand[i - b] = up;
+    }
+    for (size_t g = 0; g < n_gm; g++)
+        for (size_t i = gm[g].b; i < gm[g].e; i++)
+            cand[i - b] = 1;
 }
 
-/* The normalised word at I, or a boundary marker outside [b, e). */
-static inline const char *ctx_word(const nm_doc *d, size_t b, size_t e, long i, size_t *n)
+/* What the features need of one token, hashed once a sentence. */
+static inline uint64_t hash_bytes(const char *s, size_t n)
 {
-    if (i < (long)b) {
-        *n = 4;
-        return "<s>";
+    uint64_t h = 0xCBF29CE484222325ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 32;
     }
-    if (i >= (long)e) {
-        *n = 5;
-        return "</s>";
+    uint64_t tail = 0;
+    memcpy(&tail, s + i, n - i);
+    h = (h ^ tail ^ ((uint64_t)n << 56)) * 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 31);
+}
+
+/* The hashes of token I: its word and compressed shape (what the features
+ * of its neighbours read), and with FULL its text and long shape too (what
+ * only its own features read). */
+static void token_info(const nm_doc *d, size_t i, nm_ner_tinfo *ti, bool full)
+{
+    const nm_tok *t = &d->toks[i];
+    size_t ln = t->norm_len > 40 ? 40 : t->norm_len;
+    const char *lw = d->strings.ptr + t->norm_off;
+    /* numbers by their shape: 1996 and 1997 alike */
+    ti->word = t->kind == NM_TOK_NUMBER ? 0x6E756D ^ 0x5555 : hash_bytes(lw, ln);
+    size_t rn = t->end - t->start > 40 ? 40 : t->end - t->start;
+    const char *raw = d->text + t->start;
+    char sl[16], sc[16];
+    size_t nl = 0, nc = 0;
+    char last = 0;
+    for (size_t k = 0; k < rn; k++) {
+        unsigned char c = (unsigned char)raw[k];
+        if (c >= 0x80 && (c & 0xC0) == 0x80)
+            continue; /* continuation bytes: one mark a character */
+        char x = is_upper_b(c) ? 'X' : is_lower_b(c) ? 'x' : (c >= '0' && c <= '9') ? 'd'
+               : c >= 0x80 ? 'u' : (char)c;
+        if (nl < 12)
+            sl[nl++] = x;
+        if (x != last && nc < 12)
+            sc[nc++] = x;
+        last = x;
     }
-    const char *w = norm_of(d, (size_t)i, n);
-    if (d->toks[i].kind == NM_TOK_NUMBER) { /* numbers by shape: 1996 and 1997 alike */
-        *n = 3;
-        return "<n>";
+    ti->shapec = hash_bytes(sc, nc);
+    if (full) {
+        ti->raw = hash_bytes(raw, rn);
+        ti->shape = hash_bytes(sl, nl);
     }
-    if (*n > 40)
-        *n = 40;
-    return w;
+}
+
+static inline uint64_t f1(uint32_t tmpl, uint64_t a)
+{
+    return h_end(h_int(h_start(tmpl), a));
+}
+
+static inline uint64_t f2(uint32_t tmpl, uint64_t a, uint64_t b)
+{
+    return h_end(h_int(h_int(h_start(tmpl), a), b));
+}
+
+void nm__ner_ensure_info(nm_ner_feats *nf, const nm_doc *d, size_t b, size_t e, size_t i)
+{
+    size_t lo = i >= b + 2 ? i - 2 : b, hi = i + 3 < e ? i + 3 : e;
+    for (size_t k = lo; k < hi; k++)
+        if (!nf->have[k - b]) {
+            token_info(d, k, &nf->ti[k - b], k == i);
+            nf->have[k - b] = k == i ? 2 : 1;
+        }
+    if (nf->have[i - b] == 1) { /* seen as a neighbour only: the rest now */
+        token_info(d, i, &nf->ti[i - b], true);
+        nf->have[i - b] = 2;
+    }
+}
+
+enum { BOUND_L = 0x3C733E, BOUND_R = 0x3C2F733E }; /* "<s>", "</s>" */
+
+size_t nm__ner_token_features(const nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
+                              size_t e, size_t i, const nm_gz_match *gm, size_t n_gm, uint64_t *f)
+{
+    const nm_gazetteer *gz = m->gz;
+    const nm_ner_tinfo *ti = nf->ti - b; /* indexed by token */
+    size_t k = 0;
+    const nm_tok *t = &d->toks[i];
+    uint64_t w0 = ti[i].word;
+    uint64_t wm1 = i > b ? ti[i - 1].word : BOUND_L, wp1 = i + 1 < e ? ti[i + 1].word : BOUND_R;
+    uint64_t wm2 = i > b + 1 ? ti[i - 2].word : BOUND_L, wp2 = i + 2 < e ? ti[i + 2].word : BOUND_R;
+    uint64_t sm1 = i > b ? ti[i - 1].shapec : BOUND_L, sp1 = i + 1 < e ? ti[i + 1].shapec : BOUND_R;
+    f[k++] = f1(F_BIAS, 0);
+    f[k++] = f1(F_WORD, ti[i].raw);
+    f[k++] = f1(F_LOWER, w0);
+    if (t->kind == NM_TOK_WORD) {
+        const char *w = d->strings.ptr + t->norm_off;
+        size_t wn = t->norm_len;
+        for (size_t p = 1; p <= 4 && p <= wn; p++) {
+            uint64_t pre = 0, suf = 0;
+            memcpy(&pre, w, p);
+            memcpy(&suf, w + wn - p, p);
+            f[k++] = f1(F_PRE1 + (uint32_t)p - 1, pre);
+            f[k++] = f1(F_SUF1 + (uint32_t)p - 1, suf);
+        }
+    }
+    f[k++] = f1(F_SHAPE, ti[i].shape);
+    f[k++] = f1(F_SHAPEC, ti[i].shapec);
+    f[k++] = f1(F_LM1, wm1);
+    f[k++] = f1(F_LP1, wp1);
+    f[k++] = f2(F_BIM, wm1, w0);
+    f[k++] = f2(F_BIP, w0, wp1);
+    f[k++] = f1(F_LM2, wm2);
+    f[k++] = f1(F_LP2, wp2);
+    f[k++] = f1(F_SHM1, sm1);
+    f[k++] = f1(F_SHP1, sp1);
+    f[k++] = f2(F_SHM1C, sm1, ti[i].shapec);
+    /* place and case */
+    uint32_t df = nf->doc_flags[i];
+    unsigned flags = (i == b) | ((df & W_ALLCAPS_SENT) ? 2u : 0u) |
+                     ((t->flags & NM_TF_UPPER_INITIAL) ? 4u : 0u);
+    f[k++] = f1(F_FLAGS, flags);
+    /* a line break before this token or the next: wire copy and
+     * tables break lines between names more often than inside one */
+    unsigned lines = ((t->flags & NM_TF_NEWLINE_BEFORE) && i > b ? 1u : 0u) |
+                     (i + 1 < e && (d->toks[i + 1].flags & NM_TF_NEWLINE_BEFORE) ? 2u : 0u);
+    if (lines)
+        f[k++] = f1(F_LINES, lines | (flags & 4u));
+    if (i == b)
+        f[k++] = f1(F_FIRSTW, w0); /* "The" opening a sentence */
+    /* the document's other uses of the word, for capitalised words */
+    if (t->kind == NM_TOK_WORD)
+        f[k++] = f1(F_DOC, (df & (W_CAPMID | W_LOWER)) | (flags & 6u) << 4);
+    /* gazetteer lists over this token and its neighbours */
+    for (size_t g = 0; g < n_gm && k + 3 < NER_FEATS_MAX; g++) {
+        const nm_gz_match *x = &gm[g];
+        uint32_t list = gz->entries[x->entry].list;
+        if (x->b <= i && i < x->e) {
+            unsigned pos = x->e - x->b == 1 ? BIO_U : i == x->b ? BIO_B : i + 1 == x->e ? BIO_L : BIO_I;
+            f[k++] = f1(F_GZ, list * 8 + pos);
+            f[k++] = f1(F_GZ, 4096 + list);
+        } else if (x->e == i) {
+            f[k++] = f1(F_GZM1, list);
+        } else if (x->b == i + 1) {
+            f[k++] = f1(F_GZP1, list);
+        }
+    }
+    return k;
 }
 
 int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
-                              size_t e, const nm_gz_match *gm, size_t n_gm)
+                              size_t e, const nm_gz_match *gm, size_t n_gm, const uint8_t *want)
 {
     size_t nt = e - b;
     if (nt > nf->cap) {
@@ -415,128 +543,41 @@ int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc 
         if (!n)
             return NM_ENOMEM;
         nf->nf = n;
+        nm_ner_tinfo *ti = nm__realloc(nf->alloc, nf->ti, c * sizeof(*ti));
+        if (!ti)
+            return NM_ENOMEM;
+        nf->ti = ti;
+        uint8_t *h = nm__realloc(nf->alloc, nf->have, c);
+        if (!h)
+            return NM_ENOMEM;
+        nf->have = h;
         nf->cap = c;
     }
-    const nm_gazetteer *gz = m->gz;
-    char sh[16][2][16]; /* shapes of a sliding window: not needed beyond +-1 */
-    (void)sh;
+    /* the hashes of the tokens the features will read: those wanted and
+     * two either side (most tokens of news are neither) */
+    memset(nf->have, 0, nt);
+    for (size_t i = b; i < e; i++)
+        if (!want || want[i - b])
+            nm__ner_ensure_info(nf, d, b, e, i);
     for (size_t i = b; i < e; i++) {
-        uint64_t *f = nf->f + (i - b) * NER_FEATS_MAX;
-        size_t k = 0;
-        const nm_tok *t = &d->toks[i];
-        size_t ln;
-        const char *lw = ctx_word(d, b, e, (long)i, &ln);
-        const char *raw = d->text + t->start;
-        size_t rn = t->end - t->start;
-        if (rn > 40)
-            rn = 40;
-        char shape[16], shapec[16], shm[16], shp[16];
-        size_t nsh = shape_of(raw, rn, shape, 12, false);
-        size_t nshc = shape_of(raw, rn, shapec, 12, true);
-        f[k++] = f_int(F_BIAS, 0);
-        f[k++] = f_str(F_WORD, raw, rn);
-        f[k++] = f_str(F_LOWER, lw, ln);
-        if (t->kind == NM_TOK_WORD) {
-            const char *w = d->strings.ptr + t->norm_off;
-            size_t wn = t->norm_len;
-            for (size_t p = 1; p <= 4 && p <= wn; p++) {
-                f[k++] = f_str(F_PRE1 + (uint32_t)p - 1, w, p);
-                f[k++] = f_str(F_SUF1 + (uint32_t)p - 1, w + wn - p, p);
-            }
+        if (want && !want[i - b]) {
+            nf->nf[i - b] = 0;
+            continue;
         }
-        f[k++] = f_str(F_SHAPE, shape, nsh);
-        f[k++] = f_str(F_SHAPEC, shapec, nshc);
-        size_t n1, n2;
-        const char *wm1 = ctx_word(d, b, e, (long)i - 1, &n1);
-        const char *wp1 = ctx_word(d, b, e, (long)i + 1, &n2);
-        f[k++] = f_str(F_LM1, wm1, n1);
-        f[k++] = f_str(F_LP1, wp1, n2);
-        f[k++] = h_end(h_bytes(h_bytes(h_start(F_BIM), wm1, n1), lw, ln));
-        f[k++] = h_end(h_bytes(h_bytes(h_start(F_BIP), lw, ln), wp1, n2));
-        size_t n3, n4;
-        const char *wm2 = ctx_word(d, b, e, (long)i - 2, &n3);
-        const char *wp2 = ctx_word(d, b, e, (long)i + 2, &n4);
-        f[k++] = f_str(F_LM2, wm2, n3);
-        f[k++] = f_str(F_LP2, wp2, n4);
-        size_t nm1 = 0, np1 = 0;
-        if (i > b) {
-            const nm_tok *u = &d->toks[i - 1];
-            nm1 = shape_of(d->text + u->start, u->end - u->start > 40 ? 40 : u->end - u->start, shm, 12, true);
-        } else {
-            shm[0] = '^';
-            nm1 = 1;
-        }
-        if (i + 1 < e) {
-            const nm_tok *u = &d->toks[i + 1];
-            np1 = shape_of(d->text + u->start, u->end - u->start > 40 ? 40 : u->end - u->start, shp, 12, true);
-        } else {
-            shp[0] = '$';
-            np1 = 1;
-        }
-        f[k++] = f_str(F_SHM1, shm, nm1);
-        f[k++] = f_str(F_SHP1, shp, np1);
-        f[k++] = h_end(h_bytes(h_bytes(h_start(F_SHM1C), shm, nm1), shapec, nshc));
-        /* place and case */
-        uint32_t df = nf->doc_flags[i];
-        unsigned flags = (i == b) | ((df & W_ALLCAPS_SENT) ? 2u : 0u) |
-                         ((t->flags & NM_TF_UPPER_INITIAL) ? 4u : 0u);
-        f[k++] = f_int(F_FLAGS, flags);
-        /* a line break before this token or the next: wire copy and
-         * tables break lines between names more often than inside one */
-        unsigned lines = ((t->flags & NM_TF_NEWLINE_BEFORE) && i > b ? 1u : 0u) |
-                         (i + 1 < e && (d->toks[i + 1].flags & NM_TF_NEWLINE_BEFORE) ? 2u : 0u);
-        if (lines)
-            f[k++] = f_int(F_LINES, lines | (flags & 4u));
-        if (i == b)
-            f[k++] = f_str(F_FIRSTW, lw, ln); /* "The" opening a sentence */
-        /* the document's other uses of the word, for capitalised words */
-        if (t->kind == NM_TOK_WORD)
-            f[k++] = f_int(F_DOC, (df & (W_CAPMID | W_LOWER)) | (flags & 6u) << 4);
-        /* gazetteer lists over this token and its neighbours */
-        for (size_t g = 0; g < n_gm && k + 3 < NER_FEATS_MAX; g++) {
-            const nm_gz_match *x = &gm[g];
-            uint32_t list = gz->entries[x->entry].list;
-            if (x->b <= i && i < x->e) {
-                unsigned pos = x->e - x->b == 1 ? BIO_U : i == x->b ? BIO_B : i + 1 == x->e ? BIO_L : BIO_I;
-                f[k++] = f_int(F_GZ, list * 8 + pos);
-                f[k++] = f_int(F_GZ, 4096 + list);
-            } else if (x->e == i) {
-                f[k++] = f_int(F_GZM1, list);
-            } else if (x->b == i + 1) {
-                f[k++] = f_int(F_GZP1, list);
-            }
-        }
-        nf->nf[i - b] = (uint8_t)k;
+        nf->nf[i - b] = (uint8_t)nm__ner_token_features(nf, m, d, b, e, i, gm, n_gm, nf->f + (i - b) * NER_FEATS_MAX);
     }
     return 0;
 }
 
-typedef struct dyn_tok {
-    const char *lw;
-    size_t ln;
-    char shapec[16];
-    size_t nshc;
-} dyn_tok;
-
-static size_t dyn_from(const dyn_tok *dt, int t2, int t1, uint64_t *out)
+size_t nm__ner_dyn_features(const nm_ner_feats *nf, size_t b, size_t i, int t2, int t1, uint64_t *out)
 {
+    const nm_ner_tinfo *ti = &nf->ti[i - b];
     size_t k = 0;
-    out[k++] = f_int(F_T1, (uint64_t)t1);
-    out[k++] = f_int(F_T21, (uint64_t)(t2 * 32 + t1));
-    out[k++] = h_end(h_bytes(h_int(h_start(F_T1W), (uint64_t)t1), dt->lw, dt->ln));
-    out[k++] = h_end(h_bytes(h_int(h_start(F_T1S), (uint64_t)t1), dt->shapec, dt->nshc));
+    out[k++] = f1(F_T1, (uint64_t)t1);
+    out[k++] = f1(F_T21, (uint64_t)(t2 * 32 + t1));
+    out[k++] = f2(F_T1W, (uint64_t)t1, ti->word);
+    out[k++] = f2(F_T1S, (uint64_t)t1, ti->shapec);
     return k;
-}
-
-size_t nm__ner_dyn_features(const nm_doc *d, size_t b, size_t i, int t2, int t1, uint64_t *out)
-{
-    const nm_tok *t = &d->toks[i];
-    dyn_tok dt;
-    (void)b;
-    dt.lw = d->strings.ptr + t->norm_off;
-    dt.ln = t->norm_len > 40 ? 40 : t->norm_len;
-    dt.nshc = shape_of(d->text + t->start, t->end - t->start > 40 ? 40 : t->end - t->start, dt.shapec, 12, true);
-    return dyn_from(&dt, t2, t1, out);
 }
 
 int nm__ner_repair(uint8_t *tags, size_t i, size_t b, int best)
@@ -731,9 +772,7 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
     nm_ner_feats nf = {0};
     nm_gz_match *gm = NULL;
     size_t n_gm = 0, cap_gm = 0;
-    char *lw_arena = NULL;
-    size_t lw_len = 0, lw_cap = 0;
-    dyn_tok *dts = NULL;
+    nm_ner_tinfo *dts = NULL;
     size_t cap_dts = 0;
     int epochs = o && o->epochs > 0 ? o->epochs : 10;
     uint64_t seed = o && o->seed ? o->seed : 0x6E65777331ull;
@@ -743,8 +782,8 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
     gzFile out = NULL;
     uint8_t *gtags = NULL;
     size_t cap_gtags = 0;
-    uint32_t *lw_off = NULL;
-    size_t cap_lw_off = 0;
+    uint8_t *cand = NULL;
+    size_t cap_cand = 0;
 
     if (errbuf && errbuf_len)
         errbuf[0] = '\0';
@@ -797,7 +836,7 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
                 continue;
             n_gm = 0;
             if ((rc = nm__gz_match(m->gz, d, b, e, &gm, &n_gm, &cap_gm, &m->alloc)) < 0 ||
-                (rc = nm__ner_sentence_features(&nf, m, d, b, e, gm, n_gm)) < 0)
+                (rc = nm__ner_sentence_features(&nf, m, d, b, e, gm, n_gm, NULL)) < 0)
                 FAIL(NM_ENOMEM, "out of memory");
             size_t need = td.n_toks + (e - b);
             if (grow_arr((void **)&td.f, &td.cap_toks, need, NER_FEATS_MAX * sizeof(uint64_t)) < 0)
@@ -806,26 +845,16 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
             td.nf = realloc(td.nf, c2);
             td.gold = realloc(td.gold, c2);
             dts = cap_dts < c2 ? realloc(dts, c2 * sizeof(*dts)) : dts;
-            lw_off = cap_lw_off < c2 ? realloc(lw_off, c2 * sizeof(*lw_off)) : lw_off;
-            if (!td.nf || !td.gold || !dts || !lw_off)
+            if (!td.nf || !td.gold || !dts)
                 FAIL(NM_ENOMEM, "out of memory");
-            cap_dts = cap_lw_off = c2;
+            cap_dts = c2;
             memcpy(td.f + td.n_toks * NER_FEATS_MAX, nf.f, (e - b) * NER_FEATS_MAX * sizeof(uint64_t));
             memcpy(td.nf + td.n_toks, nf.nf, e - b);
             memcpy(td.gold + td.n_toks, gtags + b, e - b);
-            for (size_t i = b; i < e; i++) {
-                const nm_tok *t = &d->toks[i];
-                size_t ln = t->norm_len > 40 ? 40 : t->norm_len;
-                if (grow_arr((void **)&lw_arena, &lw_cap, lw_len + ln + 1, 1) < 0)
-                    FAIL(NM_ENOMEM, "out of memory");
-                memcpy(lw_arena + lw_len, d->strings.ptr + t->norm_off, ln);
-                lw_off[td.n_toks + i - b] = (uint32_t)lw_len;
-                dyn_tok *dt = &dts[td.n_toks + i - b];
-                dt->ln = ln;
-                dt->nshc = shape_of(d->text + t->start, t->end - t->start > 40 ? 40 : t->end - t->start,
-                                    dt->shapec, 12, true);
-                lw_len += ln + 1;
-            }
+            memcpy(dts + td.n_toks, nf.ti, (e - b) * sizeof(*dts));
+            if (grow_arr((void **)&cand, &cap_cand, need, 1) < 0)
+                FAIL(NM_ENOMEM, "out of memory");
+            nm__ner_candidates(d, b, e, gm, n_gm, cand + td.n_toks);
             if (grow_arr((void **)&td.sb, &td.cap_sents, td.n_sents + 1, sizeof(uint32_t)) < 0)
                 FAIL(NM_ENOMEM, "out of memory");
             size_t cs = td.cap_sents;
@@ -841,8 +870,6 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
         dd->n_sents = td.n_sents - dd->sent0;
     }
     rc = 0;
-    for (size_t i = 0; i < td.n_toks; i++)
-        dts[i].lw = lw_arena + lw_off[i];
     if (!td.n_toks)
         FAIL(NM_EINVAL, "no tokens in the training data");
     if (!o || !o->quiet)
@@ -885,10 +912,18 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
                 for (size_t i = td.sb[si]; i < td.se[si]; i++) {
                     int t1 = i > sb0 ? rep[i - sb0 - 1] : NER_O;
                     int t2 = i > sb0 + 1 ? rep[i - sb0 - 2] : NER_O;
+                    /* as at run time: a token that is not a candidate
+                     * (no capital, no list, nothing open) is O unscored */
+                    bool open = t1 != NER_O && (NER_POS_OF(t1) == BIO_B || NER_POS_OF(t1) == BIO_I);
+                    if (!cand[i] && !open) {
+                        rep[i - sb0] = NER_O;
+                        continue;
+                    }
                     uint64_t feats[NER_FEATS_MAX + 8];
                     size_t k = td.nf[i];
                     memcpy(feats, td.f + i * NER_FEATS_MAX, k * sizeof(uint64_t));
-                    k += dyn_from(&dts[i], t2, t1, feats + k);
+                    nm_ner_feats one = {.ti = dts + i};
+                    k += nm__ner_dyn_features(&one, 0, 0, t2, t1, feats + k);
                     int64_t score[NER_NTAGS] = {0};
                     for (size_t q = 0; q < k; q++) {
                         long s = tw_get(&tw, feats[q]);
@@ -1000,6 +1035,6 @@ done:
     nm__free(&m->alloc, gm);
     free(td.f), free(td.nf), free(td.gold), free(td.sb), free(td.se), free(td.docs);
     free(tw.keys), free(tw.w), free(tw.u), free(tw.count);
-    free(lw_arena), free(dts), free(gtags), free(lw_off);
+    free(dts), free(gtags), free(cand);
     return rc;
 }
