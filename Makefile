@@ -6,6 +6,7 @@
 #                   plus fuzz-corpus replay and the header check
 #   make eval       scores against corpus/ and ../shared/data, checks floors
 #   make bench      throughput (MB/s) and peak memory on the news corpus
+#   make models     regenerate the gazetteer lists and retrain the entity tagger
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make demo       run newsmine on the bundled sample
 #
@@ -53,7 +54,7 @@ endif
 DEPS_OK  := build/.deps-ok
 
 .PHONY: all deps test unit golden regress install-check check fuzz fuzz-replay headercheck eval \
-        bench bench-peers install uninstall clean demo golden-update
+        bench bench-peers install uninstall clean demo golden-update models models-check
 
 all: $(STATIC) $(SHARED) $(BIN)
 
@@ -100,7 +101,7 @@ regress: $(BIN)
 install-check: all
 	@sh tests/install.sh
 
-test: all unit golden regress $(if $(SAN),,install-check)
+test: all unit golden regress $(if $(SAN),,install-check models-check)
 	@echo "make test: all unit, golden and regression tests passed"
 
 golden-update: $(BIN)
@@ -130,6 +131,12 @@ eval: $(BIN)
 
 bench: $(BIN)
 	@sh scripts/bench.sh $(BIN) $(SHARED_DIR)
+
+models: $(BIN)
+	@sh scripts/models.sh $(BIN) $(SHARED_DIR)
+
+models-check: $(BIN)
+	@sh scripts/models.sh --check $(BIN) $(SHARED_DIR)
 
 bench-peers: $(BIN)
 	@sh scripts/bench-peers.sh $(BIN) $(SHARED_DIR)

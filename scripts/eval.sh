@@ -33,6 +33,7 @@ types_of() {
     timebank) echo DATE,TIME,DURATION,SET ;;
     conll2003-*) echo PER,ORG,LOC,MISC ;;
     cuad-*) echo "CLAUSE:*" ;;
+    corpus/entities-*) echo PER,ORG,LOC,MISC,MONEY,PERCENT ;;
     *) echo "" ;;
     esac
 }

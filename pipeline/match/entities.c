@@ -649,6 +649,94 @@ static bool same_name(const nm_doc *d, const ent_span *a, const ent_span *x)
     return true;
 }
 
+/* A name found once is found everywhere: every other occurrence of a
+ * multi-word name's tokens, capitalised as a name, becomes that name (the
+ * tagger's pieces inside it give way: "Harlow" + "Dynamics" in one sentence
+ * where another has "Harlow Dynamics").  Occurrences that would cut across
+ * another span are left alone. */
+static int cmp_u64pair(const void *x, const void *y)
+{
+    const uint64_t *a = x, *b = y;
+    if (a[0] != b[0])
+        return a[0] < b[0] ? -1 : 1;
+    return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+static int propagate_names(ent_state *st, const nm_doc *d)
+{
+    size_t n0 = st->n_spans, n_rep = 0;
+    /* (first token's hash, span index) of each multi-word name's first
+     * mention, sorted: a token finds the names it may open by bisection */
+    uint64_t *reps = nm__malloc(&st->m->alloc, (n0 ? n0 : 1) * 2 * sizeof(uint64_t));
+    if (!reps)
+        return NM_ENOMEM;
+    for (size_t k = 0; k < n0; k++) {
+        const ent_span *a = &st->spans[k];
+        if (a->type < 0 || a->e - a->b < 2)
+            continue;
+        bool earlier = false;
+        for (size_t q = 0; q < n_rep && !earlier; q++)
+            earlier = reps[2 * q] == d->toks[a->b].hash && same_name(d, &st->spans[reps[2 * q + 1]], a);
+        if (earlier)
+            continue;
+        reps[2 * n_rep] = d->toks[a->b].hash;
+        reps[2 * n_rep + 1] = k;
+        n_rep++;
+    }
+    qsort(reps, n_rep, 2 * sizeof(uint64_t), cmp_u64pair);
+    int rc = 0;
+    for (size_t i = 0; i < d->n_toks && n_rep && rc == 0; i++) {
+        const nm_tok *t = &d->toks[i];
+        if (t->kind != NM_TOK_WORD || !(t->flags & NM_TF_UPPER_INITIAL))
+            continue;
+        size_t lo = 0, hi = n_rep;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (reps[2 * mid] < t->hash)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t r = lo; r < n_rep && reps[2 * r] == t->hash && rc == 0; r++) {
+            const ent_span a = st->spans[reps[2 * r + 1]];
+            size_t len = a.e - a.b;
+            if (i == a.b || i + len > d->n_toks)
+                continue;
+            ent_span c = a;
+            c.b = (uint32_t)i;
+            c.e = (uint32_t)(i + len);
+            c.id = NULL;
+            if (!same_name(d, &c, &a))
+                continue;
+            bool ok = true;
+            for (size_t q = i; q < i + len && ok; q++) {
+                unsigned char c0 = (unsigned char)d->text[d->toks[q].start];
+                ok = !(c0 >= 'a' && c0 <= 'z') && !(q > i && (d->toks[q].flags & NM_TF_PARA_BEFORE));
+            }
+            if (!ok)
+                continue;
+            /* exact already, or crossing another span: leave it */
+            bool skip = false;
+            for (size_t q = 0; q < st->n_spans && !skip; q++) {
+                const ent_span *x = &st->spans[q];
+                if (x->type == -9 || x->e <= c.b || c.e <= x->b)
+                    continue;
+                skip = (x->b == c.b && x->e == c.e && x->type >= 0) || x->b < c.b || x->e > c.e || x->type < 0;
+            }
+            if (skip)
+                continue;
+            for (size_t q = 0; q < st->n_spans; q++) {
+                ent_span *x = &st->spans[q];
+                if (x->type >= 0 && x->b >= c.b && x->e <= c.e)
+                    x->type = -9;
+            }
+            rc = add_span(st, &c);
+        }
+    }
+    nm__free(&st->m->alloc, reps);
+    return rc;
+}
+
 static int unify_types(ent_state *st, const nm_doc *d)
 {
     size_t n = 0;
@@ -779,7 +867,7 @@ static int ent_run(void *state, nm_doc *d, nm_err *err)
      * its mentions have (a tie keeps its own).  Names are grouped by a hash
      * of their normalised tokens, sorted, so this is n log n however many
      * names a document has. */
-    if ((rc = unify_types(st, d)) < 0)
+    if ((rc = propagate_names(st, d)) < 0 || (rc = unify_types(st, d)) < 0)
         goto fail;
     /* canonical ids: a "span" list entry of the same type over exactly the
      * entity's tokens */

@@ -39,9 +39,10 @@ typedef struct nm_gazetteer {
     /* first token's norm -> the entries that start with it, longest
      * first (the value is an array of uint32 entry indices) */
     nm_strtab first;
-    /* read while loading, tokenised once every model file is in */
-    char **raw_alias, **raw_id;
-    uint32_t *raw_list;
+    /* read while loading, tokenised once every model file is in: alias,
+     * NUL, id, NUL, in one buffer (one allocation, not two a line) */
+    nm_buf raw;
+    uint32_t *raw_off, *raw_list;
     size_t n_raw, cap_raw;
 } nm_gazetteer;
 

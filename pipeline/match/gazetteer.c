@@ -44,26 +44,21 @@ static int on_alias(nm_model *m, const char *path, long lineno, char **f, int nf
                                path, lineno, f[1]);
     if (gz->n_raw == gz->cap_raw) {
         size_t c = gz->cap_raw ? gz->cap_raw * 2 : 1024;
-        char **a = nm__realloc(&m->alloc, gz->raw_alias, c * sizeof(*a));
-        if (a)
-            gz->raw_alias = a;
-        char **i = a ? nm__realloc(&m->alloc, gz->raw_id, c * sizeof(*i)) : NULL;
-        if (i)
-            gz->raw_id = i;
-        uint32_t *l = i ? nm__realloc(&m->alloc, gz->raw_list, c * sizeof(*l)) : NULL;
+        uint32_t *o = nm__realloc(&m->alloc, gz->raw_off, c * sizeof(*o));
+        if (o)
+            gz->raw_off = o;
+        uint32_t *l = o ? nm__realloc(&m->alloc, gz->raw_list, c * sizeof(*l)) : NULL;
         if (!l)
             return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
         gz->raw_list = l;
         gz->cap_raw = c;
     }
-    char *alias = nm__strndup(&m->alloc, f[0], strlen(f[0]));
-    char *id = alias ? nm__strndup(&m->alloc, f[1], strlen(f[1])) : NULL;
-    if (!id) {
-        nm__free(&m->alloc, alias);
-        return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
-    }
-    gz->raw_alias[gz->n_raw] = alias;
-    gz->raw_id[gz->n_raw] = id;
+    uint32_t at = (uint32_t)gz->raw.len;
+    int rc;
+    if ((rc = nm_buf_put(&gz->raw, f[0], strlen(f[0]) + 1)) < 0 ||
+        (rc = nm_buf_put(&gz->raw, f[1], strlen(f[1]) + 1)) < 0)
+        return nm__err_set(&m->err, rc, "%s:%ld: %s", path, lineno, nm_strerror(rc));
+    gz->raw_off[gz->n_raw] = at;
     gz->raw_list[gz->n_raw] = list;
     gz->n_raw++;
     return 0;
@@ -123,6 +118,7 @@ int nm__gz_load(nm_model *m, const char *mpath, long mline, const char *rel)
         return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
     m->gz = gz;
     nm_buf_init(&gz->arena, (size_t)1 << 30, &m->alloc);
+    nm_buf_init(&gz->raw, (size_t)1 << 30, &m->alloc);
     if (nm_strtab_init(&gz->first, 4096, &m->alloc) < 0)
         return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
     char dir[512];
@@ -141,12 +137,8 @@ void nm__gz_free(nm_model *m)
     nm_gazetteer *gz = m->gz;
     if (!gz)
         return;
-    for (size_t i = 0; i < gz->n_raw; i++) {
-        nm__free(&m->alloc, gz->raw_alias[i]);
-        nm__free(&m->alloc, gz->raw_id[i]);
-    }
-    nm__free(&m->alloc, gz->raw_alias);
-    nm__free(&m->alloc, gz->raw_id);
+    nm_buf_free(&gz->raw);
+    nm__free(&m->alloc, gz->raw_off);
     nm__free(&m->alloc, gz->raw_list);
     nm__free(&m->alloc, gz->lists);
     nm__free(&m->alloc, gz->entries);
@@ -177,9 +169,16 @@ typedef struct first_ent {
     uint32_t entry, n_toks;
 } first_ent;
 
-static int cmp_first(const void *x, const void *y)
+/* By first token's norm, then longest first, then file order (qsort_r:
+ * the library keeps no global state, so the gazetteer is the context). */
+static int cmp_group(const void *x, const void *y, void *ctx)
 {
     const first_ent *a = x, *b = y;
+    const nm_gazetteer *gz = ctx;
+    int c = strcmp(gz->arena.ptr + gz->tok_norm[gz->entries[a->entry].toks],
+                   gz->arena.ptr + gz->tok_norm[gz->entries[b->entry].toks]);
+    if (c)
+        return c;
     if (a->n_toks != b->n_toks)
         return a->n_toks > b->n_toks ? -1 : 1;
     return a->entry < b->entry ? -1 : a->entry > b->entry;
@@ -203,7 +202,8 @@ int nm__gz_build(nm_model *m)
     }
     for (size_t i = 0; i < gz->n_raw; i++) {
         const nm_result *r;
-        const char *a = gz->raw_alias[i];
+        const char *a = gz->raw.ptr + gz->raw_off[i];
+        const char *raw_id = a + strlen(a) + 1;
         if ((rc = nm_pipeline_run(p, a, strlen(a), NULL, &r)) < 0) {
             rc = nm__err_set(&m->err, rc, "entities: alias \"%s\": %s", a, nm_pipeline_errmsg(p));
             goto done;
@@ -238,51 +238,44 @@ int nm__gz_build(nm_model *m)
                 goto done;
             }
         }
-        if ((rc = arena_str(gz, gz->raw_id[i], strlen(gz->raw_id[i]), &en->id_off)) < 0) {
+        if ((rc = arena_str(gz, raw_id, strlen(raw_id), &en->id_off)) < 0) {
             rc = nm__err_set(&m->err, rc, "out of memory");
             goto done;
         }
         gz->n_tok += nt;
         gz->n_entries++;
     }
-    /* the index: entries grouped by their first token, longest first */
+    /* the index: entries grouped by their first token, longest first
+     * (one sort, then one table entry a group) */
     if (!(fe = nm__calloc(&m->alloc, gz->n_entries ? gz->n_entries : 1, sizeof(*fe)))) {
         rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < gz->n_entries; i++)
         fe[i] = (first_ent){(uint32_t)i, gz->entries[i].n_toks};
-    /* group: sort by first token's norm, then longest first */
-    for (size_t i = 0; i < gz->n_entries; i++) {
-        const char *w = gz->arena.ptr + gz->tok_norm[gz->entries[i].toks];
-        const nm_strtab_entry *e = nm_strtab_get(&gz->first, w, strlen(w));
-        size_t n_old = e ? e->val_len / sizeof(first_ent) : 0;
-        first_ent *tmp = nm__malloc(&m->alloc, (n_old + 1) * sizeof(*tmp));
-        if (!tmp) {
-            rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
-            goto done;
-        }
-        if (n_old)
-            memcpy(tmp, nm_strtab_val(&gz->first, e), n_old * sizeof(*tmp));
-        tmp[n_old] = fe[i];
-        qsort(tmp, n_old + 1, sizeof(*tmp), cmp_first);
-        rc = nm_strtab_put(&gz->first, w, strlen(w), (int)(n_old + 1), (const char *)tmp,
-                           (n_old + 1) * sizeof(*tmp));
-        nm__free(&m->alloc, tmp);
-        if (rc < 0) {
+    qsort_r(fe, gz->n_entries, sizeof(*fe), cmp_group, gz);
+    for (size_t g = 0; g < gz->n_entries;) {
+        const char *w = gz->arena.ptr + gz->tok_norm[gz->entries[fe[g].entry].toks];
+        size_t end = g + 1;
+        while (end < gz->n_entries &&
+               !strcmp(w, gz->arena.ptr + gz->tok_norm[gz->entries[fe[end].entry].toks]))
+            end++;
+        if ((rc = nm_strtab_put(&gz->first, w, strlen(w), (int)(end - g), (const char *)(fe + g),
+                                (end - g) * sizeof(*fe))) < 0) {
             rc = nm__err_set(&m->err, rc, "out of memory");
             goto done;
         }
+        g = end;
     }
 done:
     nm__free(&m->alloc, fe);
     nm_pipeline_free(p);
     /* the raw lines are not needed any more */
-    for (size_t i = 0; i < gz->n_raw; i++) {
-        nm__free(&m->alloc, gz->raw_alias[i]);
-        nm__free(&m->alloc, gz->raw_id[i]);
-    }
-    gz->n_raw = 0;
+    nm_buf_free(&gz->raw);
+    nm__free(&m->alloc, gz->raw_off);
+    nm__free(&m->alloc, gz->raw_list);
+    gz->raw_off = gz->raw_list = NULL;
+    gz->n_raw = gz->cap_raw = 0;
     return rc;
 }
 

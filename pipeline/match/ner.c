@@ -124,27 +124,41 @@ int nm__ner_load(nm_model *m, const char *mpath, long mline, const char *rel)
                          "%s: cannot open (run `make models` to train the entity tagger)", path);
         goto done;
     }
-    /* first pass: count keys, to size the table once */
+    gzbuffer(gz, 1 << 17);
+    /* three header lines: the version, the tag order (it must be ours),
+     * and how many keys follow, so the table is sized at once */
+    char want[512] = "tags";
+    for (int t = 0; t < NER_NTAGS; t++) {
+        strcat(want, "\t");
+        strcat(want, tag_names[t]);
+    }
+    strcat(want, "\n");
     size_t n_keys = 0;
-    while (gzgets(gz, line, (int)cap)) {
-        lineno++;
-        size_t n = strlen(line);
-        if (n && line[n - 1] != '\n' && !gzeof(gz)) {
-            rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: line too long", path, lineno);
+    for (lineno = 1; lineno <= 3; lineno++) {
+        if (!gzgets(gz, line, (int)cap)) {
+            rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: the file ends in its header", path, lineno);
             goto done;
         }
-        if (lineno == 1 && strcmp(line, "#newsmine ner-weights v1\n") != 0) {
+        if ((lineno == 1 && strcmp(line, "#newsmine ner-weights v1\n") != 0)) {
             rc = nm__err_set(&m->err, NM_EPARSE, "%s:1: expected version line \"#newsmine ner-weights v1\"",
                              path);
             goto done;
         }
-        if (lineno > 2 && line[0] != '#')
-            n_keys++;
+        if (lineno == 2 && strcmp(line, want) != 0) {
+            rc = nm__err_set(&m->err, NM_EPARSE, "%s:2: the tag line does not match this build's tags", path);
+            goto done;
+        }
+        if (lineno == 3) {
+            char *end;
+            unsigned long long n = strncmp(line, "keys\t", 5) ? 0 : strtoull(line + 5, &end, 10);
+            if (!n || *end != '\n' || n > (1ull << 26)) {
+                rc = nm__err_set(&m->err, NM_EPARSE, "%s:3: expected \"keys<TAB>N\"", path);
+                goto done;
+            }
+            n_keys = (size_t)n;
+        }
     }
-    if (lineno < 2) {
-        rc = nm__err_set(&m->err, NM_EPARSE, "%s: no tag line", path);
-        goto done;
-    }
+    lineno = 3;
     size_t size = 1024;
     while (size < n_keys * 2)
         size *= 2;
@@ -156,71 +170,77 @@ int nm__ner_load(nm_model *m, const char *mpath, long mline, const char *rel)
     if (!(w->keys = nm__calloc(&m->alloc, size, sizeof(*w->keys))) ||
         !(w->row = nm__calloc(&m->alloc, size, sizeof(*w->row))) ||
         !(w->filter = nm__calloc(&m->alloc, fbits / 64, sizeof(*w->filter))) ||
-        !(w->w = nm__calloc(&m->alloc, (n_keys ? n_keys : 1) * NER_STRIDE, sizeof(*w->w)))) {
+        !(w->w = nm__calloc(&m->alloc, n_keys * NER_STRIDE, sizeof(*w->w)))) {
         rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
         goto done;
     }
-    gzrewind(gz);
-    lineno = 0;
     while (gzgets(gz, line, (int)cap)) {
         lineno++;
-        if (lineno == 1 || line[0] == '#')
+        if (line[0] == '#')
             continue;
-        if (lineno == 2) {
-            /* the tag order must be ours */
-            char want[512] = "tags";
-            for (int t = 0; t < NER_NTAGS; t++) {
-                strcat(want, "\t");
-                strcat(want, tag_names[t]);
-            }
-            strcat(want, "\n");
-            if (strcmp(line, want) != 0) {
-                rc = nm__err_set(&m->err, NM_EPARSE, "%s:2: the tag line does not match this build's tags", path);
-                goto done;
-            }
-            continue;
+        /* KEY<TAB>TAG:WEIGHT ...: parsed by hand, it is most of load time */
+        const char *p = line;
+        uint64_t key = 0;
+        int nd = 0;
+        for (; nd < 16; nd++, p++) {
+            unsigned c = (unsigned char)*p;
+            unsigned v = c - '0' < 10 ? c - '0' : c - 'a' < 6 ? c - 'a' + 10 : 99;
+            if (v == 99)
+                break;
+            key = key << 4 | v;
         }
-        char *end;
-        uint64_t key = strtoull(line, &end, 16);
-        if (end != line + 16 || *end != '\t' || key == 0) {
+        if (nd != 16 || *p != '\t' || key == 0) {
             rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: expected a 16-digit hex key and a TAB", path, lineno);
             goto done;
         }
-        size_t s = slot_of(w, key);
-        if (w->keys[s]) {
+        size_t sl = slot_of(w, key);
+        if (w->keys[sl]) {
             rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: key listed twice", path, lineno);
             goto done;
         }
         if (w->n >= n_keys) {
-            rc = nm__err_set(&m->err, NM_EPARSE, "%s: changed while being read", path);
+            rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: more keys than the header says", path, lineno);
             goto done;
         }
-        w->keys[s] = key;
-        w->row[s] = (uint32_t)w->n;
+        w->keys[sl] = key;
+        w->row[sl] = (uint32_t)w->n;
         size_t fb = (size_t)(key >> 40) & w->filter_mask;
         w->filter[fb >> 6] |= 1ull << (fb & 63);
+        int16_t *row = w->w + w->n * NER_STRIDE;
         w->n++;
-        char *p = end + 1;
+        p++;
         while (*p && *p != '\n') {
-            long tag = strtol(p, &end, 10);
-            if (end == p || *end != ':' || tag < 0 || tag >= NER_NTAGS) {
+            long tag = 0, v = 0;
+            int neg = 0, digits = 0;
+            while (*p >= '0' && *p <= '9' && digits < 3)
+                tag = tag * 10 + (*p++ - '0'), digits++;
+            if (!digits || *p != ':' || tag >= NER_NTAGS) {
                 rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: expected TAG:WEIGHT", path, lineno);
                 goto done;
             }
-            p = end + 1;
-            long v = strtol(p, &end, 10);
-            if (end == p || (*end != ' ' && *end != '\n' && *end != '\0')) {
+            p++;
+            if (*p == '-')
+                neg = 1, p++;
+            digits = 0;
+            while (*p >= '0' && *p <= '9' && digits < 6)
+                v = v * 10 + (*p++ - '0'), digits++;
+            if (!digits || (*p != ' ' && *p != '\n' && *p != '\0')) {
                 rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: expected TAG:WEIGHT", path, lineno);
                 goto done;
             }
+            if (neg)
+                v = -v;
             if (v < -32768 || v > 32767) {
                 rc = nm__err_set(&m->err, NM_EPARSE, "%s:%ld: weight %ld out of range", path, lineno, v);
                 goto done;
             }
-            w->w[(size_t)w->row[s] * NER_STRIDE + (size_t)tag] = (int16_t)v;
-            p = *end == ' ' ? end + 1 : end;
+            row[tag] = (int16_t)v;
+            if (*p == ' ')
+                p++;
         }
     }
+    if (!rc && w->n != n_keys)
+        rc = nm__err_set(&m->err, NM_EPARSE, "%s: %zu keys, the header says %zu", path, w->n, n_keys);
     if (!gzeof(gz)) {
         int zerr;
         rc = nm__err_set(&m->err, NM_EIO, "%s: %s", path, gzerror(gz, &zerr));
@@ -988,10 +1008,26 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
             free(keys);
             FAIL(NM_EIO, "%s: cannot write", tmp);
         }
+        /* the rows whose average is zero throughout are left out: count
+         * what is left, for the header */
+        size_t n_rows = 0;
+        for (size_t i = 0; i < n_keep; i++) {
+            size_t s = tw_slot(&tw, keys[i]);
+            bool any = false;
+            for (int t = 0; t < NER_NTAGS && !any; t++) {
+                int64_t w = tw.w[s * NER_NTAGS + (size_t)t], u = tw.u[s * NER_NTAGS + (size_t)t];
+                int64_t num = (w * step - u) * WSCALE;
+                int64_t q = num >= 0 ? (num + step / 2) / step : -((-num + step / 2) / step);
+                any = q != 0;
+            }
+            if (any)
+                keys[n_rows++] = keys[i];
+        }
+        n_keep = n_rows;
         gzprintf(out, "#newsmine ner-weights v1\ntags");
         for (int t = 0; t < NER_NTAGS; t++)
             gzprintf(out, "\t%s", tag_names[t]);
-        gzprintf(out, "\n");
+        gzprintf(out, "\nkeys\t%zu\n", n_keep);
         size_t written = 0;
         for (size_t i = 0; i < n_keep; i++) {
             size_t s = tw_slot(&tw, keys[i]);

@@ -62,7 +62,7 @@ static const char *models_dir(void)
 static nm_model *load_model(void)
 {
     nm_model *m = NULL;
-    nm_model_opts o = {&test_alloc};
+    nm_model_opts o = {&test_alloc, 0};
     int rc = nm_model_load(&m, models_dir(), &o);
     if (rc < 0)
         fail_msg("model: %s", nm_model_errmsg(m));

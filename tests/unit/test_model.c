@@ -132,7 +132,7 @@ static void test_model__every_allocation_failure_is_clean(void **state)
     for (int n = 0; n < 5000 && !succeeded; n++) {
         failing fl = {n};
         nm_allocator a = {f_malloc, f_realloc, f_free, &fl};
-        nm_model_opts o = {&a};
+        nm_model_opts o = {&a, 0};
         nm_model *m = NULL;
         nm_pipeline *p = NULL;
         int rc = nm_model_load(&m, models_dir(), &o);
