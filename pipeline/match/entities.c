@@ -886,7 +886,8 @@ static int ent_run(void *state, nm_doc *d, nm_err *err)
             }
         }
     }
-    qsort(st->spans, st->n_spans, sizeof(*st->spans), cmp_span);
+    if (st->n_spans > 1)
+        qsort(st->spans, st->n_spans, sizeof(*st->spans), cmp_span);
     for (size_t k = 0; k < st->n_spans; k++) {
         const ent_span *a = &st->spans[k];
         if (a->type == -9)
