@@ -57,6 +57,8 @@ typedef struct ent_state {
     size_t cap_cand;
     int32_t *sscore; /* static score of each token of a sentence */
     size_t cap_sscore;
+    /* the weights of the features of the tags before alone, per (t2, t1) */
+    int32_t tagrow[NER_NTAGS * NER_NTAGS][NER_STRIDE];
     ent_span *spans;
     size_t n_spans, cap_spans;
     nm_buf scratch;
@@ -99,6 +101,17 @@ static int ent_open(void **state, const nm_model *m, const nm_opts *o, nm_err *e
                 sets[k][(unsigned char)firsts[k]->arena.ptr[en->key_off]] = true;
         }
     nm_buf_init(&st->scratch, (size_t)1 << 20, &m->alloc);
+    for (int t2 = 0; m->ner && t2 < NER_NTAGS; t2++)
+        for (int t1 = 0; t1 < NER_NTAGS; t1++) {
+            uint64_t k[2];
+            nm__ner_tag_keys(t2, t1, &k[0], &k[1]);
+            int32_t *row = st->tagrow[t2 * NER_NTAGS + t1];
+            for (int q = 0; q < 2; q++) {
+                const int16_t *r = nm__ner_row(m->ner, k[q]);
+                for (int tg = 0; r && tg < NER_STRIDE; tg++)
+                    row[tg] += r[tg];
+            }
+        }
     *state = st;
     return 0;
 }
@@ -579,9 +592,11 @@ static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
         } else {
             k = 0; /* its static score is in sscore */
         }
-        size_t kd = nm__ner_dyn_features(&st->nf, b, i, t2, t1, dyn);
+        size_t kd = nm__ner_word_tag_features(&st->nf, b, i, t1, dyn);
         int32_t score[NER_STRIDE];
-        memcpy(score, st->sscore + (i - b) * NER_STRIDE, sizeof(score));
+        const int32_t *ss = st->sscore + (i - b) * NER_STRIDE, *tr = st->tagrow[t2 * NER_NTAGS + t1];
+        for (int tg = 0; tg < NER_STRIDE; tg++)
+            score[tg] = ss[tg] + tr[tg];
         for (size_t q = 0; q < k + kd; q++) {
             uint64_t key = q < k ? f[q] : dyn[q - k];
             const int16_t *row = nm__ner_row(w, key);

@@ -149,6 +149,10 @@ int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc 
 /* The features that depend on the tags before token i (t1 = tag of i-1,
  * t2 = of i-2), into OUT; @return how many. */
 size_t nm__ner_dyn_features(const nm_ner_feats *nf, size_t b, size_t i, int t2, int t1, uint64_t *out);
+/* The same split: the keys that depend on the tags alone (cacheable per
+ * pipeline), and the two that pair the tag before with the word. */
+void nm__ner_tag_keys(int t2, int t1, uint64_t *k_t1, uint64_t *k_t21);
+size_t nm__ner_word_tag_features(const nm_ner_feats *nf, size_t b, size_t i, int t1, uint64_t *out);
 /* Tag BEST chosen for token I of a sentence starting at B: made
  * consistent with TAGS[b..i) (an entity left open is closed, an I or L with
  * nothing open starts one), TAGS[i-1] fixed up if need be.  @return the

@@ -589,6 +589,20 @@ int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc 
     return 0;
 }
 
+void nm__ner_tag_keys(int t2, int t1, uint64_t *k_t1, uint64_t *k_t21)
+{
+    *k_t1 = f1(F_T1, (uint64_t)t1);
+    *k_t21 = f1(F_T21, (uint64_t)(t2 * 32 + t1));
+}
+
+size_t nm__ner_word_tag_features(const nm_ner_feats *nf, size_t b, size_t i, int t1, uint64_t *out)
+{
+    const nm_ner_tinfo *ti = &nf->ti[i - b];
+    out[0] = f2(F_T1W, (uint64_t)t1, ti->word);
+    out[1] = f2(F_T1S, (uint64_t)t1, ti->shapec);
+    return 2;
+}
+
 size_t nm__ner_dyn_features(const nm_ner_feats *nf, size_t b, size_t i, int t2, int t1, uint64_t *out)
 {
     const nm_ner_tinfo *ti = &nf->ti[i - b];
