@@ -28,7 +28,7 @@ static const char *model_with(const char *file, const char *content)
 static void expect_error(const char *file, const char *content, const char *want)
 {
     nm_model *m = NULL;
-    nm_model_opts o = {&test_alloc};
+    nm_model_opts o = {&test_alloc, 0};
     const char *dir = model_with(file, content);
     assert_true(nm_model_load(&m, dir, &o) < 0);
     assert_non_null(m);
