@@ -158,6 +158,9 @@ static inline uint32_t nm_hash_padded(const char *s, size_t n)
 int nm_strtab_put(nm_strtab *t, const char *key, size_t key_len, int ival,
                   const char *val, size_t val_len);
 /** @return the entry or NULL. */
+/** nm_strtab_get with the key's nm_hash already known (a token's hash). */
+const nm_strtab_entry *nm_strtab_get_h(const nm_strtab *t, const char *key, size_t key_len,
+                                       uint32_t hash);
 const nm_strtab_entry *nm_strtab_get(const nm_strtab *t, const char *key,
                                      size_t key_len);
 /** The value of an entry: borrowed, valid until the next put. */

@@ -108,6 +108,15 @@ int nm_strtab_put(nm_strtab *t, const char *key, size_t key_len, int ival,
     return 0;
 }
 
+const nm_strtab_entry *nm_strtab_get_h(const nm_strtab *t, const char *key, size_t key_len,
+                                       uint32_t hash)
+{
+    if (!t->n_used)
+        return NULL;
+    const nm_strtab_entry *e = find(t, key, key_len, hash);
+    return e->key_off == EMPTY ? NULL : e;
+}
+
 const nm_strtab_entry *nm_strtab_get(const nm_strtab *t, const char *key,
                                      size_t key_len)
 {

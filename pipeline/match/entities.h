@@ -20,10 +20,18 @@ typedef struct nm_gz_list {
     bool span;        /* USE "span": a match may become an entity */
 } nm_gz_list;
 
+/* One token of an alias: its norm and its text as written (arena offsets,
+ * NUL-terminated and padded), their lengths, and nm_hash of the norm. */
+typedef struct nm_gz_tok {
+    uint32_t norm_off, text_off;
+    uint32_t hash;
+    uint16_t norm_len, text_len;
+} nm_gz_tok;
+
 typedef struct nm_gz_entry {
     uint32_t list;
     uint32_t n_toks;
-    uint32_t toks;   /* first of its n_toks in gz->tok_norm / tok_text */
+    uint32_t toks;   /* first of its n_toks in gz->toks */
     uint32_t id_off; /* canonical id, in the arena */
 } nm_gz_entry;
 
@@ -32,13 +40,15 @@ typedef struct nm_gazetteer {
     size_t n_lists;
     nm_gz_entry *entries;
     size_t n_entries, cap_entries;
-    uint32_t *tok_norm; /* arena offsets of each alias token's norm */
-    uint32_t *tok_text; /* and of its text as written */
+    nm_gz_tok *toks; /* the aliases' tokens */
     size_t n_tok, cap_tok;
     nm_buf arena;
     /* first token's norm -> the entries that start with it, longest
-     * first (the value is an array of uint32 entry indices) */
-    nm_strtab first;
+     * first (the value is an array of first_ent): in first_up the entries
+     * of case-sensitive lists whose first token has a capital (only a
+     * token with a capital can match them), in first_any the rest, so a
+     * lower-case word (most words) probes one small table */
+    nm_strtab first_up, first_any;
     /* read while loading, tokenised once every model file is in: alias,
      * NUL, id, NUL, in one buffer (one allocation, not two a line) */
     nm_buf raw;

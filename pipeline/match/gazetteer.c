@@ -119,7 +119,8 @@ int nm__gz_load(nm_model *m, const char *mpath, long mline, const char *rel)
     m->gz = gz;
     nm_buf_init(&gz->arena, (size_t)1 << 30, &m->alloc);
     nm_buf_init(&gz->raw, (size_t)1 << 30, &m->alloc);
-    if (nm_strtab_init(&gz->first, 4096, &m->alloc) < 0)
+    if (nm_strtab_init(&gz->first_up, 4096, &m->alloc) < 0 ||
+        nm_strtab_init(&gz->first_any, 256, &m->alloc) < 0)
         return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
     char dir[512];
     const char *slash = strrchr(rel, '/');
@@ -142,10 +143,10 @@ void nm__gz_free(nm_model *m)
     nm__free(&m->alloc, gz->raw_list);
     nm__free(&m->alloc, gz->lists);
     nm__free(&m->alloc, gz->entries);
-    nm__free(&m->alloc, gz->tok_norm);
-    nm__free(&m->alloc, gz->tok_text);
+    nm__free(&m->alloc, gz->toks);
     nm_buf_free(&gz->arena);
-    nm_strtab_free(&gz->first);
+    nm_strtab_free(&gz->first_up);
+    nm_strtab_free(&gz->first_any);
     nm__free(&m->alloc, gz);
     m->gz = NULL;
 }
@@ -171,17 +172,38 @@ typedef struct first_ent {
 
 /* By first token's norm, then longest first, then file order (qsort_r:
  * the library keeps no global state, so the gazetteer is the context). */
+/* Within a group: longest first, then file order. */
+static int cmp_first(const first_ent *a, const first_ent *b)
+{
+    if (a->n_toks != b->n_toks)
+        return a->n_toks > b->n_toks ? -1 : 1;
+    return a->entry < b->entry ? -1 : a->entry > b->entry;
+}
+
 static int cmp_group(const void *x, const void *y, void *ctx)
 {
     const first_ent *a = x, *b = y;
     const nm_gazetteer *gz = ctx;
-    int c = strcmp(gz->arena.ptr + gz->tok_norm[gz->entries[a->entry].toks],
-                   gz->arena.ptr + gz->tok_norm[gz->entries[b->entry].toks]);
-    if (c)
-        return c;
-    if (a->n_toks != b->n_toks)
-        return a->n_toks > b->n_toks ? -1 : 1;
-    return a->entry < b->entry ? -1 : a->entry > b->entry;
+    int c = strcmp(gz->arena.ptr + gz->toks[gz->entries[a->entry].toks].norm_off,
+                   gz->arena.ptr + gz->toks[gz->entries[b->entry].toks].norm_off);
+    return c ? c : cmp_first(a, b);
+}
+
+static bool has_capital(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] >= 'A' && s[i] <= 'Z')
+            return true;
+    return false;
+}
+
+/* Can only a token with an ASCII capital match entry EN's first token?
+ * (A case-sensitive list and a capital in the alias: the text must be as
+ * written or, for title lists, in capitals.) */
+static bool needs_capital(const nm_gazetteer *gz, const nm_gz_entry *en)
+{
+    const nm_gz_tok *gt = &gz->toks[en->toks];
+    return gz->lists[en->list].casing != GZ_FOLD && has_capital(gz->arena.ptr + gt->text_off, gt->text_len);
 }
 
 int nm__gz_build(nm_model *m)
@@ -213,15 +235,12 @@ int nm__gz_build(nm_model *m)
             continue; /* nothing to match, or absurdly long */
         if (gz->n_tok + nt > gz->cap_tok) {
             size_t c = (gz->n_tok + nt) * 2 + 1024;
-            uint32_t *x = nm__realloc(&m->alloc, gz->tok_norm, c * sizeof(*x));
-            if (x)
-                gz->tok_norm = x;
-            uint32_t *y = x ? nm__realloc(&m->alloc, gz->tok_text, c * sizeof(*y)) : NULL;
-            if (!y) {
+            nm_gz_tok *x = nm__realloc(&m->alloc, gz->toks, c * sizeof(*x));
+            if (!x) {
                 rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
                 goto done;
             }
-            gz->tok_text = y;
+            gz->toks = x;
             gz->cap_tok = c;
         }
         nm_gz_entry *en = &gz->entries[gz->n_entries];
@@ -231,12 +250,19 @@ int nm__gz_build(nm_model *m)
         const nm_doc *d = (const nm_doc *)r; /* nm_result is a doc (pipeline.c) */
         for (size_t k = 0; k < nt; k++) {
             const nm_tok *t = &d->toks[k];
-            if ((rc = arena_str(gz, d->strings.ptr + t->norm_off, t->norm_len,
-                                &gz->tok_norm[gz->n_tok + k])) < 0 ||
-                (rc = arena_str(gz, a + t->start, t->end - t->start, &gz->tok_text[gz->n_tok + k])) < 0) {
+            nm_gz_tok *gt = &gz->toks[gz->n_tok + k];
+            if (t->norm_len > UINT16_MAX || t->end - t->start > UINT16_MAX) {
+                rc = nm__err_set(&m->err, NM_EPARSE, "entities: alias \"%s\": a token too long", a);
+                goto done;
+            }
+            if ((rc = arena_str(gz, d->strings.ptr + t->norm_off, t->norm_len, &gt->norm_off)) < 0 ||
+                (rc = arena_str(gz, a + t->start, t->end - t->start, &gt->text_off)) < 0) {
                 rc = nm__err_set(&m->err, rc, "out of memory");
                 goto done;
             }
+            gt->norm_len = (uint16_t)t->norm_len;
+            gt->text_len = (uint16_t)(t->end - t->start);
+            gt->hash = nm_hash(d->strings.ptr + t->norm_off, t->norm_len);
         }
         if ((rc = arena_str(gz, raw_id, strlen(raw_id), &en->id_off)) < 0) {
             rc = nm__err_set(&m->err, rc, "out of memory");
@@ -254,14 +280,29 @@ int nm__gz_build(nm_model *m)
     for (size_t i = 0; i < gz->n_entries; i++)
         fe[i] = (first_ent){(uint32_t)i, gz->entries[i].n_toks};
     qsort_r(fe, gz->n_entries, sizeof(*fe), cmp_group, gz);
+    /* each group split in two, keeping its order: the entries only a
+     * token with a capital can match, and the rest */
     for (size_t g = 0; g < gz->n_entries;) {
-        const char *w = gz->arena.ptr + gz->tok_norm[gz->entries[fe[g].entry].toks];
+        const char *w = gz->arena.ptr + gz->toks[gz->entries[fe[g].entry].toks].norm_off;
         size_t end = g + 1;
         while (end < gz->n_entries &&
-               !strcmp(w, gz->arena.ptr + gz->tok_norm[gz->entries[fe[end].entry].toks]))
+               !strcmp(w, gz->arena.ptr + gz->toks[gz->entries[fe[end].entry].toks].norm_off))
             end++;
-        if ((rc = nm_strtab_put(&gz->first, w, strlen(w), (int)(end - g), (const char *)(fe + g),
-                                (end - g) * sizeof(*fe))) < 0) {
+        size_t n_up = 0;
+        for (size_t k = g; k < end; k++)
+            n_up += needs_capital(gz, &gz->entries[fe[k].entry]);
+        /* stable partition: capital-only entries first */
+        for (size_t k = g, u = g; k < end && u < g + n_up; k++)
+            if (needs_capital(gz, &gz->entries[fe[k].entry])) {
+                first_ent x = fe[k];
+                memmove(fe + u + 1, fe + u, (k - u) * sizeof(*fe));
+                fe[u++] = x;
+            }
+        if ((n_up && (rc = nm_strtab_put(&gz->first_up, w, strlen(w), (int)n_up, (const char *)(fe + g),
+                                         n_up * sizeof(*fe))) < 0) ||
+            (end - g > n_up &&
+             (rc = nm_strtab_put(&gz->first_any, w, strlen(w), (int)(end - g - n_up),
+                                 (const char *)(fe + g + n_up), (end - g - n_up) * sizeof(*fe))) < 0)) {
             rc = nm__err_set(&m->err, rc, "out of memory");
             goto done;
         }
@@ -289,19 +330,24 @@ static bool text_is_upper(const char *s, size_t n)
     return true;
 }
 
-/* Does token T of D match alias token K of entry EN under the list's case
- * rule?  (Norms are already known to be equal.) */
-static bool case_ok(const nm_gazetteer *gz, const nm_gz_entry *en, size_t k, const nm_doc *d,
+/* Does token T of D match alias token GT under the list's case rule?
+ * (Norms are already known to be equal.) */
+static bool case_ok(const nm_gazetteer *gz, int casing, const nm_gz_tok *gt, const nm_doc *d,
                     const nm_tok *t)
 {
-    int casing = gz->lists[en->list].casing;
     if (casing == GZ_FOLD)
         return true;
-    const char *want = gz->arena.ptr + gz->tok_text[en->toks + k];
     size_t n = t->end - t->start;
-    if (strlen(want) == n && !memcmp(want, d->text + t->start, n))
+    if (gt->text_len == n && !memcmp(gz->arena.ptr + gt->text_off, d->text + t->start, n))
         return true;
     return casing == GZ_TITLE && text_is_upper(d->text + t->start, n);
+}
+
+/* nm_hash of token T's norm: words carry it (normalize); others are
+ * hashed here. */
+static inline uint32_t tok_hash(const nm_doc *d, const nm_tok *t)
+{
+    return t->kind == NM_TOK_WORD ? t->hash : nm_hash_padded(d->strings.ptr + t->norm_off, t->norm_len);
 }
 
 int nm__gz_match(const nm_gazetteer *gz, const nm_doc *d, size_t b, size_t e, nm_gz_match **out,
@@ -313,24 +359,41 @@ int nm__gz_match(const nm_gazetteer *gz, const nm_doc *d, size_t b, size_t e, nm
         const nm_tok *t = &d->toks[i];
         if (t->kind == NM_TOK_PUNCT)
             continue;
-        const nm_strtab_entry *se = nm_strtab_get(&gz->first, d->strings.ptr + t->norm_off, t->norm_len);
-        if (!se)
-            continue;
-        const first_ent *fe = (const first_ent *)nm_strtab_val(&gz->first, se);
-        size_t nfe = se->val_len / sizeof(first_ent);
+        const char *tn = d->strings.ptr + t->norm_off;
+        uint32_t h = tok_hash(d, t);
+        bool cap_tok = has_capital(d->text + t->start, t->end - t->start);
         uint64_t lists_done[4] = {0}; /* longest per list: at most 256 lists tracked */
-        for (size_t k = 0; k < nfe; k++) {
-            const nm_gz_entry *en = &gz->entries[fe[k].entry];
+        /* the two groups of this word merged, longest first */
+        const first_ent *g[2] = {NULL, NULL};
+        size_t ng[2] = {0, 0}, at[2] = {0, 0};
+        for (int tb = cap_tok ? 0 : 1; tb < 2; tb++) {
+            const nm_strtab *tab = tb ? &gz->first_any : &gz->first_up;
+            const nm_strtab_entry *se = nm_strtab_get_h(tab, tn, t->norm_len, h);
+            if (se) {
+                g[tb] = (const first_ent *)nm_strtab_val(tab, se);
+                ng[tb] = se->val_len / sizeof(first_ent);
+            }
+        }
+        while (at[0] < ng[0] || at[1] < ng[1]) {
+            int w = at[0] >= ng[0] ? 1
+                  : at[1] >= ng[1] ? 0
+                  : cmp_first(&g[0][at[0]], &g[1][at[1]]) <= 0 ? 0 : 1;
+            const first_ent *fk = &g[w][at[w]++];
+            const nm_gz_entry *en = &gz->entries[fk->entry];
             if (en->list < 256 && (lists_done[en->list >> 6] & (1ull << (en->list & 63))))
                 continue;
             if (i + en->n_toks > e)
                 continue;
+            int casing = gz->lists[en->list].casing;
+            const nm_gz_tok *gt = &gz->toks[en->toks];
+            if (!case_ok(gz, casing, gt, d, t))
+                continue;
             size_t q;
-            for (q = 0; q < en->n_toks; q++) {
+            for (q = 1; q < en->n_toks; q++) {
                 const nm_tok *u = &d->toks[i + q];
-                const char *want = gz->arena.ptr + gz->tok_norm[en->toks + q];
-                if (strlen(want) != u->norm_len || memcmp(want, d->strings.ptr + u->norm_off, u->norm_len) ||
-                    !case_ok(gz, en, q, d, u))
+                if (gt[q].hash != tok_hash(d, u) || gt[q].norm_len != u->norm_len ||
+                    memcmp(gz->arena.ptr + gt[q].norm_off, d->strings.ptr + u->norm_off, u->norm_len) ||
+                    !case_ok(gz, casing, &gt[q], d, u))
                     break;
             }
             if (q < en->n_toks)
@@ -345,7 +408,7 @@ int nm__gz_match(const nm_gazetteer *gz, const nm_doc *d, size_t b, size_t e, nm
                 *out = p;
                 *cap = c;
             }
-            (*out)[(*n)++] = (nm_gz_match){(uint32_t)i, (uint32_t)(i + en->n_toks), fe[k].entry};
+            (*out)[(*n)++] = (nm_gz_match){(uint32_t)i, (uint32_t)(i + en->n_toks), fk->entry};
         }
     }
     return 0;
