@@ -28,6 +28,21 @@ typedef struct nm_gz_tok {
     uint16_t norm_len, text_len;
 } nm_gz_tok;
 
+/* An entry in its group: what decides most candidates without reading the
+ * entry itself. */
+typedef struct nm_gz_fe {
+    uint32_t entry, n_toks;
+    uint32_t up; /* only a token with an ASCII capital can match its first token */
+} nm_gz_fe;
+
+/* A group of fe[]: the entries whose first tokens hash to KEY. */
+typedef struct nm_gz_group {
+    uint64_t key; /* 0: empty slot */
+    uint32_t off, n;
+} nm_gz_group;
+
+#define GZ_BLOOM_BITS ((size_t)1 << 17)
+
 typedef struct nm_gz_entry {
     uint32_t list;
     uint32_t n_toks;
@@ -43,12 +58,14 @@ typedef struct nm_gazetteer {
     nm_gz_tok *toks; /* the aliases' tokens */
     size_t n_tok, cap_tok;
     nm_buf arena;
-    /* first token's norm -> the entries that start with it, longest
-     * first (the value is an array of first_ent): in first_up the entries
-     * of case-sensitive lists whose first token has a capital (only a
-     * token with a capital can match them), in first_any the rest, so a
-     * lower-case word (most words) probes one small table */
-    nm_strtab first_up, first_any;
+    /* the index: entries grouped by the hashes of their first two tokens
+     * (one-token aliases by the first alone), each group longest first in
+     * fe[]; an open-addressing table of the groups, and a bit filter in
+     * front of it that answers "no group" for most words from cache */
+    nm_gz_fe *fe;
+    nm_gz_group *groups;
+    size_t n_groups_mask; /* slots - 1 */
+    uint64_t *bloom;      /* GZ_BLOOM_BITS bits */
     /* read while loading, tokenised once every model file is in: alias,
      * NUL, id, NUL, in one buffer (one allocation, not two a line) */
     nm_buf raw;

@@ -119,9 +119,6 @@ int nm__gz_load(nm_model *m, const char *mpath, long mline, const char *rel)
     m->gz = gz;
     nm_buf_init(&gz->arena, (size_t)1 << 30, &m->alloc);
     nm_buf_init(&gz->raw, (size_t)1 << 30, &m->alloc);
-    if (nm_strtab_init(&gz->first_up, 4096, &m->alloc) < 0 ||
-        nm_strtab_init(&gz->first_any, 256, &m->alloc) < 0)
-        return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
     char dir[512];
     const char *slash = strrchr(rel, '/');
     size_t n = slash ? (size_t)(slash - rel) + 1 : 0;
@@ -145,8 +142,9 @@ void nm__gz_free(nm_model *m)
     nm__free(&m->alloc, gz->entries);
     nm__free(&m->alloc, gz->toks);
     nm_buf_free(&gz->arena);
-    nm_strtab_free(&gz->first_up);
-    nm_strtab_free(&gz->first_any);
+    nm__free(&m->alloc, gz->fe);
+    nm__free(&m->alloc, gz->groups);
+    nm__free(&m->alloc, gz->bloom);
     nm__free(&m->alloc, gz);
     m->gz = NULL;
 }
@@ -166,27 +164,35 @@ static int arena_str(nm_gazetteer *gz, const char *s, size_t n, uint32_t *off)
     return rc;
 }
 
-typedef struct first_ent {
-    uint32_t entry, n_toks;
-} first_ent;
-
-/* By first token's norm, then longest first, then file order (qsort_r:
- * the library keeps no global state, so the gazetteer is the context). */
-/* Within a group: longest first, then file order. */
-static int cmp_first(const first_ent *a, const first_ent *b)
+/* The group key of an alias starting with tokens hashed H1, H2 (H2 only
+ * for aliases of two tokens or more: SECOND).  Never 0 (the empty slot). */
+static inline uint64_t group_key(uint32_t h1, uint32_t h2, bool second)
 {
-    if (a->n_toks != b->n_toks)
-        return a->n_toks > b->n_toks ? -1 : 1;
-    return a->entry < b->entry ? -1 : a->entry > b->entry;
+    uint64_t k = ((uint64_t)h1 << 32 | (second ? h2 : 0)) * 0x9E3779B97F4A7C15ull;
+    k ^= k >> 29;
+    k += second;
+    return k ? k : 1;
 }
 
-static int cmp_group(const void *x, const void *y, void *ctx)
+typedef struct key_fe {
+    uint64_t key;
+    nm_gz_fe fe;
+} key_fe;
+
+/* By group, then longest first, then file order. */
+static int cmp_key_fe(const void *x, const void *y)
 {
-    const first_ent *a = x, *b = y;
-    const nm_gazetteer *gz = ctx;
-    int c = strcmp(gz->arena.ptr + gz->toks[gz->entries[a->entry].toks].norm_off,
-                   gz->arena.ptr + gz->toks[gz->entries[b->entry].toks].norm_off);
-    return c ? c : cmp_first(a, b);
+    const key_fe *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    if (a->fe.n_toks != b->fe.n_toks)
+        return a->fe.n_toks > b->fe.n_toks ? -1 : 1;
+    return a->fe.entry < b->fe.entry ? -1 : a->fe.entry > b->fe.entry;
+}
+
+static inline size_t bloom_bit(uint64_t key)
+{
+    return (size_t)(key >> 40) & (GZ_BLOOM_BITS - 1);
 }
 
 static bool has_capital(const char *s, size_t n)
@@ -210,7 +216,7 @@ int nm__gz_build(nm_model *m)
 {
     nm_gazetteer *gz = m->gz;
     nm_pipeline *p = NULL;
-    first_ent *fe = NULL;
+    key_fe *kf = NULL;
     int rc = 0;
     if (!gz)
         return 0;
@@ -271,45 +277,47 @@ int nm__gz_build(nm_model *m)
         gz->n_tok += nt;
         gz->n_entries++;
     }
-    /* the index: entries grouped by their first token, longest first
-     * (one sort, then one table entry a group) */
-    if (!(fe = nm__calloc(&m->alloc, gz->n_entries ? gz->n_entries : 1, sizeof(*fe)))) {
+    /* the index: one sort by group, then one table slot a group */
+    if (!(kf = nm__calloc(&m->alloc, gz->n_entries ? gz->n_entries : 1, sizeof(*kf))) ||
+        !(gz->fe = nm__calloc(&m->alloc, gz->n_entries ? gz->n_entries : 1, sizeof(*gz->fe))) ||
+        !(gz->bloom = nm__calloc(&m->alloc, GZ_BLOOM_BITS / 64, sizeof(uint64_t)))) {
         rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < gz->n_entries; i++)
-        fe[i] = (first_ent){(uint32_t)i, gz->entries[i].n_toks};
-    qsort_r(fe, gz->n_entries, sizeof(*fe), cmp_group, gz);
-    /* each group split in two, keeping its order: the entries only a
-     * token with a capital can match, and the rest */
+    for (size_t i = 0; i < gz->n_entries; i++) {
+        const nm_gz_entry *en = &gz->entries[i];
+        const nm_gz_tok *gt = &gz->toks[en->toks];
+        kf[i].key = group_key(gt[0].hash, en->n_toks > 1 ? gt[1].hash : 0, en->n_toks > 1);
+        kf[i].fe = (nm_gz_fe){(uint32_t)i, en->n_toks, needs_capital(gz, en)};
+    }
+    qsort(kf, gz->n_entries, sizeof(*kf), cmp_key_fe);
+    size_t n_groups = 0;
+    for (size_t i = 0; i < gz->n_entries; i++) {
+        gz->fe[i] = kf[i].fe;
+        n_groups += i == 0 || kf[i].key != kf[i - 1].key;
+    }
+    size_t slots = 64;
+    while (slots < n_groups * 2)
+        slots *= 2;
+    if (!(gz->groups = nm__calloc(&m->alloc, slots, sizeof(*gz->groups)))) {
+        rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+        goto done;
+    }
+    gz->n_groups_mask = slots - 1;
     for (size_t g = 0; g < gz->n_entries;) {
-        const char *w = gz->arena.ptr + gz->toks[gz->entries[fe[g].entry].toks].norm_off;
         size_t end = g + 1;
-        while (end < gz->n_entries &&
-               !strcmp(w, gz->arena.ptr + gz->toks[gz->entries[fe[end].entry].toks].norm_off))
+        while (end < gz->n_entries && kf[end].key == kf[g].key)
             end++;
-        size_t n_up = 0;
-        for (size_t k = g; k < end; k++)
-            n_up += needs_capital(gz, &gz->entries[fe[k].entry]);
-        /* stable partition: capital-only entries first */
-        for (size_t k = g, u = g; k < end && u < g + n_up; k++)
-            if (needs_capital(gz, &gz->entries[fe[k].entry])) {
-                first_ent x = fe[k];
-                memmove(fe + u + 1, fe + u, (k - u) * sizeof(*fe));
-                fe[u++] = x;
-            }
-        if ((n_up && (rc = nm_strtab_put(&gz->first_up, w, strlen(w), (int)n_up, (const char *)(fe + g),
-                                         n_up * sizeof(*fe))) < 0) ||
-            (end - g > n_up &&
-             (rc = nm_strtab_put(&gz->first_any, w, strlen(w), (int)(end - g - n_up),
-                                 (const char *)(fe + g + n_up), (end - g - n_up) * sizeof(*fe))) < 0)) {
-            rc = nm__err_set(&m->err, rc, "out of memory");
-            goto done;
-        }
+        size_t k = kf[g].key & gz->n_groups_mask;
+        while (gz->groups[k].key)
+            k = (k + 1) & gz->n_groups_mask;
+        gz->groups[k] = (nm_gz_group){kf[g].key, (uint32_t)g, (uint32_t)(end - g)};
+        size_t bit = bloom_bit(kf[g].key);
+        gz->bloom[bit >> 6] |= 1ull << (bit & 63);
         g = end;
     }
 done:
-    nm__free(&m->alloc, fe);
+    nm__free(&m->alloc, kf);
     nm_pipeline_free(p);
     /* the raw lines are not needed any more */
     nm_buf_free(&gz->raw);
@@ -350,65 +358,73 @@ static inline uint32_t tok_hash(const nm_doc *d, const nm_tok *t)
     return t->kind == NM_TOK_WORD ? t->hash : nm_hash_padded(d->strings.ptr + t->norm_off, t->norm_len);
 }
 
+static const nm_gz_group *find_group(const nm_gazetteer *gz, uint64_t key)
+{
+    size_t bit = bloom_bit(key);
+    if (!(gz->bloom[bit >> 6] & (1ull << (bit & 63))))
+        return NULL;
+    for (size_t k = key & gz->n_groups_mask;; k = (k + 1) & gz->n_groups_mask) {
+        if (gz->groups[k].key == key)
+            return &gz->groups[k];
+        if (!gz->groups[k].key)
+            return NULL;
+    }
+}
+
 int nm__gz_match(const nm_gazetteer *gz, const nm_doc *d, size_t b, size_t e, nm_gz_match **out,
                  size_t *n, size_t *cap, const nm_allocator *a)
 {
     if (!gz || !gz->n_entries)
         return 0;
+    uint32_t h_next = b < e ? tok_hash(d, &d->toks[b]) : 0;
     for (size_t i = b; i < e; i++) {
         const nm_tok *t = &d->toks[i];
+        uint32_t h = h_next;
+        h_next = i + 1 < e ? tok_hash(d, &d->toks[i + 1]) : 0;
         if (t->kind == NM_TOK_PUNCT)
             continue;
-        const char *tn = d->strings.ptr + t->norm_off;
-        uint32_t h = tok_hash(d, t);
+        /* the aliases of two tokens or more that start with this word and
+         * the next (longer than any of one token), then those of one */
+        const nm_gz_group *gr[2] = {i + 1 < e ? find_group(gz, group_key(h, h_next, true)) : NULL,
+                                    find_group(gz, group_key(h, 0, false))};
+        if (!gr[0] && !gr[1])
+            continue;
         bool cap_tok = has_capital(d->text + t->start, t->end - t->start);
         uint64_t lists_done[4] = {0}; /* longest per list: at most 256 lists tracked */
-        /* the two groups of this word merged, longest first */
-        const first_ent *g[2] = {NULL, NULL};
-        size_t ng[2] = {0, 0}, at[2] = {0, 0};
-        for (int tb = cap_tok ? 0 : 1; tb < 2; tb++) {
-            const nm_strtab *tab = tb ? &gz->first_any : &gz->first_up;
-            const nm_strtab_entry *se = nm_strtab_get_h(tab, tn, t->norm_len, h);
-            if (se) {
-                g[tb] = (const first_ent *)nm_strtab_val(tab, se);
-                ng[tb] = se->val_len / sizeof(first_ent);
+        for (int gi = 0; gi < 2; gi++) {
+            if (!gr[gi])
+                continue;
+            for (size_t k = gr[gi]->off; k < gr[gi]->off + gr[gi]->n; k++) {
+                const nm_gz_fe *fk = &gz->fe[k];
+                if ((fk->up && !cap_tok) || i + fk->n_toks > e)
+                    continue;
+                const nm_gz_entry *en = &gz->entries[fk->entry];
+                if (en->list < 256 && (lists_done[en->list >> 6] & (1ull << (en->list & 63))))
+                    continue;
+                int casing = gz->lists[en->list].casing;
+                const nm_gz_tok *gt = &gz->toks[en->toks];
+                size_t q;
+                for (q = 0; q < en->n_toks; q++) {
+                    const nm_tok *u = &d->toks[i + q];
+                    if (gt[q].norm_len != u->norm_len ||
+                        memcmp(gz->arena.ptr + gt[q].norm_off, d->strings.ptr + u->norm_off, u->norm_len) ||
+                        !case_ok(gz, casing, &gt[q], d, u))
+                        break;
+                }
+                if (q < en->n_toks)
+                    continue;
+                if (en->list < 256)
+                    lists_done[en->list >> 6] |= 1ull << (en->list & 63);
+                if (*n == *cap) {
+                    size_t c = *cap ? *cap * 2 : 64;
+                    nm_gz_match *p = nm__realloc(a, *out, c * sizeof(*p));
+                    if (!p)
+                        return NM_ENOMEM;
+                    *out = p;
+                    *cap = c;
+                }
+                (*out)[(*n)++] = (nm_gz_match){(uint32_t)i, (uint32_t)(i + en->n_toks), fk->entry};
             }
-        }
-        while (at[0] < ng[0] || at[1] < ng[1]) {
-            int w = at[0] >= ng[0] ? 1
-                  : at[1] >= ng[1] ? 0
-                  : cmp_first(&g[0][at[0]], &g[1][at[1]]) <= 0 ? 0 : 1;
-            const first_ent *fk = &g[w][at[w]++];
-            const nm_gz_entry *en = &gz->entries[fk->entry];
-            if (en->list < 256 && (lists_done[en->list >> 6] & (1ull << (en->list & 63))))
-                continue;
-            if (i + en->n_toks > e)
-                continue;
-            int casing = gz->lists[en->list].casing;
-            const nm_gz_tok *gt = &gz->toks[en->toks];
-            if (!case_ok(gz, casing, gt, d, t))
-                continue;
-            size_t q;
-            for (q = 1; q < en->n_toks; q++) {
-                const nm_tok *u = &d->toks[i + q];
-                if (gt[q].hash != tok_hash(d, u) || gt[q].norm_len != u->norm_len ||
-                    memcmp(gz->arena.ptr + gt[q].norm_off, d->strings.ptr + u->norm_off, u->norm_len) ||
-                    !case_ok(gz, casing, &gt[q], d, u))
-                    break;
-            }
-            if (q < en->n_toks)
-                continue;
-            if (en->list < 256)
-                lists_done[en->list >> 6] |= 1ull << (en->list & 63);
-            if (*n == *cap) {
-                size_t c = *cap ? *cap * 2 : 64;
-                nm_gz_match *p = nm__realloc(a, *out, c * sizeof(*p));
-                if (!p)
-                    return NM_ENOMEM;
-                *out = p;
-                *cap = c;
-            }
-            (*out)[(*n)++] = (nm_gz_match){(uint32_t)i, (uint32_t)(i + en->n_toks), fk->entry};
         }
     }
     return 0;
