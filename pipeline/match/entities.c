@@ -530,7 +530,9 @@ static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
      * table slots are all prefetched, then probed (prefetching the rows
      * found), then summed: their cache misses overlap instead of queueing.
      * Tag by tag, only the few features of the tags before are looked up. */
-    memset(st->sscore, 0, (e - b) * NER_STRIDE * sizeof(int32_t));
+    for (size_t i = b; i < e; i++) /* only candidates have a static score */
+        if (st->cand[i - b])
+            memset(st->sscore + (i - b) * NER_STRIDE, 0, NER_STRIDE * sizeof(int32_t));
     {
         enum { BLOCK = 64 };
         size_t slot[BLOCK];
@@ -571,7 +573,7 @@ static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
                 if (!row[q])
                     continue;
                 int32_t *sc = st->sscore + (size_t)tok[q] * NER_STRIDE;
-                for (int tg = 0; tg < NER_STRIDE; tg++)
+                for (int tg = 0; tg < NER_NTAGS; tg++)
                     sc[tg] += row[q][tg];
             }
         }
@@ -593,16 +595,18 @@ static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
             k = 0; /* its static score is in sscore */
         }
         size_t kd = nm__ner_word_tag_features(&st->nf, b, i, t1, dyn);
+        static const int32_t zero[NER_STRIDE];
         int32_t score[NER_STRIDE];
-        const int32_t *ss = st->sscore + (i - b) * NER_STRIDE, *tr = st->tagrow[t2 * NER_NTAGS + t1];
-        for (int tg = 0; tg < NER_STRIDE; tg++)
+        const int32_t *ss = st->cand[i - b] ? st->sscore + (i - b) * NER_STRIDE : zero;
+        const int32_t *tr = st->tagrow[t2 * NER_NTAGS + t1];
+        for (int tg = 0; tg < NER_NTAGS; tg++)
             score[tg] = ss[tg] + tr[tg];
         for (size_t q = 0; q < k + kd; q++) {
             uint64_t key = q < k ? f[q] : dyn[q - k];
             const int16_t *row = nm__ner_row(w, key);
             if (!row)
                 continue;
-            for (int tg = 0; tg < NER_STRIDE; tg++)
+            for (int tg = 0; tg < NER_NTAGS; tg++)
                 score[tg] += row[tg];
         }
         int best = 0;
