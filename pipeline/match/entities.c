@@ -40,6 +40,8 @@ typedef struct ent_span {
     char value[224];
 } ent_span;
 
+enum { WCACHE_SLOTS = 4096, WORD_FEATS = 16 };
+
 typedef struct ent_state {
     const nm_model *m;
     const nm_strtab *t_currency, *t_magnitude, *t_percent, *t_number;
@@ -57,6 +59,18 @@ typedef struct ent_state {
     size_t cap_cand;
     int32_t *sscore; /* static score of each token of a sentence */
     size_t cap_sscore;
+    /* the summed weights of a word's own features (nm__ner_word_features),
+     * by a hash of the word: news repeats its capitalised words */
+    struct word_row {
+        uint64_t key; /* 0: empty */
+        int32_t row[NER_NTAGS];
+    } *wcache, wtmp;
+    /* per token of a sentence whose word is not in wcache: its word
+     * features (WORD_FEATS a token), how many, its key and their sum */
+    uint64_t *wf, *wkey;
+    uint8_t *wn;
+    int32_t *wscore;
+    size_t cap_w;
     /* the weights of the features of the tags before alone, per (t2, t1) */
     int32_t tagrow[NER_NTAGS * NER_NTAGS][NER_STRIDE];
     ent_span *spans;
@@ -75,6 +89,11 @@ static void ent_close(void *state)
     nm__free(&st->m->alloc, st->tags);
     nm__free(&st->m->alloc, st->cand);
     nm__free(&st->m->alloc, st->sscore);
+    nm__free(&st->m->alloc, st->wcache);
+    nm__free(&st->m->alloc, st->wf);
+    nm__free(&st->m->alloc, st->wkey);
+    nm__free(&st->m->alloc, st->wn);
+    nm__free(&st->m->alloc, st->wscore);
     nm__free(&st->m->alloc, st->spans);
     nm_buf_free(&st->scratch);
     nm__free(&st->m->alloc, st);
@@ -88,6 +107,11 @@ static int ent_open(void **state, const nm_model *m, const nm_opts *o, nm_err *e
         return nm__err_set(err, NM_ENOMEM, "out of memory");
     st->m = m;
     st->nf.alloc = &m->alloc;
+    st->nf.words_cached = true;
+    if (!(st->wcache = nm__calloc(&m->alloc, WCACHE_SLOTS, sizeof(*st->wcache)))) {
+        nm__free(&m->alloc, st);
+        return nm__err_set(err, NM_ENOMEM, "out of memory");
+    }
     st->t_currency = nm__model_table(m, "currency");
     st->t_magnitude = nm__model_table(m, "magnitude");
     st->t_percent = nm__model_table(m, "percent");
@@ -492,8 +516,103 @@ static int find_money(ent_state *st, const nm_doc *d, size_t b, size_t e)
 
 /* -------------------------------------------------------------- tagger */
 
+/* The cache key of token I's word: the hash of the token as written, its
+ * kind and its norm's length; 0 for tokens longer than the hash reads
+ * (they are not cached). */
+static uint64_t word_key(const ent_state *st, const nm_doc *d, size_t b, size_t i)
+{
+    const nm_tok *t = &d->toks[i];
+    if (t->end - t->start > 40 || t->norm_len > 40)
+        return 0;
+    uint64_t key = st->nf.ti[i - b].raw ^ ((uint64_t)t->kind << 56) ^
+                   ((uint64_t)t->norm_len * 0x9E3779B97F4A7C15ull);
+    return key + !key;
+}
+
+static inline struct word_row *word_slot(ent_state *st, uint64_t key)
+{
+    return &st->wcache[(key >> 17) & (WCACHE_SLOTS - 1)];
+}
+
+/* The summed weights of token I's own features, from the cache or worked
+ * out (and kept). */
+static const int32_t *word_row(ent_state *st, const nm_doc *d, size_t b, size_t i)
+{
+    struct word_row *wr = &st->wtmp;
+    uint64_t key = word_key(st, d, b, i);
+    if (key) {
+        wr = word_slot(st, key);
+        if (wr->key == key)
+            return wr->row;
+    }
+    uint64_t f[WORD_FEATS];
+    size_t n = nm__ner_word_features(&st->nf, d, b, i, f);
+    memset(wr->row, 0, sizeof(wr->row));
+    for (size_t q = 0; q < n; q++) {
+        const int16_t *r = nm__ner_row(st->m->ner, f[q]);
+        for (int tg = 0; r && tg < NER_NTAGS; tg++)
+            wr->row[tg] += r[tg];
+    }
+    wr->key = key;
+    return wr->row;
+}
+
+/* Add the weights of each token's features to its row of DST: token T
+ * has N_OF[T] features at FEATS + T * STRIDE.  Over all the tokens'
+ * features in blocks: the lookups are independent, so the block's table
+ * slots are all prefetched, then probed (prefetching the rows found), then
+ * summed: their cache misses overlap instead of queueing. */
+static void score_features(const nm_ner_weights *w, const uint64_t *feats, size_t stride, const uint8_t *n_of,
+                           size_t nt, int32_t *dst)
+{
+    enum { BLOCK = 64 };
+    size_t slot[BLOCK];
+    uint64_t key[BLOCK];
+    uint32_t tok[BLOCK];
+    const int16_t *row[BLOCK];
+    size_t ti = 0, fi = 0;
+    for (;;) {
+        size_t n = 0;
+        while (n < BLOCK && ti < nt) {
+            if (fi >= n_of[ti]) {
+                ti++;
+                fi = 0;
+                continue;
+            }
+            uint64_t k = feats[ti * stride + fi++];
+            size_t bit = (size_t)(k >> 40) & w->filter_mask;
+            if (!(w->filter[bit >> 6] & (1ull << (bit & 63))))
+                continue; /* not in the model: most of a text's features */
+            size_t sl = (size_t)(k ^ (k >> 29)) & w->mask;
+            __builtin_prefetch(&w->keys[sl]);
+            key[n] = k;
+            slot[n] = sl;
+            tok[n] = (uint32_t)ti;
+            n++;
+        }
+        if (!n)
+            break;
+        for (size_t q = 0; q < n; q++) {
+            size_t sl = slot[q];
+            while (w->keys[sl] && w->keys[sl] != key[q])
+                sl = (sl + 1) & w->mask;
+            row[q] = w->keys[sl] ? w->w + (size_t)w->row[sl] * NER_STRIDE : NULL;
+            if (row[q])
+                __builtin_prefetch(row[q]);
+        }
+        for (size_t q = 0; q < n; q++) {
+            if (!row[q])
+                continue;
+            int32_t *sc = dst + (size_t)tok[q] * NER_STRIDE;
+            for (int tg = 0; tg < NER_NTAGS; tg++)
+                sc[tg] += row[q][tg];
+        }
+    }
+}
+
 static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
 {
+    static const int32_t zero[NER_STRIDE];
     const nm_model *m = st->m;
     const nm_ner_weights *w = m->ner;
     int rc;
@@ -525,57 +644,60 @@ static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
         st->sscore = p;
         st->cap_sscore = c;
     }
-    /* The static part of every candidate's score first, over all their
-     * features in blocks: the lookups are independent, so the block's
-     * table slots are all prefetched, then probed (prefetching the rows
-     * found), then summed: their cache misses overlap instead of queueing.
+    if (e - b > st->cap_w) {
+        size_t c = e - b + 64;
+        uint64_t *f = nm__realloc(&m->alloc, st->wf, c * WORD_FEATS * sizeof(*f));
+        if (f)
+            st->wf = f;
+        uint64_t *k = f ? nm__realloc(&m->alloc, st->wkey, c * sizeof(*k)) : NULL;
+        if (k)
+            st->wkey = k;
+        uint8_t *n = k ? nm__realloc(&m->alloc, st->wn, c) : NULL;
+        if (n)
+            st->wn = n;
+        int32_t *sc = n ? nm__realloc(&m->alloc, st->wscore, c * NER_STRIDE * sizeof(*sc)) : NULL;
+        if (!sc)
+            return NM_ENOMEM;
+        st->wscore = sc;
+        st->cap_w = c;
+    }
+    /* The static part of every candidate's score first: the features of
+     * its context, and of its word where the word is not in the cache.
      * Tag by tag, only the few features of the tags before are looked up. */
-    for (size_t i = b; i < e; i++) /* only candidates have a static score */
-        if (st->cand[i - b])
-            memset(st->sscore + (i - b) * NER_STRIDE, 0, NER_STRIDE * sizeof(int32_t));
-    {
-        enum { BLOCK = 64 };
-        size_t slot[BLOCK];
-        uint64_t key[BLOCK];
-        uint32_t tok[BLOCK];
-        const int16_t *row[BLOCK];
-        size_t ti = 0, fi = 0;
-        for (;;) {
-            size_t n = 0;
-            while (n < BLOCK && ti < e - b) {
-                if (fi >= st->nf.nf[ti]) {
-                    ti++;
-                    fi = 0;
-                    continue;
-                }
-                uint64_t k = st->nf.f[ti * NER_FEATS_MAX + fi++];
-                size_t bit = (size_t)(k >> 40) & w->filter_mask;
-                if (!(w->filter[bit >> 6] & (1ull << (bit & 63))))
-                    continue; /* not in the model: most of a text's features */
-                size_t sl = (size_t)(k ^ (k >> 29)) & w->mask;
-                __builtin_prefetch(&w->keys[sl]);
-                key[n] = k;
-                slot[n] = sl;
-                tok[n] = (uint32_t)ti;
-                n++;
-            }
-            if (!n)
-                break;
-            for (size_t q = 0; q < n; q++) {
-                size_t sl = slot[q];
-                while (w->keys[sl] && w->keys[sl] != key[q])
-                    sl = (sl + 1) & w->mask;
-                row[q] = w->keys[sl] ? w->w + (size_t)w->row[sl] * NER_STRIDE : NULL;
-                if (row[q])
-                    __builtin_prefetch(row[q]);
-            }
-            for (size_t q = 0; q < n; q++) {
-                if (!row[q])
-                    continue;
-                int32_t *sc = st->sscore + (size_t)tok[q] * NER_STRIDE;
-                for (int tg = 0; tg < NER_NTAGS; tg++)
-                    sc[tg] += row[q][tg];
-            }
+    for (size_t i = b; i < e; i++) {
+        st->wn[i - b] = 0;
+        if (!st->cand[i - b])
+            continue;
+        memset(st->sscore + (i - b) * NER_STRIDE, 0, NER_STRIDE * sizeof(int32_t));
+        uint64_t key = st->wkey[i - b] = word_key(st, d, b, i);
+        if (!key || word_slot(st, key)->key != key) {
+            st->wn[i - b] = (uint8_t)nm__ner_word_features(&st->nf, d, b, i, st->wf + (i - b) * WORD_FEATS);
+            memset(st->wscore + (i - b) * NER_STRIDE, 0, NER_STRIDE * sizeof(int32_t));
+        }
+    }
+    score_features(w, st->nf.f, NER_FEATS_MAX, st->nf.nf, e - b, st->sscore);
+    score_features(w, st->wf, WORD_FEATS, st->wn, e - b, st->wscore);
+    /* the cached words first (a word missed below may take their slot),
+     * then the others, kept for next time */
+    for (size_t i = b; i < e; i++) {
+        if (!st->cand[i - b] || st->wn[i - b])
+            continue;
+        const int32_t *wrow = word_slot(st, st->wkey[i - b])->row;
+        int32_t *sc = st->sscore + (i - b) * NER_STRIDE;
+        for (int tg = 0; tg < NER_NTAGS; tg++)
+            sc[tg] += wrow[tg];
+    }
+    for (size_t i = b; i < e; i++) {
+        if (!st->cand[i - b] || !st->wn[i - b])
+            continue;
+        const int32_t *ws = st->wscore + (i - b) * NER_STRIDE;
+        int32_t *sc = st->sscore + (i - b) * NER_STRIDE;
+        for (int tg = 0; tg < NER_NTAGS; tg++)
+            sc[tg] += ws[tg];
+        if (st->wkey[i - b]) {
+            struct word_row *wr = word_slot(st, st->wkey[i - b]);
+            wr->key = st->wkey[i - b];
+            memcpy(wr->row, ws, sizeof(wr->row));
         }
     }
     for (size_t i = b; i < e; i++) {
@@ -583,6 +705,7 @@ static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
         size_t k = st->nf.nf[i - b];
         uint64_t dyn[8];
         int t1 = i > b ? tags[i - b - 1] : NER_O, t2 = i > b + 1 ? tags[i - b - 2] : NER_O;
+        const int32_t *wrow = zero; /* a non-candidate's own word */
         bool open = t1 != NER_O && (NER_POS_OF(t1) == BIO_B || NER_POS_OF(t1) == BIO_I);
         if (!st->cand[i - b]) {
             if (!open) { /* no capital, no list, nothing open: O, unscored */
@@ -591,16 +714,16 @@ static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
             }
             nm__ner_ensure_info(&st->nf, d, b, e, i);
             k = nm__ner_token_features(&st->nf, m, d, b, e, i, st->gm, st->n_gm, f);
+            wrow = word_row(st, d, b, i);
         } else {
             k = 0; /* its static score is in sscore */
         }
         size_t kd = nm__ner_word_tag_features(&st->nf, b, i, t1, dyn);
-        static const int32_t zero[NER_STRIDE];
         int32_t score[NER_STRIDE];
         const int32_t *ss = st->cand[i - b] ? st->sscore + (i - b) * NER_STRIDE : zero;
         const int32_t *tr = st->tagrow[t2 * NER_NTAGS + t1];
         for (int tg = 0; tg < NER_NTAGS; tg++)
-            score[tg] = ss[tg] + tr[tg];
+            score[tg] = ss[tg] + tr[tg] + wrow[tg];
         for (size_t q = 0; q < k + kd; q++) {
             uint64_t key = q < k ? f[q] : dyn[q - k];
             const int16_t *row = nm__ner_row(w, key);

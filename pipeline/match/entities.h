@@ -148,6 +148,10 @@ typedef struct nm_ner_feats {
     uint8_t *seen_val;
     size_t seen_cap;
     const nm_allocator *alloc;
+    /* the features of a token's text alone (nm__ner_word_features) are
+     * left out of nm__ner_token_features: the caller scores them from a
+     * cache of its own */
+    bool words_cached;
 } nm_ner_feats;
 
 #define NER_FEATS_MAX 64
@@ -167,6 +171,10 @@ void nm__ner_candidates(const nm_doc *d, size_t b, size_t e, const nm_gz_match *
  * @return how many. */
 size_t nm__ner_token_features(const nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
                               size_t e, size_t i, const nm_gz_match *gm, size_t n_gm, uint64_t *f);
+/* The features of token I that depend on its text alone (the word as
+ * written and normalised, prefixes, suffixes, shapes), into F; @return how
+ * many (at most 12). */
+size_t nm__ner_word_features(const nm_ner_feats *nf, const nm_doc *d, size_t b, size_t i, uint64_t *f);
 /* Work out the hashes of tokens I-2..I+2 of the sentence, if not yet
  * (before nm__ner_token_features or the dynamic features of I). */
 void nm__ner_ensure_info(nm_ner_feats *nf, const nm_doc *d, size_t b, size_t e, size_t i);

@@ -480,20 +480,13 @@ void nm__ner_ensure_info(nm_ner_feats *nf, const nm_doc *d, size_t b, size_t e, 
 
 enum { BOUND_L = 0x3C733E, BOUND_R = 0x3C2F733E }; /* "<s>", "</s>" */
 
-size_t nm__ner_token_features(const nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
-                              size_t e, size_t i, const nm_gz_match *gm, size_t n_gm, uint64_t *f)
+size_t nm__ner_word_features(const nm_ner_feats *nf, const nm_doc *d, size_t b, size_t i, uint64_t *f)
 {
-    const nm_gazetteer *gz = m->gz;
     const nm_ner_tinfo *ti = nf->ti - b; /* indexed by token */
-    size_t k = 0;
     const nm_tok *t = &d->toks[i];
-    uint64_t w0 = ti[i].word;
-    uint64_t wm1 = i > b ? ti[i - 1].word : BOUND_L, wp1 = i + 1 < e ? ti[i + 1].word : BOUND_R;
-    uint64_t wm2 = i > b + 1 ? ti[i - 2].word : BOUND_L, wp2 = i + 2 < e ? ti[i + 2].word : BOUND_R;
-    uint64_t sm1 = i > b ? ti[i - 1].shapec : BOUND_L, sp1 = i + 1 < e ? ti[i + 1].shapec : BOUND_R;
-    f[k++] = f1(F_BIAS, 0);
+    size_t k = 0;
     f[k++] = f1(F_WORD, ti[i].raw);
-    f[k++] = f1(F_LOWER, w0);
+    f[k++] = f1(F_LOWER, ti[i].word);
     if (t->kind == NM_TOK_WORD) {
         const char *w = d->strings.ptr + t->norm_off;
         size_t wn = t->norm_len;
@@ -507,6 +500,23 @@ size_t nm__ner_token_features(const nm_ner_feats *nf, const nm_model *m, const n
     }
     f[k++] = f1(F_SHAPE, ti[i].shape);
     f[k++] = f1(F_SHAPEC, ti[i].shapec);
+    return k;
+}
+
+size_t nm__ner_token_features(const nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
+                              size_t e, size_t i, const nm_gz_match *gm, size_t n_gm, uint64_t *f)
+{
+    const nm_gazetteer *gz = m->gz;
+    const nm_ner_tinfo *ti = nf->ti - b; /* indexed by token */
+    size_t k = 0;
+    const nm_tok *t = &d->toks[i];
+    uint64_t w0 = ti[i].word;
+    uint64_t wm1 = i > b ? ti[i - 1].word : BOUND_L, wp1 = i + 1 < e ? ti[i + 1].word : BOUND_R;
+    uint64_t wm2 = i > b + 1 ? ti[i - 2].word : BOUND_L, wp2 = i + 2 < e ? ti[i + 2].word : BOUND_R;
+    uint64_t sm1 = i > b ? ti[i - 1].shapec : BOUND_L, sp1 = i + 1 < e ? ti[i + 1].shapec : BOUND_R;
+    f[k++] = f1(F_BIAS, 0);
+    if (!nf->words_cached)
+        k += nm__ner_word_features(nf, d, b, i, f + k);
     f[k++] = f1(F_LM1, wm1);
     f[k++] = f1(F_LP1, wp1);
     f[k++] = f2(F_BIM, wm1, w0);
