@@ -42,12 +42,17 @@ typedef struct ent_span {
 
 enum { WCACHE_SLOTS = 4096, WORD_FEATS = 16 };
 
+#define CUR_BLOOM_BITS 8192
+
 typedef struct ent_state {
     const nm_model *m;
     const nm_strtab *t_currency, *t_magnitude, *t_percent, *t_number;
     /* first bytes of the magnitude and percent words: a cheap test before
      * a lookup, worked out from the tables */
     bool mag_first[256], pct_first[256];
+    /* one bit for the nm_hash of the first word of each currency key: a
+     * word whose bit is clear starts no currency (most words) */
+    uint64_t cur_bloom[CUR_BLOOM_BITS / 64];
     nm_ner_feats nf;
     nm_gz_match *gm;
     size_t n_gm, cap_gm;
@@ -124,6 +129,15 @@ static int ent_open(void **state, const nm_model *m, const nm_opts *o, nm_err *e
             if (en->key_off != UINT32_MAX && en->key_len)
                 sets[k][(unsigned char)firsts[k]->arena.ptr[en->key_off]] = true;
         }
+    for (size_t i = 0; st->t_currency && i < st->t_currency->n_slots; i++) {
+        const nm_strtab_entry *en = &st->t_currency->slots[i];
+        if (en->key_off == UINT32_MAX)
+            continue;
+        const char *k = st->t_currency->arena.ptr + en->key_off;
+        const char *sp = memchr(k, ' ', en->key_len);
+        uint32_t h = nm_hash(k, sp ? (size_t)(sp - k) : en->key_len);
+        st->cur_bloom[(h % CUR_BLOOM_BITS) / 64] |= 1ull << (h % 64);
+    }
     nm_buf_init(&st->scratch, (size_t)1 << 20, &m->alloc);
     for (int t2 = 0; m->ner && t2 < NER_NTAGS; t2++)
         for (int t1 = 0; t1 < NER_NTAGS; t1++) {
@@ -162,6 +176,17 @@ static bool glued(const nm_doc *d, size_t i) /* no space between token i-1 and i
 }
 
 /* ------------------------------------------------------ money, percent */
+
+/* May token I start a currency key?  Words are tested against the bloom
+ * bits; other tokens ("$", "€") are always looked up. */
+static bool maybe_currency(const ent_state *st, const nm_doc *d, size_t i)
+{
+    const nm_tok *t = &d->toks[i];
+    if (t->kind != NM_TOK_WORD)
+        return true;
+    uint32_t h = t->hash;
+    return (st->cur_bloom[(h % CUR_BLOOM_BITS) / 64] >> (h % 64)) & 1;
+}
 
 /* A table value "USD:pre" or "USD:post:-2" (a subunit: cents, pence) ->
  * code, and the power of ten it adds; false unless it may stand there. */
@@ -332,7 +357,7 @@ static size_t currency_before(const ent_state *st, const nm_doc *d, size_t b, si
                 return i - 2;
         }
     }
-    if (currency(st, norm(d, i - 1), true, code))
+    if (maybe_currency(st, d, i - 1) && currency(st, norm(d, i - 1), true, code))
         return i - 1;
     return SIZE_MAX;
 }
@@ -363,7 +388,8 @@ static bool join_key(const nm_doc *d, size_t i, size_t n, char *key, size_t cap)
 static size_t currency_after(const ent_state *st, const nm_doc *d, size_t i, size_t e, char code[8], int *exp)
 {
     *exp = 0;
-    if (i >= e || (d->toks[i].kind != NM_TOK_WORD && d->toks[i].kind != NM_TOK_SYMBOL))
+    if (i >= e || (d->toks[i].kind != NM_TOK_WORD && d->toks[i].kind != NM_TOK_SYMBOL) ||
+        !maybe_currency(st, d, i))
         return 0;
     char key[128];
     for (size_t n = 3; n >= 2; n--)
