@@ -36,6 +36,7 @@ typedef struct ent_span {
     uint32_t b, e;      /* tokens [b, e) */
     int type;           /* NER type index, or -1 MONEY, -2 PERCENT */
     uint8_t trim;       /* bytes left off the last token ("pct." ending a sentence) */
+    bool heading;       /* found in a heading only (drop_heading_names) */
     const char *id;     /* canonical id, or NULL */
     char value[224];
 } ent_span;
@@ -540,6 +541,174 @@ static int find_money(ent_state *st, const nm_doc *d, size_t b, size_t e)
     return 0;
 }
 
+/* ---------------------------------------------------------- list names */
+
+static int list_type(const nm_gazetteer *gz, const nm_gz_match *x)
+{
+    const nm_gz_list *l = &gz->lists[gz->entries[x->entry].list];
+    if (!l->span)
+        return -1;
+    for (int t = 0; t < NER_NTYPES; t++)
+        if (!strcmp(l->type, nm__ner_types[t]))
+            return t;
+    return -1;
+}
+
+/* Where a list that gives spans (companies, countries, products...) names
+ * tokens the tagger also found a name in, the list decides: the tagger's
+ * names inside a longer listed name give way to it ("Oracle" in "Oracle
+ * Cloud Infrastructure"), and a name the list gives exactly takes the
+ * list's type ("Azure's" is a product, not a person).  Lists never add a
+ * name where the tagger saw none: a capital in context is its evidence. */
+static void apply_lists(ent_state *st, size_t from)
+{
+    const nm_gazetteer *gz = st->m->gz;
+    if (!gz)
+        return;
+    for (size_t g = 0; g < st->n_gm; g++) {
+        const nm_gz_match *x = &st->gm[g];
+        int lt = list_type(gz, x);
+        if (lt < 0 || !strcmp(nm__ner_types[lt], "LOC"))
+            continue; /* places stand for teams, governments, firms */
+        /* the tagger's names over these tokens: all inside the match? */
+        size_t n_in = 0, first = SIZE_MAX;
+        bool crosses = false;
+        for (size_t k = from; k < st->n_spans; k++) {
+            const ent_span *a = &st->spans[k];
+            if (a->type < 0 || a->e <= x->b || a->b >= x->e)
+                continue;
+            if (a->b < x->b || a->e > x->e)
+                crosses = true;
+            else if (n_in++ == 0)
+                first = k;
+        }
+        if (!n_in || crosses)
+            continue;
+        /* the longest match over the first name wins (lists of one start
+         * are tried longest first; a shorter one is inside it) */
+        ent_span *a = &st->spans[first];
+        if (a->e - a->b > x->e - x->b)
+            continue;
+        for (size_t k = from; k < st->n_spans; k++) {
+            ent_span *o = &st->spans[k];
+            if (k != first && o->type >= 0 && o->b >= x->b && o->e <= x->e)
+                o->type = -9;
+        }
+        a->b = x->b;
+        a->e = x->e;
+        a->type = lt;
+    }
+}
+
+/* ------------------------------------------------------------ headings */
+
+/* Web news is cut by headings written in title case ("Key Details on the
+ * New Partnership", "2. Opens Doors for Cloud Rivals:"), where a capital
+ * says nothing of a name and the tagger, trained on running text, finds
+ * names in every other word.  A heading here is a line (or a part of one
+ * cut at ':') after any list marker, with no digits and none of "();,",
+ * three or more words of four letters or more, all capitalised.  All-capitals
+ * lines are headlines of another kind, which the tagger knows. */
+static bool heading_segment(const nm_doc *d, size_t b, size_t e)
+{
+    size_t caps = 0, digits = 0, upper_only = 0;
+    for (size_t i = b; i < e; i++) {
+        const nm_tok *t = &d->toks[i];
+        if (t->kind == NM_TOK_NUMBER) {
+            digits++;
+            continue;
+        }
+        if (t->kind == NM_TOK_PUNCT && strchr("();,", d->text[t->start]))
+            return false; /* tables and running text */
+        if (t->kind != NM_TOK_WORD)
+            continue;
+        size_t letters = 0;
+        bool lower = false;
+        for (uint32_t k = t->start; k < t->end; k++) {
+            unsigned char c = (unsigned char)d->text[k];
+            letters += (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0xC0;
+            lower |= c >= 'a' && c <= 'z';
+        }
+        if (letters < 4)
+            continue;
+        if (!(t->flags & NM_TF_UPPER_INITIAL))
+            return false; /* a content word in lower case: running text */
+        caps++;
+        upper_only += !lower;
+    }
+    return caps >= 3 && upper_only < caps && !digits;
+}
+
+/* Mark the tagger's names [from, n_spans) that lie in a heading of
+ * sentence [b, e), unless a list that gives spans matches over them:
+ * keep_heading_names decides once the whole document is tagged. */
+static void drop_heading_names(ent_state *st, const nm_doc *d, size_t b, size_t e, size_t from)
+{
+    const nm_gazetteer *gz = st->m->gz;
+    size_t i = b;
+    while (i < e) {
+        /* a segment: to the next line break or ':' */
+        size_t sb = i, se = i + 1;
+        while (se < e && !(d->toks[se].flags & NM_TF_NEWLINE_BEFORE) &&
+               !(d->toks[se].kind == NM_TOK_PUNCT && d->text[d->toks[se].start] == ':'))
+            se++;
+        i = se < e && d->toks[se].kind == NM_TOK_PUNCT ? se + 1 : se;
+        /* a segment starts a line, or follows a ':' on one */
+        bool at_line = (d->toks[sb].flags & NM_TF_NEWLINE_BEFORE) || sb == 0 || sb > b ||
+                       (sb == b && sb > 0 && d->toks[sb - 1].kind == NM_TOK_PUNCT);
+        /* a list marker: "2.", "3)", a bullet */
+        while (sb < se && (d->toks[sb].kind == NM_TOK_SYMBOL ||
+                           (d->toks[sb].kind == NM_TOK_NUMBER && sb + 1 < se &&
+                            d->toks[sb + 1].kind == NM_TOK_PUNCT &&
+                            (d->text[d->toks[sb + 1].start] == '.' || d->text[d->toks[sb + 1].start] == ')')))) {
+            sb += d->toks[sb].kind == NM_TOK_NUMBER ? 2 : 1;
+        }
+        if (!at_line || sb >= se || !heading_segment(d, sb, se))
+            continue;
+        for (size_t k = from; k < st->n_spans; k++) {
+            ent_span *a = &st->spans[k];
+            if (a->type < 0 || a->b < sb || a->e > se)
+                continue;
+            bool listed = false;
+            for (size_t g = 0; gz && g < st->n_gm && !listed; g++) {
+                const nm_gz_match *x = &st->gm[g];
+                listed = x->b < a->e && a->b < x->e && gz->lists[gz->entries[x->entry].list].span;
+            }
+            if (!listed)
+                a->heading = true;
+        }
+    }
+}
+
+/* A name found only in headings stays if the document writes it again,
+ * as written, elsewhere (propagation then finds it there too); otherwise
+ * it goes. */
+static bool same_tokens(const nm_doc *d, size_t x, size_t y, size_t n)
+{
+    for (size_t t = 0; t < n; t++) {
+        const nm_tok *u = &d->toks[x + t], *v = &d->toks[y + t];
+        if (u->end - u->start != v->end - v->start || memcmp(d->text + u->start, d->text + v->start, u->end - u->start))
+            return false;
+    }
+    return true;
+}
+
+static void keep_heading_names(ent_state *st, const nm_doc *d)
+{
+    for (size_t k = 0; k < st->n_spans; k++) {
+        ent_span *a = &st->spans[k];
+        if (!a->heading)
+            continue;
+        a->heading = false;
+        size_t n = a->e - a->b;
+        bool seen = false;
+        for (size_t i = 0; i + n <= d->n_toks && !seen; i++)
+            seen = i != a->b && same_tokens(d, i, a->b, n);
+        if (!seen)
+            a->type = -9;
+    }
+}
+
 /* -------------------------------------------------------------- tagger */
 
 /* The cache key of token I's word: the hash of the token as written, its
@@ -1025,6 +1194,8 @@ static int ent_run(void *state, nm_doc *d, nm_err *err)
         size_t first_name = st->n_spans;
         if ((rc = tag_sentence(st, d, b, e)) < 0)
             goto fail;
+        apply_lists(st, first_name);
+        drop_heading_names(st, d, b, e, first_name);
         /* money and percentages win over a name they overlap */
         for (size_t k = first_name; k < st->n_spans; k++)
             for (size_t q = first_money; q < first_money + n_money; q++)
@@ -1035,6 +1206,7 @@ static int ent_run(void *state, nm_doc *d, nm_err *err)
      * its mentions have (a tie keeps its own).  Names are grouped by a hash
      * of their normalised tokens, sorted, so this is n log n however many
      * names a document has. */
+    keep_heading_names(st, d);
     if ((rc = propagate_names(st, d)) < 0 || (rc = unify_types(st, d)) < 0)
         goto fail;
     /* canonical ids: a "span" list entry of the same type over exactly the

@@ -146,6 +146,57 @@ static void test_entities__spans_in_text_order(void **state)
     FX_END;
 }
 
+/* The JSON of the spans of TEXT (static buffer). */
+static const char *json_of(nm_pipeline *p, const char *text)
+{
+    static char out[8192];
+    const nm_result *r;
+    const char *json;
+    size_t len;
+    if (nm_pipeline_run(p, text, strlen(text), NULL, &r) < 0 || nm_result_json(r, &json, &len) < 0)
+        fail_msg("run: %s", nm_pipeline_errmsg(p));
+    snprintf(out, sizeof(out), "%.*s", (int)len, json);
+    return out;
+}
+
+static void test_entities__ids_from_lists(void **state)
+{
+    FX_BEGIN;
+    /* the company's forms share one id; an unknown name gets a key only */
+    const char *j = json_of(f->p, "Microsoft Corp. and Harlow Dynamics said on Monday that Microsoft would pay.");
+    assert_non_null(strstr(j, "\"text\":\"Microsoft Corp.\",\"id\":\"microsoft\""));
+    assert_non_null(strstr(j, "\"text\":\"Microsoft\",\"id\":\"microsoft\""));
+    assert_non_null(strstr(j, "\"text\":\"Harlow Dynamics\",\"key\":"));
+    assert_null(strstr(j, "\"text\":\"Harlow Dynamics\",\"id\""));
+    FX_END;
+}
+
+static void test_entities__lists_decide_over_the_tagger(void **state)
+{
+    FX_BEGIN;
+    /* a listed product stays a product, possessive or not */
+    const char *got = ents_of(f->p, "Analysts said Azure's growth slowed while Azure kept its lead.", "PER,ORG,LOC,MISC");
+    assert_string_equal(got, "Azure=MISC|Azure=MISC");
+    FX_END;
+}
+
+static void test_entities__title_case_headings(void **state)
+{
+    FX_BEGIN;
+    /* capitals in a heading are no evidence of a name... */
+    const char *got = ents_of(f->p, "Key Details on the Harbour Expansion Plan\n\nThe council approved the plan on Monday.",
+                              "PER,ORG,LOC,MISC");
+    assert_string_equal(got, "");
+    /* ...but a name the article also gives in running text is one there too */
+    got = ents_of(f->p, "Strike at Harlow Dynamics Enters Third Week\n\nWorkers at Harlow Dynamics said on Monday "
+                  "they would stay out.", "PER,ORG,LOC,MISC");
+    assert_string_equal(got, "Harlow Dynamics=ORG|Harlow Dynamics=ORG");
+    /* and lines of results are not headings */
+    got = ents_of(f->p, "Portsmouth : Middlesex 199 and 426 , Hampshire 232 .", "PER,ORG,LOC,MISC");
+    assert_non_null(strstr(got, "Middlesex="));
+    FX_END;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +207,9 @@ int main(void)
         cmocka_unit_test(test_entities__names),
         cmocka_unit_test(test_entities__one_type_per_name),
         cmocka_unit_test(test_entities__spans_in_text_order),
+        cmocka_unit_test(test_entities__ids_from_lists),
+        cmocka_unit_test(test_entities__lists_decide_over_the_tagger),
+        cmocka_unit_test(test_entities__title_case_headings),
     };
     return cmocka_run_group_tests_name("entities", tests, NULL, NULL);
 }

@@ -58,6 +58,17 @@ static void test_model__bad_lines_name_file_and_line(void **state)
     expect_error("text/bullets.tsv", "#newsmine wordlist v1\nU+2022\n", "bullets.tsv:1: expected version line");
     expect_error("text/bullets.tsv", "", "bullets.tsv: empty file");
     expect_error("text/glued-keep.tsv", "#newsmine glued-keep v1\nmp3\n\xFF\n", "glued-keep.tsv:3: invalid UTF-8");
+    /* the gazetteer's index and its lists */
+    expect_error("entities/lists.def", "#newsmine entity-lists v1\ncompanies.tsv\tFIRM\tcompany\ttitle\tspan\n",
+                 "lists.def:2: TYPE must be PER, ORG, LOC, MISC or CUR");
+    expect_error("entities/lists.def", "#newsmine entity-lists v1\ncompanies.tsv\tORG\tcompany\tupper\tspan\n",
+                 "lists.def:2: CASE must be cased, title or fold");
+    expect_error("entities/lists.def",
+                 "#newsmine entity-lists v1\ncompanies.tsv\tORG\tcompany\ttitle\tspan\n"
+                 "companies.tsv\tORG\tcompany\ttitle\tspan\n",
+                 "lists.def:3: \"companies.tsv\" is listed twice");
+    expect_error("entities/companies.tsv", "#newsmine entity-list v1\nAcme Corp\tAcme\n",
+                 "companies.tsv:2: an id is lower-case ASCII");
     expect_error("MANIFEST.tsv", "#newsmine manifest v1\ntext/x.tsv\tnonsense\n", "MANIFEST.tsv:2: unknown model kind");
     expect_error("MANIFEST.tsv", "#newsmine manifest v1\ntext/fold.tsv\tfold\n", "no file of kind");
     expect_error("MANIFEST.tsv", "#newsmine manifest v1\ntext/missing.tsv\tfold\n", "missing.tsv: No such file");
