@@ -54,7 +54,7 @@ endif
 DEPS_OK  := build/.deps-ok
 
 .PHONY: all deps test unit golden regress install-check check fuzz fuzz-replay headercheck eval \
-        bench bench-peers install uninstall clean demo golden-update models models-check
+        bench bench-peers install uninstall clean demo golden-update models models-check data-check
 
 all: $(STATIC) $(SHARED) $(BIN)
 
@@ -101,8 +101,15 @@ regress: $(BIN)
 install-check: all
 	@sh tests/install.sh
 
-test: all unit golden regress $(if $(SAN),,install-check models-check)
+test: all unit golden regress $(if $(SAN),,install-check models-check data-check)
 	@echo "make test: all unit, golden and regression tests passed"
+
+# the corpus gold (offsets, overlaps, value formats) and the gazetteer lists
+# (format, ids, clashes between lists) are checked as data
+data-check:
+	@python3 scripts/check-gold.py > $(BUILD)/check-gold.log 2>&1 || { cat $(BUILD)/check-gold.log; exit 1; }
+	@python3 scripts/check-entity-lists.py > $(BUILD)/check-lists.log 2>&1 || { cat $(BUILD)/check-lists.log; exit 1; }
+	@echo "data-check: corpus gold and entity lists are well-formed"
 
 golden-update: $(BIN)
 	@sh tests/golden/run.sh $(BIN) --update tests/golden tests/regress
