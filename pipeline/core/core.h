@@ -289,6 +289,7 @@ struct nm_model {
     int tense_past_id, tense_future_id, tense_ahead_id; /* trigger ids of the tense cues */
     struct nm_gazetteer *gz;       /* models/entities/lists.def and its lists */
     struct nm_ner_weights *ner;    /* models/entities/ner.weights.gz */
+    struct nm_clauses *clauses;    /* models/clauses/triggers.tsv, cues.tsv */
     bool no_tagger;                /* NM_MODEL_NO_TAGGER: weights not loaded */
 };
 
@@ -340,6 +341,7 @@ extern const nm_stage_type nm__stage_normalize;
 extern const nm_stage_type nm__stage_sentences;
 extern const nm_stage_type nm__stage_entities;
 extern const nm_stage_type nm__stage_temporal;
+extern const nm_stage_type nm__stage_clauses;
 extern const nm_stage_type nm__stage_jsonl;
 
 /* ---------------------------------------------------------------- utf-8 */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "../match/clauses.h"
 #include "../match/entities.h"
 #include "../match/rules.h"
 
@@ -330,6 +331,8 @@ static int on_manifest(nm_model *m, const char *path, long lineno, char **f,
         return load_rules(m, path, lineno, f[0], f[1], &m->temporal, 7, 6, 4, 5);
     if (!strcmp(f[1], "entity-lists"))
         return nm__gz_load(m, path, lineno, f[0]);
+    if (!strcmp(f[1], "clause-triggers") || !strcmp(f[1], "clause-cues"))
+        return nm__clauses_load(m, path, lineno, f[0], !strcmp(f[1], "clause-cues"));
     if (!strcmp(f[1], "ner-weights"))
         return nm__ner_load(m, path, lineno, f[0]);
     if (!strcmp(f[1], "temporal-vetoes"))
@@ -391,6 +394,8 @@ int nm_model_load(nm_model **out, const char *dir, const nm_model_opts *opts)
         goto done;
     if ((rc = nm__gz_build(m)) < 0)
         goto done;
+    if ((rc = nm__clauses_build(m)) < 0)
+        goto done;
 done:
     return rc;
 }
@@ -410,6 +415,7 @@ void nm_model_free(nm_model *m)
     nm__temporal_free_model(m);
     nm__gz_free(m);
     nm__ner_free(m);
+    nm__clauses_free(m);
     for (size_t i = 0; i < m->n_tables; i++)
         nm_strtab_free(&m->tables[i].t);
     nm__free(&al, m->tables);

@@ -41,6 +41,7 @@ static const nm_stage_type *const registry[] = {
     &nm__stage_sentences,
     &nm__stage_entities,
     &nm__stage_temporal,
+    &nm__stage_clauses,
     &nm__stage_jsonl,
 };
 #define N_REGISTRY (sizeof(registry) / sizeof(registry[0]))

@@ -1,0 +1,1166 @@
+/*
+ * clauses.c - contract clause types in deal coverage: which term a sentence
+ * talks about (exclusivity, a right of first refusal, a revenue share...),
+ * what happened to it (granted, removed, retained...), who holds it, over
+ * whom, and until when.
+ *
+ * Model (models/clauses/, docs/clauses.md):
+ *   triggers.tsv  TYPE STATUS PATTERN: the phrases that name a type; a TYPE
+ *                 of "!" or "!TYPE" makes the line a veto ("exclusive
+ *                 interview" names no clause)
+ *   cues.tsv      CLASS PATTERN: status verbs and adjectives (GRANTED ...),
+ *                 NEGATION, CEASE ("no longer"), CHALLENGE (a regulator or a
+ *                 court acts), REPLACE, CONDITION ("if", "unless")
+ *   variants.tsv  a table: British and American spellings (licence/license)
+ *
+ * A PATTERN is a sequence of elements separated by spaces, matched on
+ * tokens: a word (or "a|b|c") matches a token whose Snowball stem is the
+ * word's, spelling variants folded, so "licence", "licensed" and "license"
+ * are one word to a rule; "x?" is optional; "~N" skips up to N tokens;
+ * "@DATE", "@ORG"... match a span of that type found by an earlier stage;
+ * "[" and "]" mark the part reported as the span (default: all of it).
+ * Patterns are tokenised by the model's own tokenizer when the model loads,
+ * so a rule and the text are cut the same way, and are indexed by their
+ * first element: the cost of a sentence follows its words, not the number
+ * of rules.
+ *
+ * Per sentence: trigger matches (the longest wins where two overlap; vetoed
+ * ones go), then for each the status from the nearest status cue of its
+ * clause (negation flips it, "no longer" removes, a modal makes it
+ * PROPOSED), "challenged" when a challenge cue is in the sentence, holder
+ * and counterparty from the entity spans of the sentence (subject or
+ * possessor vs. the object of with/from/over...), and since/until from the
+ * DATE spans of the temporal stage that carry a bound.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clauses.h"
+#include "rules.h" /* nm__model_table */
+
+const char *const nm__clause_type_names[CL_NTYPES] = {
+#define X(n) #n,
+    NM_CLAUSE_TYPES(X)
+#undef X
+};
+
+const char *const nm__clause_status_names[ST_PROPOSED + 1] = {
+    "UNSPECIFIED", "GRANTED", "REMOVED", "RETAINED", "MODIFIED", "EXTENDED", "PROPOSED",
+};
+
+/* The span type of each clause type ("CLAUSE:ROFR"). */
+static const char *const span_names[CL_NTYPES] = {
+#define X(n) "CLAUSE:" #n,
+    NM_CLAUSE_TYPES(X)
+#undef X
+};
+
+static const char *const cue_class_names[CUE_NCLASSES] = {
+    "UNSPECIFIED", "GRANTED", "REMOVED", "RETAINED", "MODIFIED", "EXTENDED", "PROPOSED",
+    "NEGATION", "CEASE", "CHALLENGE", "REPLACE", "CONDITION",
+};
+
+/* Span types a pattern may name with "@". */
+static const char *const span_types[] = {"DATE", "TIME", "DURATION", "SET", "MONEY", "PERCENT",
+                                         "ORG", "PER", "LOC", "MISC"};
+#define N_SPAN_TYPES (sizeof(span_types) / sizeof(span_types[0]))
+
+struct nm_cl_slot {
+    uint32_t key; /* 0: empty */
+    uint32_t off, n;
+};
+
+/* ------------------------------------------------------------- loading */
+
+typedef struct load_ctx {
+    bool cues;
+} load_ctx;
+
+static int on_line(nm_model *m, const char *path, long lineno, char **f, int nf, void *payload)
+{
+    const load_ctx *lc = payload;
+    nm_clauses *cl = m->clauses;
+    int need = lc->cues ? 2 : 3;
+    if (nf < need)
+        return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: expected %d TAB-separated fields", path, lineno, need);
+    char where[600];
+    snprintf(where, sizeof(where), "%s:%ld", path, lineno);
+    int rc = 0;
+    /* KIND, CLASS, STATUS, PATTERN, WHERE, each NUL-terminated */
+    if ((rc = nm_buf_put(&cl->raw, lc->cues ? "C" : "T", 2)) < 0 ||
+        (rc = nm_buf_put(&cl->raw, f[0], strlen(f[0]) + 1)) < 0 ||
+        (rc = nm_buf_put(&cl->raw, lc->cues ? "-" : f[1], strlen(lc->cues ? "-" : f[1]) + 1)) < 0 ||
+        (rc = nm_buf_put(&cl->raw, f[need - 1], strlen(f[need - 1]) + 1)) < 0 ||
+        (rc = nm_buf_put(&cl->raw, where, strlen(where) + 1)) < 0)
+        return nm__err_set(&m->err, rc, "out of memory");
+    cl->n_raw++;
+    return 0;
+}
+
+int nm__clauses_load(nm_model *m, const char *mpath, long mline, const char *rel, bool cues)
+{
+    (void)mpath;
+    (void)mline;
+    if (!m->clauses) {
+        nm_clauses *cl = nm__calloc(&m->alloc, 1, sizeof(*cl));
+        if (!cl)
+            return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+        m->clauses = cl;
+        nm_buf_init(&cl->arena, (size_t)1 << 24, &m->alloc);
+        nm_buf_init(&cl->raw, (size_t)1 << 26, &m->alloc);
+    }
+    load_ctx lc = {cues};
+    return nm__model_read_tsv(m, rel, cues ? "clause-cues" : "clause-triggers", cues ? 2 : 3, on_line, &lc);
+}
+
+static void index_free(const nm_allocator *a, nm_cl_index *ix)
+{
+    nm__free(a, ix->slots);
+    nm__free(a, ix->ids);
+    memset(ix, 0, sizeof(*ix));
+}
+
+void nm__clauses_free(nm_model *m)
+{
+    nm_clauses *cl = m->clauses;
+    if (!cl)
+        return;
+    nm__free(&m->alloc, cl->pats);
+    nm__free(&m->alloc, cl->elems);
+    nm__free(&m->alloc, cl->keys);
+    index_free(&m->alloc, &cl->triggers);
+    index_free(&m->alloc, &cl->cues);
+    nm_buf_free(&cl->arena);
+    nm_buf_free(&cl->raw);
+    if (cl->variants) {
+        nm_strtab_free(cl->variants);
+        nm__free(&m->alloc, cl->variants);
+    }
+    nm__free(&m->alloc, cl);
+    m->clauses = NULL;
+}
+
+/* ------------------------------------------------------------ building */
+
+/* The key of a stem or norm: its nm_hash, never 0. */
+static inline uint32_t key_of(const char *s, size_t n)
+{
+    uint32_t h = nm_hash(s, n);
+    return h ? h : 1;
+}
+
+/* The folded key of token T of D (stems must be done): the stem of a word
+ * (through the variants table), the norm of anything else. */
+static uint32_t tok_key(const nm_strtab *variants, const nm_doc *d, const nm_tok *t, bool by_norm)
+{
+    bool stem = !by_norm && t->kind == NM_TOK_WORD && t->stem_len;
+    const char *s = d->strings.ptr + (stem ? t->stem_off : t->norm_off);
+    size_t n = stem ? t->stem_len : t->norm_len;
+    if (variants && variants->n_used) {
+        const nm_strtab_entry *e = nm_strtab_get(variants, s, n);
+        if (e) {
+            const char *v = nm_strtab_val(variants, e);
+            return key_of(v, strlen(v));
+        }
+    }
+    return key_of(s, n);
+}
+
+/* The index key of patterns that start with a span of TYPE ("@DATE"). */
+static uint32_t span_key(const char *type)
+{
+    char k[16];
+    int n = snprintf(k, sizeof(k), "@%s", type);
+    return key_of(k, (size_t)n);
+}
+
+typedef struct build_ctx {
+    nm_model *m;
+    nm_clauses *cl;
+    nm_pipeline *p;
+    nm_strtab vstems; /* stem of a variant spelling -> stem of the canonical one */
+} build_ctx;
+
+static int grow(const nm_allocator *a, void **arr, size_t *cap, size_t want, size_t elem)
+{
+    if (want <= *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 256;
+    while (c < want)
+        c *= 2;
+    void *p = nm__realloc(a, *arr, c * elem);
+    if (!p)
+        return NM_ENOMEM;
+    *arr = p;
+    *cap = c;
+    return 0;
+}
+
+/* Tokenise WORD with the model's pipeline: it must be one token; its key. */
+static int word_key(build_ctx *b, const char *word, const char *where, bool by_norm, uint32_t *key)
+{
+    const nm_result *r;
+    int rc = nm_pipeline_run(b->p, word, strlen(word), NULL, &r);
+    if (rc < 0)
+        return nm__err_set(&b->m->err, rc, "%s: \"%s\": %s", where, word, nm_pipeline_errmsg(b->p));
+    nm_doc *d = (nm_doc *)r; /* nm_result is a doc (pipeline.c) */
+    if (d->n_toks != 1)
+        return nm__err_set(&b->m->err, NM_EPARSE,
+                           "%s: \"%s\" is %zu tokens to the tokenizer; write one token an element",
+                           where, word, d->n_toks);
+    if ((rc = nm__doc_stems(d)) < 0)
+        return nm__err_set(&b->m->err, rc, "out of memory");
+    *key = by_norm ? tok_key(b->cl->wvariants, d, &d->toks[0], true) : tok_key(&b->vstems, d, &d->toks[0], false);
+    return 0;
+}
+
+static int parse_class(const char *s, bool cues, int *cls, bool *veto)
+{
+    *veto = false;
+    if (cues) {
+        for (int i = ST_GRANTED; i < CUE_NCLASSES; i++)
+            if (!strcmp(s, cue_class_names[i])) {
+                *cls = i;
+                return 0;
+            }
+        return -1;
+    }
+    if (s[0] == '!') {
+        *veto = true;
+        s++;
+        if (!*s) {
+            *cls = -1;
+            return 0;
+        }
+    }
+    for (int i = 0; i < CL_NTYPES; i++)
+        if (!strcmp(s, nm__clause_type_names[i])) {
+            *cls = i;
+            return 0;
+        }
+    return -1;
+}
+
+/* Compile one pattern line into cl->pats / elems / keys. */
+static int compile_line(build_ctx *b, const char *kind, const char *cls_s, const char *status_s,
+                        const char *pattern, const char *where)
+{
+    nm_clauses *cl = b->cl;
+    const nm_allocator *a = &b->m->alloc;
+    bool cues = kind[0] == 'C';
+    nm_cl_pattern pat = {0};
+    if (parse_class(cls_s, cues, &pat.cls, &pat.veto) < 0)
+        return nm__err_set(&b->m->err, NM_EPARSE, "%s: unknown %s \"%s\"", where,
+                           cues ? "cue class" : "clause type", cls_s);
+    pat.status = -1;
+    if (!cues && strcmp(status_s, "-") != 0) {
+        for (int i = 0; i <= ST_PROPOSED; i++)
+            if (!strcmp(status_s, nm__clause_status_names[i]))
+                pat.status = i;
+        if (pat.status < 0)
+            return nm__err_set(&b->m->err, NM_EPARSE, "%s: unknown status \"%s\"", where, status_s);
+    }
+    size_t at = b->cl->arena.len;
+    if (nm_buf_put(&cl->arena, where, strlen(where) + 1) < 0)
+        return nm__err_set(&b->m->err, NM_ENOMEM, "out of memory");
+    pat.where = (const char *)(uintptr_t)at; /* an offset until the arena stops moving */
+    pat.elem_off = (uint32_t)cl->n_elems;
+    char buf[1024];
+    if (strlen(pattern) >= sizeof(buf))
+        return nm__err_set(&b->m->err, NM_EPARSE, "%s: pattern too long", where);
+    strcpy(buf, pattern);
+    bool bracket = false, any_bracket = strchr(pattern, '[') != NULL;
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        if (!strcmp(w, "[") || !strcmp(w, "]")) {
+            if (bracket == (w[0] == '['))
+                return nm__err_set(&b->m->err, NM_EPARSE, "%s: unbalanced [ ]", where);
+            bracket = w[0] == '[';
+            continue;
+        }
+        nm_cl_elem el = {0};
+        el.in_span = any_bracket ? bracket : 1;
+        size_t n = strlen(w);
+        if (n > 1 && w[n - 1] == '?') {
+            el.opt = 1;
+            w[--n] = '\0';
+        }
+        if (w[0] == '~') {
+            char *end;
+            long g = strtol(w + 1, &end, 10);
+            if (*end || g < 1 || g > 20)
+                return nm__err_set(&b->m->err, NM_EPARSE, "%s: a gap is ~1 to ~20, not \"%s\"", where, w);
+            el.kind = EL_GAP;
+            el.gap = (uint8_t)g;
+        } else if (w[0] == '@') {
+            el.kind = EL_SPAN;
+            for (size_t i = 0; i < N_SPAN_TYPES; i++)
+                if (!strcmp(w + 1, span_types[i]))
+                    el.span_type = span_types[i];
+            if (!el.span_type)
+                return nm__err_set(&b->m->err, NM_EPARSE, "%s: unknown span type \"%s\"", where, w);
+        } else {
+            el.kind = EL_WORD;
+            /* cues list their inflections: they match words as written
+             * (a stem would make "provider" a "provide", "refusal" a
+             * "refuse"); a trigger word with '=' does too */
+            el.by_norm = cues || w[0] == '=';
+            if (w[0] == '=') {
+                if (pat.n_elem == 0)
+                    return nm__err_set(&b->m->err, NM_EPARSE, "%s: the first word of a trigger matches on stems",
+                                       where);
+                w++;
+            }
+            el.alt_off = (uint32_t)cl->n_keys;
+            char *save2 = NULL;
+            for (char *alt = strtok_r(w, "|", &save2); alt; alt = strtok_r(NULL, "|", &save2)) {
+                uint32_t k = 0;
+                int rc;
+                if ((rc = word_key(b, alt, where, el.by_norm, &k)) < 0)
+                    return rc;
+                if (grow(a, (void **)&cl->keys, &cl->cap_keys, cl->n_keys + 1, sizeof(*cl->keys)) < 0)
+                    return nm__err_set(&b->m->err, NM_ENOMEM, "out of memory");
+                cl->keys[cl->n_keys++] = k;
+                el.n_alt++;
+            }
+            if (!el.n_alt)
+                return nm__err_set(&b->m->err, NM_EPARSE, "%s: empty alternative", where);
+        }
+        if (pat.n_elem == 0 && (el.kind == EL_GAP || el.opt))
+            return nm__err_set(&b->m->err, NM_EPARSE,
+                               "%s: a pattern starts with a word or a span that is not optional", where);
+        if (pat.n_elem == 0 && el.kind == EL_SPAN) { /* indexed by the span type's key */
+            el.alt_off = (uint32_t)cl->n_keys;
+            el.n_alt = 1;
+            if (grow(a, (void **)&cl->keys, &cl->cap_keys, cl->n_keys + 1, sizeof(*cl->keys)) < 0)
+                return nm__err_set(&b->m->err, NM_ENOMEM, "out of memory");
+            cl->keys[cl->n_keys++] = span_key(el.span_type);
+        }
+        if (grow(a, (void **)&cl->elems, &cl->cap_elems, cl->n_elems + 1, sizeof(*cl->elems)) < 0)
+            return nm__err_set(&b->m->err, NM_ENOMEM, "out of memory");
+        cl->elems[cl->n_elems++] = el;
+        pat.n_elem++;
+    }
+    if (bracket)
+        return nm__err_set(&b->m->err, NM_EPARSE, "%s: unbalanced [ ]", where);
+    if (!pat.n_elem)
+        return nm__err_set(&b->m->err, NM_EPARSE, "%s: empty pattern", where);
+    if (grow(a, (void **)&cl->pats, &cl->cap_pats, cl->n_pats + 1, sizeof(*cl->pats)) < 0)
+        return nm__err_set(&b->m->err, NM_ENOMEM, "out of memory");
+    cl->pats[cl->n_pats++] = pat;
+    return 0;
+}
+
+typedef struct key_id {
+    uint32_t key, id;
+} key_id;
+
+static int cmp_key_id(const void *x, const void *y)
+{
+    const key_id *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Index the patterns whose kind is CUES by every key of their first element. */
+static int build_index(nm_model *m, nm_clauses *cl, bool cues, nm_cl_index *ix)
+{
+    const nm_allocator *a = &m->alloc;
+    size_t n = 0;
+    for (size_t i = 0; i < cl->n_pats; i++)
+        if ((cl->pats[i].status == -2) == cues)
+            n += cl->elems[cl->pats[i].elem_off].n_alt;
+    key_id *kv = nm__calloc(a, n ? n : 1, sizeof(*kv));
+    if (!kv)
+        return NM_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < cl->n_pats; i++) {
+        if ((cl->pats[i].status == -2) != cues)
+            continue;
+        const nm_cl_elem *el = &cl->elems[cl->pats[i].elem_off];
+        for (uint32_t q = 0; q < el->n_alt; q++)
+            kv[k++] = (key_id){cl->keys[el->alt_off + q], (uint32_t)i};
+    }
+    qsort(kv, n, sizeof(*kv), cmp_key_id);
+    size_t u = 0; /* "provide|provides" may be one stem twice: once an entry */
+    for (size_t i = 0; i < n; i++)
+        if (!u || kv[i].key != kv[u - 1].key || kv[i].id != kv[u - 1].id)
+            kv[u++] = kv[i];
+    n = u;
+    size_t slots = 64;
+    while (slots < n * 2)
+        slots *= 2;
+    ix->slots = nm__calloc(a, slots, sizeof(*ix->slots));
+    ix->ids = nm__calloc(a, n ? n : 1, sizeof(*ix->ids));
+    if (!ix->slots || !ix->ids) {
+        nm__free(a, kv);
+        return NM_ENOMEM;
+    }
+    ix->mask = slots - 1;
+    ix->n_ids = n;
+    for (size_t g = 0; g < n;) {
+        size_t end = g + 1;
+        while (end < n && kv[end].key == kv[g].key)
+            end++;
+        size_t s = kv[g].key & ix->mask;
+        while (ix->slots[s].key)
+            s = (s + 1) & ix->mask;
+        ix->slots[s] = (struct nm_cl_slot){kv[g].key, (uint32_t)g, (uint32_t)(end - g)};
+        g = end;
+    }
+    for (size_t i = 0; i < n; i++)
+        ix->ids[i] = kv[i].id;
+    nm__free(a, kv);
+    return 0;
+}
+
+static const struct nm_cl_slot *index_get(const nm_cl_index *ix, uint32_t key)
+{
+    if (!ix->slots)
+        return NULL;
+    for (size_t s = key & ix->mask;; s = (s + 1) & ix->mask) {
+        if (ix->slots[s].key == key)
+            return &ix->slots[s];
+        if (!ix->slots[s].key)
+            return NULL;
+    }
+}
+
+/* The variants table is of words; rules and text meet on stems: stem both
+ * sides with the model's own stemmer. */
+static int build_variants(build_ctx *b)
+{
+    const nm_strtab *v = nm__model_table(b->m, "variants");
+    if (!v)
+        return 0;
+    for (size_t i = 0; i < v->n_slots; i++) {
+        const nm_strtab_entry *e = &v->slots[i];
+        if (e->key_off == UINT32_MAX)
+            continue;
+        const char *words[2] = {v->arena.ptr + e->key_off, nm_strtab_val(v, e)};
+        char stems[2][128];
+        for (int k = 0; k < 2; k++) {
+            const nm_result *r;
+            int rc = nm_pipeline_run(b->p, words[k], strlen(words[k]), NULL, &r);
+            if (rc < 0)
+                return nm__err_set(&b->m->err, rc, "clauses: variant \"%s\": %s", words[k],
+                                   nm_pipeline_errmsg(b->p));
+            nm_doc *d = (nm_doc *)r;
+            if (d->n_toks != 1 || (rc = nm__doc_stems(d)) < 0)
+                return nm__err_set(&b->m->err, NM_EPARSE, "clauses: variant \"%s\" is not one word", words[k]);
+            const nm_tok *t = &d->toks[0];
+            snprintf(stems[k], sizeof(stems[k]), "%.*s", (int)(t->stem_len ? t->stem_len : t->norm_len),
+                     d->strings.ptr + (t->stem_len ? t->stem_off : t->norm_off));
+        }
+        if (strcmp(stems[0], stems[1]) != 0 &&
+            nm_strtab_put(&b->vstems, stems[0], strlen(stems[0]), 0, stems[1], strlen(stems[1])) < 0)
+            return nm__err_set(&b->m->err, NM_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+int nm__clauses_build(nm_model *m)
+{
+    nm_clauses *cl = m->clauses;
+    if (!cl)
+        return 0;
+    build_ctx b = {m, cl, NULL, {0}};
+    int rc = 0;
+    nm_pipeline_opts po = {0};
+    po.until = "normalize";
+    if (nm_strtab_init(&b.vstems, 64, &m->alloc) < 0)
+        return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+    if ((rc = nm_pipeline_new(&b.p, m, &po)) < 0) {
+        rc = nm__err_set(&m->err, rc, "clauses: cannot tokenise the rules: %s", nm_strerror(rc));
+        goto done;
+    }
+    cl->wvariants = nm__model_table(m, "variants");
+    if ((rc = build_variants(&b)) < 0)
+        goto done;
+    const char *p = cl->raw.ptr;
+    for (size_t i = 0; i < cl->n_raw; i++) {
+        const char *kind = p, *cls = kind + strlen(kind) + 1, *status = cls + strlen(cls) + 1;
+        const char *pattern = status + strlen(status) + 1, *where = pattern + strlen(pattern) + 1;
+        p = where + strlen(where) + 1;
+        size_t before = cl->n_pats;
+        if ((rc = compile_line(&b, kind, cls, status, pattern, where)) < 0)
+            goto done;
+        if (kind[0] == 'C' && cl->n_pats > before)
+            cl->pats[cl->n_pats - 1].status = -2; /* marks a cue */
+    }
+    for (size_t i = 0; i < cl->n_pats; i++)
+        cl->pats[i].where = cl->arena.ptr + (uintptr_t)cl->pats[i].where;
+    if ((rc = build_index(m, cl, false, &cl->triggers)) < 0 || (rc = build_index(m, cl, true, &cl->cues)) < 0) {
+        rc = nm__err_set(&m->err, rc, "out of memory");
+        goto done;
+    }
+    /* the variants as stems, for the text: kept in the model */
+    cl->variants = NULL;
+done:
+    nm_pipeline_free(b.p);
+    nm_buf_free(&cl->raw);
+    cl->n_raw = 0;
+    if (rc == 0) {
+        nm_strtab *keep = nm__malloc(&m->alloc, sizeof(*keep));
+        if (!keep) {
+            nm_strtab_free(&b.vstems);
+            return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+        }
+        *keep = b.vstems;
+        cl->variants = keep;
+    } else {
+        nm_strtab_free(&b.vstems);
+    }
+    return rc;
+}
+
+/* -------------------------------------------------------------- running */
+
+typedef struct dspan {
+    uint32_t tb, te; /* tokens */
+    const char *type;
+    const nm_span_rec *rec;
+    int32_t next; /* next span starting at the same token, or -1 */
+} dspan;
+
+typedef struct found {
+    uint32_t b, e; /* the reported span, tokens */
+    uint32_t mb, me; /* the whole match */
+    int type;
+    int status;  /* the trigger's own, or -1 */
+    bool dead;
+} found;
+
+typedef struct cue {
+    uint32_t b, e;
+    int cls;
+} cue;
+
+typedef struct cl_state {
+    const nm_model *m;
+    const nm_doc *d; /* the document being run */
+    const nm_clauses *cl;
+    uint32_t *keys;  /* per token of the document: the key of its stem */
+    uint32_t *nkeys; /* and of its norm */
+    size_t cap_keys, cap_nkeys;
+    int32_t *span_at; /* per token: first dspan starting there, or -1 */
+    size_t cap_span_at;
+    dspan *spans;
+    size_t n_spans, cap_spans;
+    found *found;
+    size_t n_found, cap_found;
+    cue *cues;
+    size_t n_cues, cap_cues;
+    nm_buf attrs;
+} cl_state;
+
+typedef struct mctx {
+    const nm_clauses *cl;
+    const nm_doc *d;
+    cl_state *st;
+    size_t e;       /* sentence end */
+    size_t sb, se;  /* the reported part, growing as elements match */
+    size_t end;     /* token after the match */
+    int depth;
+} mctx;
+
+static bool word_ok(const mctx *c, const nm_cl_elem *el, size_t t)
+{
+    uint32_t k = el->by_norm ? c->st->nkeys[t] : c->st->keys[t];
+    for (uint32_t q = 0; q < el->n_alt; q++)
+        if (c->cl->keys[el->alt_off + q] == k)
+            return true;
+    return false;
+}
+
+/* The token after a span of TYPE starting at token T, or 0. */
+static size_t span_end(const mctx *c, const char *type, size_t t)
+{
+    for (int32_t i = c->st->span_at[t]; i >= 0; i = c->st->spans[i].next)
+        if (!strcmp(c->st->spans[i].type, type) && c->st->spans[i].te <= c->e)
+            return c->st->spans[i].te;
+    return 0;
+}
+
+static void mark(mctx *c, const nm_cl_elem *el, size_t b, size_t e)
+{
+    if (!el->in_span || e <= b)
+        return;
+    if (b < c->sb)
+        c->sb = b;
+    if (e > c->se)
+        c->se = e;
+}
+
+static bool match_from(mctx *c, const nm_cl_pattern *p, uint32_t ei, size_t t)
+{
+    if (ei == p->n_elem) {
+        c->end = t;
+        return true;
+    }
+    if (++c->depth > 4096) /* patterns are short; a bound all the same */
+        return false;
+    const nm_cl_elem *el = &c->cl->elems[p->elem_off + ei];
+    switch (el->kind) {
+    case EL_GAP:
+        for (size_t k = 0; k <= el->gap && t + k <= c->e; k++)
+            if (match_from(c, p, ei + 1, t + k)) {
+                if (k && ei + 1 < p->n_elem && el->in_span)
+                    mark(c, el, t, t + k);
+                return true;
+            }
+        return false;
+    case EL_WORD:
+        if (t < c->e && word_ok(c, el, t) && match_from(c, p, ei + 1, t + 1)) {
+            mark(c, el, t, t + 1);
+            return true;
+        }
+        return el->opt && match_from(c, p, ei + 1, t);
+    default: {
+        size_t end = t < c->e ? span_end(c, el->span_type, t) : 0;
+        if (end && match_from(c, p, ei + 1, end)) {
+            mark(c, el, t, end);
+            return true;
+        }
+        return el->opt && match_from(c, p, ei + 1, t);
+    }
+    }
+}
+
+static int push(const nm_allocator *a, void **arr, size_t *n, size_t *cap, size_t elem)
+{
+    if (grow(a, arr, cap, *n + 1, elem) < 0)
+        return NM_ENOMEM;
+    (*n)++;
+    return 0;
+}
+
+/* Every match of the patterns of index IX in sentence [b, e): triggers into
+ * st->found (vetoes kill what they overlap), or cues into st->cues. */
+static int find_matches(cl_state *st, const nm_doc *d, size_t b, size_t e, bool cues)
+{
+    const nm_clauses *cl = st->cl;
+    const nm_cl_index *ix = cues ? &cl->cues : &cl->triggers;
+    const nm_allocator *a = &st->m->alloc;
+    size_t first = st->n_found;
+    /* vetoes: collected here, applied after */
+    uint32_t veto_b[64], veto_e[64];
+    int veto_cls[64];
+    size_t n_veto = 0;
+    for (size_t t = b; t < e; t++) {
+        /* the token's own key, then those of the spans that start at it */
+        int32_t sp = st->span_at[t];
+        for (bool own = true; own || sp >= 0; own = false) {
+        const struct nm_cl_slot *s;
+        if (own) {
+            s = index_get(ix, cues ? st->nkeys[t] : st->keys[t]);
+        } else {
+            s = index_get(ix, span_key(st->spans[sp].type));
+            sp = st->spans[sp].next;
+        }
+        if (!s)
+            continue;
+        for (uint32_t q = 0; q < s->n; q++) {
+            const nm_cl_pattern *p = &cl->pats[ix->ids[s->off + q]];
+            mctx c = {cl, d, st, e, SIZE_MAX, 0, 0, 0};
+            if (!match_from(&c, p, 0, t))
+                continue;
+            if (c.sb >= c.se) { /* only optional parts inside [ ] matched */
+                c.sb = t;
+                c.se = c.end;
+            }
+            if (cues) {
+                if (push(a, (void **)&st->cues, &st->n_cues, &st->cap_cues, sizeof(*st->cues)) < 0)
+                    return NM_ENOMEM;
+                st->cues[st->n_cues - 1] = (cue){(uint32_t)c.sb, (uint32_t)c.se, p->cls};
+            } else if (p->veto) {
+                if (n_veto < 64) {
+                    veto_b[n_veto] = (uint32_t)c.sb;
+                    veto_e[n_veto] = (uint32_t)c.se;
+                    veto_cls[n_veto++] = p->cls;
+                }
+            } else {
+                if (push(a, (void **)&st->found, &st->n_found, &st->cap_found, sizeof(*st->found)) < 0)
+                    return NM_ENOMEM;
+                st->found[st->n_found - 1] = (found){(uint32_t)c.sb, (uint32_t)c.se, (uint32_t)t,
+                                                     (uint32_t)c.end, p->cls, p->status, false};
+            }
+        }
+        }
+    }
+    if (cues)
+        return 0;
+    for (size_t i = first; i < st->n_found; i++) {
+        found *f = &st->found[i];
+        for (size_t v = 0; v < n_veto && !f->dead; v++)
+            if ((veto_cls[v] < 0 || veto_cls[v] == f->type) && veto_b[v] < f->e && f->b < veto_e[v])
+                f->dead = true;
+    }
+    /* overlaps: the longer wins (then the earlier, then the rule higher up) */
+    for (size_t i = first; i < st->n_found; i++) {
+        found *f = &st->found[i];
+        if (f->dead)
+            continue;
+        for (size_t j = first; j < st->n_found; j++) {
+            found *g = &st->found[j];
+            if (j == i || g->dead || !(g->b < f->e && f->b < g->e))
+                continue;
+            uint32_t lf = f->e - f->b, lg = g->e - g->b;
+            if (lg > lf || (lg == lf && (g->b < f->b || (g->b == f->b && j < i)))) {
+                f->dead = true;
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The token index of byte offset OFF (the token that holds or follows it). */
+static size_t tok_at(const nm_doc *d, uint32_t off)
+{
+    size_t lo = 0, hi = d->n_toks;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (d->toks[mid].end <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The earlier stages' spans, by the token they start at. */
+static int index_spans(cl_state *st, const nm_doc *d)
+{
+    const nm_allocator *a = &st->m->alloc;
+    if (grow(a, (void **)&st->span_at, &st->cap_span_at, d->n_toks + 1, sizeof(*st->span_at)) < 0)
+        return NM_ENOMEM;
+    for (size_t i = 0; i <= d->n_toks; i++)
+        st->span_at[i] = -1;
+    st->n_spans = 0;
+    for (size_t i = 0; i < d->n_spans; i++) {
+        const nm_span_rec *r = &d->spans[i];
+        const char *type = NULL;
+        for (size_t k = 0; k < N_SPAN_TYPES && !type; k++)
+            if (!strcmp(r->type, span_types[k]))
+                type = span_types[k];
+        if (!type || r->end <= r->start)
+            continue;
+        size_t tb = tok_at(d, r->start), te = tok_at(d, r->end - 1) + 1;
+        if (tb >= d->n_toks || d->toks[tb].start != r->start)
+            continue; /* not on a token boundary */
+        if (push(a, (void **)&st->spans, &st->n_spans, &st->cap_spans, sizeof(*st->spans)) < 0)
+            return NM_ENOMEM;
+        dspan *s = &st->spans[st->n_spans - 1];
+        *s = (dspan){(uint32_t)tb, (uint32_t)te, type, r, st->span_at[tb]};
+        st->span_at[tb] = (int32_t)(st->n_spans - 1);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ analysis */
+
+static bool norm_is(const nm_doc *d, size_t t, const char *w)
+{
+    const nm_tok *k = &d->toks[t];
+    return k->norm_len == strlen(w) && !memcmp(d->strings.ptr + k->norm_off, w, k->norm_len);
+}
+
+static bool is_boundary(const nm_doc *d, size_t t)
+{
+    return norm_is(d, t, ";") || norm_is(d, t, ":");
+}
+
+/* A token that opens another clause: ';', "but", "while", ", and"... */
+static bool is_clause_break(const nm_doc *d, size_t t)
+{
+    static const char *const words[] = {";", "but", "while", "whereas", "although", "though", "however", "yet"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (norm_is(d, t, words[i]))
+            return true;
+    return t > 0 && norm_is(d, t, "and") && norm_is(d, t - 1, ",");
+}
+
+/* The status of clause F from the cues of sentence [b, e). */
+static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t b, size_t e)
+{
+    /* the clause: no further than a ';' or ':' */
+    size_t lo = b, hi = e;
+    for (size_t t = f->b; t > b; t--)
+        if (is_boundary(d, t - 1)) {
+            lo = t;
+            break;
+        }
+    for (size_t t = f->e; t < e; t++)
+        if (is_boundary(d, t)) {
+            hi = t;
+            break;
+        }
+    /* the nearest status cue: left within 8 tokens, right within 6, ties
+     * to the left (active voice is news's habit) */
+    const cue *best = NULL;
+    long best_d = 1 << 30;
+    for (size_t i = 0; i < st->n_cues; i++) {
+        const cue *c = &st->cues[i];
+        if (c->cls < ST_GRANTED || (c->cls > ST_EXTENDED && c->cls != CUE_REPLACE) || c->b < lo || c->e > hi)
+            continue;
+        long dist;
+        if (c->e <= f->b)
+            dist = (long)(f->b - c->e) * 2;
+        else if (c->b >= f->e)
+            dist = (long)(c->b - f->e) * 2 + 1;
+        else
+            continue; /* inside the trigger */
+        if ((c->e <= f->b && f->b - c->e > 8) || (c->b >= f->e && c->b - f->e > 6))
+            continue;
+        if (dist < best_d) {
+            best_d = dist;
+            best = c;
+        }
+    }
+    int status = best ? best->cls : (f->status >= 0 ? f->status : ST_UNSPECIFIED);
+    if (best && best->cls == CUE_REPLACE) {
+        /* "replaced X with Y": X goes, Y comes */
+        bool after_with = false;
+        for (size_t t = best->e; t < f->b; t++)
+            after_with |= norm_is(d, t, "with") || norm_is(d, t, "by");
+        status = f->b >= best->e && after_with ? ST_GRANTED : ST_REMOVED;
+    }
+    /* negation just before the cue (or before the trigger if no cue) */
+    size_t anchor = best ? (best->b < f->b ? best->b : f->b) : f->b;
+    bool negated = false, ceased = false, modal = false, condition = false;
+    for (size_t i = 0; i < st->n_cues; i++) {
+        const cue *c = &st->cues[i];
+        if (c->b < lo || c->e > hi)
+            continue;
+        if (c->cls == CUE_NEGATION && c->e <= anchor && anchor - c->e <= 3)
+            negated = true;
+        if (c->cls == CUE_CEASE && c->e <= f->b && f->b - c->e <= 6)
+            ceased = true;
+        if (c->cls == ST_PROPOSED && c->e <= anchor && anchor - c->e <= 6)
+            modal = true;
+        if (c->cls == CUE_CONDITION && c->e <= f->b)
+            condition = true;
+    }
+    if (negated) {
+        if (status == ST_GRANTED || status == ST_RETAINED)
+            status = ST_REMOVED;
+        else if (status == ST_REMOVED)
+            status = ST_RETAINED;
+    }
+    if (ceased)
+        status = ST_REMOVED;
+    if (status == ST_EXTENDED) {
+        /* lengthened only if a date or a length follows */
+        bool timed = false;
+        for (size_t i = 0; i < st->n_spans && !timed; i++) {
+            const dspan *s = &st->spans[i];
+            timed = (!strcmp(s->type, "DATE") || !strcmp(s->type, "DURATION")) && s->tb >= (best ? best->e : f->e) &&
+                    s->te <= hi;
+        }
+        if (!timed)
+            status = ST_MODIFIED;
+    }
+    if (modal) {
+        /* "could end access if": a condition of the clause, not a plan */
+        status = f->type == CL_TERMINATION_TRIGGER ? ST_UNSPECIFIED : ST_PROPOSED;
+    }
+    if (condition && f->type == CL_TERMINATION_TRIGGER)
+        status = ST_UNSPECIFIED;
+    if (f->type == CL_TERM_EXPIRY && status == ST_REMOVED) {
+        /* "the deal ends in 2030": when it ends, not that it ended */
+        for (size_t i = 0; i < st->n_spans; i++)
+            if (!strcmp(st->spans[i].type, "DATE") && st->spans[i].tb >= f->e && st->spans[i].te <= hi)
+                status = ST_UNSPECIFIED;
+    }
+    return status;
+}
+
+static bool is_party(const dspan *s)
+{
+    return !strcmp(s->type, "ORG") || !strcmp(s->type, "PER");
+}
+
+/* Is the entity at token T the object of a preposition? */
+static bool after_prep(const nm_doc *d, size_t t, size_t b)
+{
+    static const char *const preps[] = {"with", "from", "over", "to", "against", "by", "for", "on",
+                                        "between", "of", "at", "and", "than", "in"};
+    if (t <= b)
+        return false;
+    for (size_t i = 0; i < sizeof(preps) / sizeof(preps[0]); i++)
+        if (norm_is(d, t - 1, preps[i]))
+            return true;
+    return false;
+}
+
+/* Does the entity ending at token TE stand as a possessor ("OpenAI's")? */
+static bool possessive(const nm_doc *d, size_t te, size_t e)
+{
+    return te < e && (norm_is(d, te, "'s") || norm_is(d, te, "'"));
+}
+
+static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size_t b, size_t e,
+                       const dspan **holder, const dspan **counter)
+{
+    const dspan *subj = NULL, *poss = NULL, *obj = NULL;
+    size_t obj_dist = SIZE_MAX;
+    for (size_t i = 0; i < st->n_spans; i++) {
+        const dspan *s = &st->spans[i];
+        if (!is_party(s) || s->tb < b || s->te > e || (s->tb < f->e && f->b < s->te))
+            continue;
+        if (s->te <= f->b && possessive(d, s->te, e)) {
+            if (f->b - s->te <= 4)
+                poss = s; /* "OpenAI's exclusive cloud provider" */
+            continue;     /* a possessor is no subject */
+        }
+        if (after_prep(d, s->tb, b)) {
+            size_t dist = s->te <= f->b ? f->b - s->te : s->tb - f->e;
+            if (dist < obj_dist && dist <= 10) {
+                obj = s;
+                obj_dist = dist;
+            }
+            continue;
+        }
+        if (s->te <= f->b && (!subj || s->tb > subj->tb))
+            subj = s; /* the nearest before the trigger */
+    }
+    /* "OpenAI's exclusive cloud provider": the possessor of a role is
+     * the other party; "Microsoft's right of first refusal": the possessor
+     * of a right holds it */
+    const nm_tok *head = &d->toks[f->e - 1];
+    static const char *const roles[] = {"provider", "partner", "supplier", "distributor", "licensee", "broadcaster",
+                                        "carrier", "vendor", "seller", "agent", "sponsor", "reseller", "retailer",
+                                        "platform", "licensor", "host", "customer", "client", "buyer"};
+    bool role = false;
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]) && !role; i++)
+        role = head->norm_len == strlen(roles[i]) && !memcmp(d->strings.ptr + head->norm_off, roles[i], head->norm_len);
+    if (poss && !role) {
+        *holder = poss;
+        *counter = subj ? subj : obj;
+    } else {
+        *holder = subj ? subj : poss;
+        *counter = subj && poss ? poss : obj;
+    }
+    if (*counter && *holder && (*counter)->tb == (*holder)->tb)
+        *counter = NULL;
+}
+
+/* The value of a DATE span, and its bound ("until", "since"...), from its
+ * record. */
+static bool date_bound(const nm_doc *d, const dspan *s, const char **bound, size_t *blen, const char **val,
+                       size_t *vlen)
+{
+    const nm_span_rec *r = s->rec;
+    if (!r->attrs_len || !r->value_len)
+        return false;
+    const char *a = d->strings.ptr + r->attrs_off;
+    const char *k = memmem(a, r->attrs_len, "\"bound\":\"", 9);
+    if (!k)
+        return false;
+    k += 9;
+    const char *q = memchr(k, '"', (size_t)(a + r->attrs_len - k));
+    if (!q)
+        return false;
+    *bound = k;
+    *blen = (size_t)(q - k);
+    *val = d->strings.ptr + r->value_off;
+    *vlen = r->value_len;
+    return true;
+}
+
+static bool bound_is(const char *b, size_t n, const char *const *set)
+{
+    for (; *set; set++)
+        if (strlen(*set) == n && !memcmp(*set, b, n))
+            return true;
+    return false;
+}
+
+/* Does the bound DATE S belong to clause F?  To every clause before it
+ * with no status cue between ("keeps a ROFR on new capacity through 2030":
+ * both), else, if none, to the nearest clause after it. */
+static bool owns_date(const cl_state *st, const found *f, const dspan *s)
+{
+    bool any_before = false;
+    const found *after = NULL;
+    for (size_t i = 0; i < st->n_found; i++) {
+        const found *g = &st->found[i];
+        if (g->dead)
+            continue;
+        if (g->e <= s->tb) {
+            /* cut off by a conjunction that opens another clause, or by a
+             * status verb that governs a later clause */
+            bool cut = false;
+            for (size_t t = g->e; t < s->tb && !cut; t++)
+                cut = is_clause_break(st->d, t);
+            for (size_t k = 0; k < st->n_cues && !cut; k++) {
+                const cue *c = &st->cues[k];
+                if (c->cls < ST_GRANTED || (c->cls > ST_EXTENDED && c->cls != CUE_REPLACE) || c->b < g->e ||
+                    c->e > s->tb)
+                    continue;
+                for (size_t j = 0; j < st->n_found && !cut; j++)
+                    cut = !st->found[j].dead && st->found[j].b >= c->e && st->found[j].e <= s->tb;
+            }
+            if (!cut) {
+                any_before = true;
+                if (g == f)
+                    return true;
+            }
+        }
+        if (g->b >= s->te && (!after || g->b < after->b))
+            after = g;
+    }
+    return !any_before && after == f;
+}
+
+static int put_attr(nm_buf *b, const char *k, const char *v, size_t n)
+{
+    int rc;
+    if ((rc = nm_buf_printf(b, ",\"%s\":", k)) < 0)
+        return rc;
+    return nm_buf_put_json_str(b, v, n);
+}
+
+/* ------------------------------------------------------------ the stage */
+
+static int cl_open(void **state, const nm_model *m, const nm_opts *o, nm_err *err)
+{
+    (void)o;
+    cl_state *st = nm__calloc(&m->alloc, 1, sizeof(*st));
+    if (!st)
+        return nm__err_set(err, NM_ENOMEM, "out of memory");
+    st->m = m;
+    st->cl = m->clauses;
+    nm_buf_init(&st->attrs, 1 << 16, &m->alloc);
+    *state = st;
+    return 0;
+}
+
+static void cl_close(void *state)
+{
+    cl_state *st = state;
+    if (!st)
+        return;
+    const nm_allocator *a = &st->m->alloc;
+    nm__free(a, st->keys);
+    nm__free(a, st->nkeys);
+    nm__free(a, st->span_at);
+    nm__free(a, st->spans);
+    nm__free(a, st->found);
+    nm__free(a, st->cues);
+    nm_buf_free(&st->attrs);
+    nm__free(a, st);
+}
+
+static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
+{
+    int rc;
+    static const char *const until_words[] = {"until", "through", "till", "to", "into", "by", "before", NULL};
+    static const char *const since_words[] = {"since", "from", "starting", "beginning", "as of", NULL};
+    int status = status_of(st, d, f, b, e);
+    bool challenged = false;
+    for (size_t i = 0; i < st->n_cues; i++)
+        challenged |= st->cues[i].cls == CUE_CHALLENGE && st->cues[i].b >= b && st->cues[i].e <= e;
+    const dspan *holder, *counter;
+    parties_of(st, d, f, b, e, &holder, &counter);
+    /* since / until: a DATE with a bound belongs to the clause nearest
+     * before it ("keeps a ROFR on new capacity through 2030"), else to the
+     * nearest after */
+    const char *until = NULL, *since = NULL;
+    size_t until_n = 0, since_n = 0, until_dist = SIZE_MAX, since_dist = SIZE_MAX;
+    for (size_t i = 0; i < st->n_spans; i++) {
+        const dspan *s = &st->spans[i];
+        const char *bw, *v;
+        size_t bn, vn;
+        if (strcmp(s->type, "DATE") != 0 || s->tb < b || s->te > e || !date_bound(d, s, &bw, &bn, &v, &vn) ||
+            !owns_date(st, f, s))
+            continue;
+        size_t dist = s->tb >= f->e ? s->tb - f->e : (f->b - s->te) + 100;
+        if (bound_is(bw, bn, until_words) && dist < until_dist) {
+            until = v;
+            until_n = vn;
+            until_dist = dist;
+        } else if (bound_is(bw, bn, since_words) && dist < since_dist) {
+            since = v;
+            since_n = vn;
+            since_dist = dist;
+        }
+    }
+    nm_buf *a = &st->attrs;
+    nm_buf_clear(a);
+    if ((rc = nm_buf_printf(a, ",\"status\":\"%s\"", nm__clause_status_names[status])) < 0 ||
+        (challenged && (rc = nm_buf_puts(a, ",\"challenged\":true")) < 0) ||
+        (holder && (rc = put_attr(a, "holder", d->text + holder->rec->start, holder->rec->end - holder->rec->start)) < 0) ||
+        (counter && (rc = put_attr(a, "counterparty", d->text + counter->rec->start,
+                                   counter->rec->end - counter->rec->start)) < 0) ||
+        (since && (rc = put_attr(a, "since", since, since_n)) < 0) ||
+        (until && (rc = put_attr(a, "until", until, until_n)) < 0))
+        return rc;
+    nm_span_rec *sp = nm__doc_add_span(d);
+    if (!sp)
+        return NM_ENOMEM;
+    sp->start = d->toks[f->b].start;
+    sp->end = d->toks[f->e - 1].end;
+    sp->type = span_names[f->type];
+    if ((rc = nm__doc_str(d, a->ptr, a->len, &sp->attrs_off)) < 0)
+        return rc;
+    sp->attrs_len = (uint32_t)a->len;
+    return 0;
+}
+
+static int cl_run(void *state, nm_doc *d, nm_err *err)
+{
+    cl_state *st = state;
+    const nm_clauses *cl = st->cl;
+    int rc;
+    if (!cl || !cl->n_pats || !d->n_toks)
+        return 0;
+    st->d = d;
+    if ((rc = nm__doc_stems(d)) < 0)
+        goto fail;
+    if ((rc = grow(&st->m->alloc, (void **)&st->keys, &st->cap_keys, d->n_toks, sizeof(*st->keys))) < 0 ||
+        (rc = grow(&st->m->alloc, (void **)&st->nkeys, &st->cap_nkeys, d->n_toks, sizeof(*st->nkeys))) < 0)
+        goto fail;
+    bool any = false;
+    for (size_t t = 0; t < d->n_toks; t++) {
+        st->keys[t] = tok_key(cl->variants, d, &d->toks[t], false);
+        st->nkeys[t] = tok_key(cl->wvariants, d, &d->toks[t], true);
+        any |= index_get(&cl->triggers, st->keys[t]) != NULL;
+    }
+    for (size_t i = 0; i < d->n_spans && !any; i++) {
+        const nm_span_rec *r = &d->spans[i];
+        if (r->type[0] >= 'A' && r->type[0] <= 'Z' && strncmp(r->type, "CLAUSE:", 7) != 0)
+            any = index_get(&cl->triggers, span_key(r->type)) != NULL;
+    }
+    if (!any)
+        return 0; /* most articles name no clause: one probe a token */
+    if ((rc = index_spans(st, d)) < 0)
+        goto fail;
+    for (size_t si = 0; si < d->n_sents; si++) {
+        size_t b = d->sents[si].tok_begin, e = d->sents[si].tok_end;
+        st->n_found = 0;
+        st->n_cues = 0;
+        if ((rc = find_matches(st, d, b, e, false)) < 0)
+            goto fail;
+        bool live = false;
+        for (size_t i = 0; i < st->n_found; i++)
+            live |= !st->found[i].dead;
+        if (!live)
+            continue;
+        if ((rc = find_matches(st, d, b, e, true)) < 0)
+            goto fail;
+        for (size_t i = 0; i < st->n_found; i++)
+            if (!st->found[i].dead && (rc = emit(st, d, &st->found[i], b, e)) < 0)
+                goto fail;
+    }
+    return 0;
+fail:
+    return nm__err_set(err, rc, "clauses: %s", nm_strerror(rc));
+}
+
+const nm_stage_type nm__stage_clauses = {
+    "clauses", NM_PHASE_RESOLVE, cl_open, cl_run, cl_close,
+};
