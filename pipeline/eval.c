@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/core.h"
 
@@ -34,11 +35,21 @@ typedef struct espan {
     size_t start, end;
     char type[MAX_TYPE];
     char value[MAX_VALUE];
+    /* clause attributes */
+    char status[16];
+    char holder[MAX_VALUE];
+    char until[32];
     int used;
 } espan;
 
 typedef struct counts {
     uint64_t gold, sys, exact, overlap, type_ok, value_ok;
+    /* per record: gold has the type, system has it, both (sentence level
+     * when a record is a sentence) */
+    uint64_t rec_gold, rec_sys, rec_tp;
+    /* clause attributes on overlapping pairs: status; holder and until
+     * where gold gives them */
+    uint64_t status_ok, holder_n, holder_ok, until_n, until_ok;
 } counts;
 
 typedef struct row {
@@ -58,7 +69,13 @@ struct nm_eval {
     nm_buf scratch;
     char (*map_from)[MAX_TYPE], (*map_to)[MAX_TYPE]; /* gold type map */
     size_t n_map;
+    /* records with no gold span of the types scored, and of them those
+     * where the system found one (false alarms on negatives) */
+    uint64_t neg_records, neg_flagged;
+    counts clause_rec; /* record level over all clause types together */
 };
+
+static bool is_clause(const char *t) { return !strncmp(t, "CLAUSE:", 7); }
 
 static bool is_timex(const char *t)
 {
@@ -200,7 +217,9 @@ static int load_spans(nm_eval *ev, const char *json, size_t len, const char *wha
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         static const char *const p_start[] = {"start", NULL}, *const p_end[] = {"end", NULL},
-                                 *const p_type[] = {"type", NULL}, *const p_value[] = {"value", NULL};
+                                 *const p_type[] = {"type", NULL}, *const p_value[] = {"value", NULL},
+                                 *const p_status[] = {"status", NULL}, *const p_holder[] = {"holder", NULL},
+                                 *const p_until[] = {"until", NULL};
         yajl_val sp = spans->u.array.values[i];
         yajl_val st = yajl_tree_get(sp, (const char **)p_start, yajl_t_number);
         yajl_val en = yajl_tree_get(sp, (const char **)p_end, yajl_t_number);
@@ -221,6 +240,14 @@ static int load_spans(nm_eval *ev, const char *json, size_t len, const char *wha
         arr[k].end = (size_t)YAJL_GET_INTEGER(en);
         snprintf(arr[k].type, MAX_TYPE, "%s", type);
         snprintf(arr[k].value, MAX_VALUE, "%s", va ? YAJL_GET_STRING(va) : "");
+        if (is_clause(type)) {
+            yajl_val x = yajl_tree_get(sp, (const char **)p_status, yajl_t_string);
+            snprintf(arr[k].status, sizeof(arr[k].status), "%s", x ? YAJL_GET_STRING(x) : "UNSPECIFIED");
+            x = yajl_tree_get(sp, (const char **)p_holder, yajl_t_string);
+            snprintf(arr[k].holder, sizeof(arr[k].holder), "%s", x ? YAJL_GET_STRING(x) : "");
+            x = yajl_tree_get(sp, (const char **)p_until, yajl_t_string);
+            snprintf(arr[k].until, sizeof(arr[k].until), "%s", x ? YAJL_GET_STRING(x) : "");
+        }
         k++;
     }
     *out = arr;
@@ -326,6 +353,17 @@ static int score_class(espan *g, size_t ng, espan *s, size_t ns, const char *typ
             c->type_ok++;
         if (!strcmp(gg->value, ss->value))
             c->value_ok++;
+        if (is_clause(gg->type)) {
+            c->status_ok += !strcmp(gg->status, ss->status);
+            if (gg->holder[0]) {
+                c->holder_n++;
+                c->holder_ok += !strcasecmp(gg->holder, ss->holder);
+            }
+            if (gg->until[0]) {
+                c->until_n++;
+                c->until_ok += !strcmp(gg->until, ss->until);
+            }
+        }
     }
     nm__free(NULL, pairs);
     return 0;
@@ -359,6 +397,24 @@ int nm_eval_add(nm_eval *ev, const char *gold, size_t gold_len, const char *sys,
             present = !strcmp(s[j].type, ev->rows[r].type);
         if (present && (rc = score_class(g, ng, s, ns, ev->rows[r].type, &ev->rows[r].c)) < 0)
             goto done;
+        bool gh = false, sh = false;
+        for (size_t i = 0; i < ng && !gh; i++)
+            gh = !strcmp(g[i].type, ev->rows[r].type);
+        for (size_t j = 0; j < ns && !sh; j++)
+            sh = !strcmp(s[j].type, ev->rows[r].type);
+        counts *c = &ev->rows[r].c;
+        c->rec_gold += gh;
+        c->rec_sys += sh;
+        c->rec_tp += gh && sh;
+        if (is_clause(ev->rows[r].type)) {
+            ev->clause_rec.rec_gold += gh;
+            ev->clause_rec.rec_sys += sh;
+            ev->clause_rec.rec_tp += gh && sh;
+        }
+    }
+    if (ng == 0) {
+        ev->neg_records++;
+        ev->neg_flagged += ns > 0;
     }
     bool timex = false;
     for (size_t i = 0; i < ng; i++)
@@ -449,6 +505,87 @@ static int emit_row(nm_eval *ev, int format, const char *name, const counts *c, 
     return rc;
 }
 
+/* The clause rows again, by record (a sentence, in the clause corpora
+ * and CUAD) and with their attributes, and the false alarms on negative
+ * records.  Only when clause types were scored. */
+static int emit_clauses(nm_eval *ev, int format)
+{
+    nm_buf *b = &ev->report;
+    bool any = false;
+    for (size_t i = 0; i < ev->n_rows; i++)
+        any |= is_clause(ev->rows[i].type);
+    if (!any)
+        return 0;
+    int rc = 0;
+    counts attr = {0};
+    if (format == NM_EVAL_TABLE)
+        rc = nm_buf_printf(b, "\n%-26s %6s %6s  %-17s  %s\n%-26s %6s %6s  %5s %5s %5s  %6s %6s %6s\n", "clauses",
+                           "", "", "per record", "attributes (overlapping spans)", "type", "gold", "system", "P", "R",
+                           "F1", "status", "holder", "until");
+    else if (format == NM_EVAL_JSON)
+        rc = nm_buf_puts(b, ",\"clauses\":{");
+    bool first = true;
+    for (size_t i = 0; !rc && i <= ev->n_rows; i++) {
+        const counts *c;
+        const char *name;
+        counts total;
+        if (i < ev->n_rows) {
+            if (!is_clause(ev->rows[i].type))
+                continue;
+            c = &ev->rows[i].c;
+            name = ev->rows[i].type;
+            attr.overlap += c->overlap;
+            attr.status_ok += c->status_ok;
+            attr.holder_n += c->holder_n;
+            attr.holder_ok += c->holder_ok;
+            attr.until_n += c->until_n;
+            attr.until_ok += c->until_ok;
+        } else {
+            total = attr;
+            total.rec_gold = ev->clause_rec.rec_gold;
+            total.rec_sys = ev->clause_rec.rec_sys;
+            total.rec_tp = ev->clause_rec.rec_tp;
+            c = &total;
+            name = "CLAUSE:ALL";
+        }
+        prf rp = make_prf(c->rec_tp, c->rec_gold, c->rec_sys);
+        double st = ratio(c->status_ok, c->overlap), ho = ratio(c->holder_ok, c->holder_n),
+               un = ratio(c->until_ok, c->until_n);
+        if (format == NM_EVAL_TABLE) {
+            rc = nm_buf_printf(b, "%-26s %6llu %6llu  %5.3f %5.3f %5.3f  %6.3f", name, (unsigned long long)c->rec_gold,
+                               (unsigned long long)c->rec_sys, rp.p, rp.r, rp.f, st);
+            if (!rc)
+                rc = c->holder_n ? nm_buf_printf(b, " %6.3f", ho) : nm_buf_puts(b, "      -");
+            if (!rc)
+                rc = c->until_n ? nm_buf_printf(b, " %6.3f\n", un) : nm_buf_puts(b, "      -\n");
+        } else if (format == NM_EVAL_TSV) {
+            rc = nm_buf_printf(b,
+                               "%s\trecord_p\t%.4f\n%s\trecord_r\t%.4f\n%s\trecord_f1\t%.4f\n"
+                               "%s\tstatus_accuracy\t%.4f\n%s\tholder_accuracy\t%.4f\n%s\tuntil_accuracy\t%.4f\n",
+                               name, rp.p, name, rp.r, name, rp.f, name, st, name, ho, name, un);
+        } else {
+            rc = nm_buf_printf(b,
+                               "%s\"%s\":{\"records\":{\"gold\":%llu,\"system\":%llu,\"tp\":%llu,\"p\":%.4f,"
+                               "\"r\":%.4f,\"f1\":%.4f},\"status_accuracy\":%.4f,\"holder_accuracy\":%.4f,"
+                               "\"until_accuracy\":%.4f}",
+                               first ? "" : ",", name, (unsigned long long)c->rec_gold, (unsigned long long)c->rec_sys,
+                               (unsigned long long)c->rec_tp, rp.p, rp.r, rp.f, st, ho, un);
+        }
+        first = false;
+    }
+    double neg = ratio(ev->neg_flagged, ev->neg_records);
+    if (!rc && format == NM_EVAL_TABLE)
+        rc = nm_buf_printf(b, "negative records flagged: %llu of %llu (%.1f%%)\n", (unsigned long long)ev->neg_flagged,
+                           (unsigned long long)ev->neg_records, 100 * neg);
+    else if (!rc && format == NM_EVAL_TSV)
+        rc = nm_buf_printf(b, "NEGATIVE\tflagged_rate\t%.4f\nNEGATIVE\trecords\t%llu\n", neg,
+                           (unsigned long long)ev->neg_records);
+    else if (!rc)
+        rc = nm_buf_printf(b, "},\"negatives\":{\"records\":%llu,\"flagged\":%llu,\"rate\":%.4f}",
+                           (unsigned long long)ev->neg_records, (unsigned long long)ev->neg_flagged, neg);
+    return rc;
+}
+
 int nm_eval_report(nm_eval *ev, int format, const char **out)
 {
     nm_buf *b = &ev->report;
@@ -486,6 +623,8 @@ int nm_eval_report(nm_eval *ev, int format, const char **out)
         rc = nm_buf_puts(b, ",\"all\":");
     if (!rc)
         rc = emit_row(ev, format, "ALL", &all, false, false, true);
+    if (!rc)
+        rc = emit_clauses(ev, format);
     if (!rc && format == NM_EVAL_JSON)
         rc = nm_buf_puts(b, "}\n");
     if (!rc && format == NM_EVAL_TABLE)

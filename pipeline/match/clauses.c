@@ -448,8 +448,10 @@ static int build_variants(build_ctx *b)
                 return nm__err_set(&b->m->err, rc, "clauses: variant \"%s\": %s", words[k],
                                    nm_pipeline_errmsg(b->p));
             nm_doc *d = (nm_doc *)r;
-            if (d->n_toks != 1 || (rc = nm__doc_stems(d)) < 0)
+            if (d->n_toks != 1)
                 return nm__err_set(&b->m->err, NM_EPARSE, "clauses: variant \"%s\" is not one word", words[k]);
+            if ((rc = nm__doc_stems(d)) < 0)
+                return nm__err_set(&b->m->err, rc, "out of memory");
             const nm_tok *t = &d->toks[0];
             snprintf(stems[k], sizeof(stems[k]), "%.*s", (int)(t->stem_len ? t->stem_len : t->norm_len),
                      d->strings.ptr + (t->stem_len ? t->stem_off : t->norm_off));
@@ -912,8 +914,8 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
         if (!is_party(s) || s->tb < b || s->te > e || (s->tb < f->e && f->b < s->te))
             continue;
         if (s->te <= f->b && possessive(d, s->te, e)) {
-            if (f->b - s->te <= 4)
-                poss = s; /* "OpenAI's exclusive cloud provider" */
+            if (f->b - s->te <= 3)
+                poss = s; /* "OpenAI's exclusive cloud provider", "its new licence" */
             continue;     /* a possessor is no subject */
         }
         if (after_prep(d, s->tb, b)) {

@@ -157,7 +157,8 @@ static void test_model__every_allocation_failure_is_clean(void **state)
                 succeeded = 1;
         }
         if (!succeeded)
-            assert_true(rc == NM_ENOMEM || rc == NM_ELIMIT);
+            if (rc != NM_ENOMEM && rc != NM_ELIMIT)
+                fail_msg("allocation %d failing gave %d: %s", n, rc, m ? nm_model_errmsg(m) : "");
         nm_pipeline_free(p);
         nm_model_free(m);
     }
