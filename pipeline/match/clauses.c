@@ -639,6 +639,12 @@ static int push(const nm_allocator *a, void **arr, size_t *n, size_t *cap, size_
     return 0;
 }
 
+static bool norm_is(const nm_doc *d, size_t t, const char *w)
+{
+    const nm_tok *k = &d->toks[t];
+    return k->norm_len == strlen(w) && !memcmp(d->strings.ptr + k->norm_off, w, k->norm_len);
+}
+
 /* Every match of the patterns of index IX in sentence [b, e): triggers into
  * st->found (vetoes kill what they overlap), or cues into st->cues. */
 static int find_matches(cl_state *st, const nm_doc *d, size_t b, size_t e, bool cues)
@@ -699,6 +705,25 @@ static int find_matches(cl_state *st, const nm_doc *d, size_t b, size_t e, bool 
         for (size_t v = 0; v < n_veto && !f->dead; v++)
             if ((veto_cls[v] < 0 || veto_cls[v] == f->type) && veto_b[v] < f->e && f->b < veto_e[v])
                 f->dead = true;
+    }
+    /* a head noun right after a trigger is part of it: "no-poach pact",
+     * "exclusivity clause", "non-compete provisions" */
+    static const char *const heads[] = {"clause", "clauses", "provision", "provisions", "agreement", "agreements",
+                                        "pact", "pacts", "deal", "deals", "arrangement", "arrangements", "accord",
+                                        "terms", "ban", "truce", "pledge", "covenant", "covenants", "obligation",
+                                        "obligations", "restriction", "restrictions", "rule", "rules", "option",
+                                        "protections", "protection", "commitment", "commitments", "period"};
+    for (size_t i = first; i < st->n_found; i++) {
+        found *f = &st->found[i];
+        if (f->e >= e || f->e != f->me)
+            continue;
+        bool last_is_head = false, next_is_head = false;
+        for (size_t k = 0; k < sizeof(heads) / sizeof(heads[0]); k++) {
+            last_is_head |= norm_is(d, f->e - 1, heads[k]);
+            next_is_head |= norm_is(d, f->e, heads[k]);
+        }
+        if (next_is_head && !last_is_head)
+            f->e++;
     }
     /* overlaps: the longer wins (then the earlier, then the rule higher up) */
     for (size_t i = first; i < st->n_found; i++) {
@@ -764,11 +789,6 @@ static int index_spans(cl_state *st, const nm_doc *d)
 
 /* ------------------------------------------------------------ analysis */
 
-static bool norm_is(const nm_doc *d, size_t t, const char *w)
-{
-    const nm_tok *k = &d->toks[t];
-    return k->norm_len == strlen(w) && !memcmp(d->strings.ptr + k->norm_off, w, k->norm_len);
-}
 
 static bool is_boundary(const nm_doc *d, size_t t)
 {
@@ -846,10 +866,10 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         if (c->cls == CUE_CONDITION && c->e <= f->b)
             condition = true;
     }
-    if (negated) {
-        if (status == ST_GRANTED || status == ST_RETAINED)
+    if (negated) { /* "did not renew" ends it; "did not change" keeps it */
+        if (status == ST_GRANTED || status == ST_RETAINED || status == ST_EXTENDED)
             status = ST_REMOVED;
-        else if (status == ST_REMOVED)
+        else if (status == ST_REMOVED || status == ST_MODIFIED)
             status = ST_RETAINED;
     }
     if (ceased)
@@ -871,7 +891,7 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     }
     if (condition && f->type == CL_TERMINATION_TRIGGER)
         status = ST_UNSPECIFIED;
-    if (f->type == CL_TERM_EXPIRY && status == ST_REMOVED) {
+    if (f->type == CL_TERM_EXPIRY && (status == ST_REMOVED || status == ST_GRANTED || status == ST_RETAINED)) {
         /* "the deal ends in 2030": when it ends, not that it ended */
         for (size_t i = 0; i < st->n_spans; i++)
             if (!strcmp(st->spans[i].type, "DATE") && st->spans[i].tb >= f->e && st->spans[i].te <= hi)
@@ -1089,6 +1109,18 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
             since = v;
             since_n = vn;
             since_dist = dist;
+        }
+    }
+    if (!until && f->type == CL_TERM_EXPIRY) {
+        /* "expires in March", "runs to 2031": the date right after */
+        for (size_t i = 0; i < st->n_spans; i++) {
+            const dspan *s = &st->spans[i];
+            if (!strcmp(s->type, "DATE") && s->tb >= f->e && s->tb <= f->e + 3 && s->te <= e &&
+                s->rec->value_len) {
+                until = d->strings.ptr + s->rec->value_off;
+                until_n = s->rec->value_len;
+                break;
+            }
         }
     }
     nm_buf *a = &st->attrs;

@@ -1,0 +1,127 @@
+/* test_clauses.c - clause types, statuses, parties and time bounds through
+ * the whole pipeline, on sentences of our own. */
+#include "helpers.h"
+
+/* "TYPE:status[:holder][>counterparty][@until]|..." for the clause spans of
+ * TEXT (static buffer), e.g. "ROFR:RETAINED:Microsoft@2030". */
+static const char *clauses_of(nm_pipeline *p, const char *text, const char *dct)
+{
+    static char out[4096];
+    const nm_result *r;
+    const char *json;
+    size_t len;
+    nm_doc_opts o = {0};
+    o.dct = dct;
+    if (nm_pipeline_run(p, text, strlen(text), &o, &r) < 0 || nm_result_json(r, &json, &len) < 0)
+        fail_msg("run: %s", nm_pipeline_errmsg(p));
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < nm_result_n_spans(r); i++) {
+        nm_span s;
+        nm_result_span(r, i, &s);
+        if (strncmp(s.type, "CLAUSE:", 7) != 0)
+            continue;
+        /* the attributes are in the JSON: find this span's object */
+        char key[160];
+        snprintf(key, sizeof(key), "\"start\":%zu,\"end\":%zu,\"type\":\"%s\"", s.start, s.end, s.type);
+        const char *at = strstr(json, key);
+        assert_non_null(at);
+        const char *end = strchr(at, '}');
+        char obj[1024];
+        snprintf(obj, sizeof(obj), "%.*s", (int)(end - at), at);
+        char status[32] = "", holder[128] = "", counter[128] = "", until[32] = "";
+        const char *q;
+        if ((q = strstr(obj, "\"status\":\"")))
+            sscanf(q + 10, "%31[^\"]", status);
+        if ((q = strstr(obj, "\"holder\":\"")))
+            sscanf(q + 10, "%127[^\"]", holder);
+        if ((q = strstr(obj, "\"counterparty\":\"")))
+            sscanf(q + 16, "%127[^\"]", counter);
+        if ((q = strstr(obj, "\"until\":\"")))
+            sscanf(q + 9, "%31[^\"]", until);
+        n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s:%s%s%s%s%s%s%s", n ? "|" : "", s.type + 7, status,
+                              holder[0] ? ":" : "", holder, counter[0] ? ">" : "", counter, until[0] ? "@" : "",
+                              until);
+    }
+    return out;
+}
+
+#define CL(text, want) assert_string_equal(clauses_of(f->p, text, "2025-10-28"), want)
+
+static void test_clauses__types_status_parties_until(void **state)
+{
+    FX_BEGIN;
+    CL("Microsoft is no longer OpenAI's exclusive cloud provider but keeps a right of first refusal through 2030.",
+       "EXCLUSIVITY:REMOVED:Microsoft>OpenAI|ROFR:RETAINED:Microsoft@2030");
+    /* a replacement: the old term goes, the new one comes */
+    assert_non_null(strstr(clauses_of(f->p, "Harlow Dynamics replaced the exclusivity with a right of first refusal.",
+                                      "2025-10-28"),
+                           "EXCLUSIVITY:REMOVED"));
+    assert_non_null(strstr(clauses_of(f->p, "Harlow Dynamics replaced the exclusivity with a right of first refusal.",
+                                      "2025-10-28"),
+                           "ROFR:GRANTED"));
+    FX_END;
+}
+
+static void test_clauses__status_cues(void **state)
+{
+    FX_BEGIN;
+    CL("Harlow Dynamics dropped its no-poach pact with Nordvik Energy.",
+       "NO_POACH:REMOVED:Harlow Dynamics>Nordvik Energy");
+    /* a negated renewal ends the term; an expiry date is when, not a change */
+    CL("Nordvik Energy did not renew the agreement, which expires in March 2026.",
+       "RENEWAL_EXTENSION:REMOVED:Nordvik Energy|TERM_EXPIRY:UNSPECIFIED:Nordvik Energy@2026-03");
+    FX_END;
+}
+
+static void test_clauses__spelling_and_inflection(void **state)
+{
+    FX_BEGIN;
+    /* one rule covers licence and license, and the inflections of the cue */
+    const char *a = clauses_of(f->p, "Nordvik Energy is in talks to sign a licensing deal with Harlow Dynamics.", "2025-10-28");
+    const char *want = "LICENSE_GRANT:PROPOSED";
+    assert_non_null(strstr(a, want));
+    char first[512];
+    snprintf(first, sizeof(first), "%s", clauses_of(f->p, "The perpetual licence stays in place.", "2025-10-28"));
+    const char *b = clauses_of(f->p, "The perpetual license stays in place.", "2025-10-28");
+    assert_string_equal(first, b);
+    assert_non_null(strstr(b, "PERPETUAL_LICENSE:RETAINED"));
+    FX_END;
+}
+
+static void test_clauses__not_clauses(void **state)
+{
+    FX_BEGIN;
+    /* news talk that names no term */
+    CL("In an exclusive interview, the chief executive said shares rose 4% in March.", "");
+    CL("The two companies have worked together since 2018.", "");
+    FX_END;
+}
+
+static void test_clauses__challenged(void **state)
+{
+    FX_BEGIN;
+    const char *got = clauses_of(f->p, "Regulators are examining the tie-in provisions.", "2025-10-28");
+    assert_non_null(strstr(got, "TIE_IN_BUNDLING:"));
+    /* the flag is in the JSON */
+    const nm_result *r;
+    const char *json;
+    size_t len;
+    const char *text = "Regulators are examining the tie-in provisions.";
+    assert_int_equal(nm_pipeline_run(f->p, text, strlen(text), NULL, &r), 0);
+    assert_int_equal(nm_result_json(r, &json, &len), 0);
+    assert_non_null(strstr(json, "\"challenged\":true"));
+    FX_END;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clauses__types_status_parties_until),
+        cmocka_unit_test(test_clauses__status_cues),
+        cmocka_unit_test(test_clauses__spelling_and_inflection),
+        cmocka_unit_test(test_clauses__not_clauses),
+        cmocka_unit_test(test_clauses__challenged),
+    };
+    return cmocka_run_group_tests_name("clauses", tests, NULL, NULL);
+}
