@@ -34,6 +34,7 @@ types_of() {
     conll2003-*) echo PER,ORG,LOC,MISC ;;
     cuad-*) echo "CLAUSE:*" ;;
     corpus/entities-*) echo PER,ORG,LOC,MISC,MONEY,PERCENT ;;
+    corpus/clauses-*) echo "CLAUSE:*" ;;
     *) echo "" ;;
     esac
 }
