@@ -164,12 +164,14 @@ int cmd_run(int argc, char **argv)
             return EXIT_FATAL;
         case OPT_STATS: stats = true; break;
         case OPT_UNTIL: {
-            static const char *const stages[] = {"clean", "tokenize", "normalize", "sentences", "entities", "temporal"};
+            static const char *const stages[] = {"clean", "tokenize", "normalize", "sentences", "entities", "temporal",
+                                                 "clauses"};
             bool ok = false;
             for (size_t k = 0; k < sizeof(stages) / sizeof(stages[0]); k++)
                 ok |= !strcmp(optarg, stages[k]);
             if (!ok) {
-                cli_error("--until: expected clean, tokenize, normalize, sentences, entities or temporal, not \"%s\"", optarg);
+                cli_error("--until: expected clean, tokenize, normalize, sentences, entities, temporal or clauses, "
+                          "not \"%s\"", optarg);
                 return EXIT_FATAL;
             }
             bo.pipe.until = optarg;

@@ -152,19 +152,24 @@ static inline uint32_t key_of(const char *s, size_t n)
 
 /* The folded key of token T of D (stems must be done): the stem of a word
  * (through the variants table), the norm of anything else. */
-static uint32_t tok_key(const nm_strtab *variants, const nm_doc *d, const nm_tok *t, bool by_norm)
+static uint32_t tok_key(const nm_strtab *variants, const uint64_t *bloom, const nm_doc *d, const nm_tok *t,
+                        bool by_norm)
 {
     bool stem = !by_norm && t->kind == NM_TOK_WORD && t->stem_len;
     const char *s = d->strings.ptr + (stem ? t->stem_off : t->norm_off);
     size_t n = stem ? t->stem_len : t->norm_len;
+    /* a word's norm carries its hash (normalize) */
+    uint32_t h = !stem && t->kind == NM_TOK_WORD && t->hash ? t->hash : nm_hash(s, n);
+    if (bloom && !((bloom[(h % CL_BLOOM_BITS) / 64] >> (h % 64)) & 1))
+        return h ? h : 1;
     if (variants && variants->n_used) {
-        const nm_strtab_entry *e = nm_strtab_get(variants, s, n);
+        const nm_strtab_entry *e = nm_strtab_get_h(variants, s, n, h);
         if (e) {
             const char *v = nm_strtab_val(variants, e);
             return key_of(v, strlen(v));
         }
     }
-    return key_of(s, n);
+    return h ? h : 1;
 }
 
 /* The index key of patterns that start with a span of TYPE ("@DATE"). */
@@ -180,6 +185,7 @@ typedef struct build_ctx {
     nm_clauses *cl;
     nm_pipeline *p;
     nm_strtab vstems; /* stem of a variant spelling -> stem of the canonical one */
+    const nm_result *last; /* the last word tokenised */
 } build_ctx;
 
 static int grow(const nm_allocator *a, void **arr, size_t *cap, size_t want, size_t elem)
@@ -205,13 +211,15 @@ static int word_key(build_ctx *b, const char *word, const char *where, bool by_n
     if (rc < 0)
         return nm__err_set(&b->m->err, rc, "%s: \"%s\": %s", where, word, nm_pipeline_errmsg(b->p));
     nm_doc *d = (nm_doc *)r; /* nm_result is a doc (pipeline.c) */
+    b->last = r;
     if (d->n_toks != 1)
         return nm__err_set(&b->m->err, NM_EPARSE,
                            "%s: \"%s\" is %zu tokens to the tokenizer; write one token an element",
                            where, word, d->n_toks);
     if ((rc = nm__doc_stems(d)) < 0)
         return nm__err_set(&b->m->err, rc, "out of memory");
-    *key = by_norm ? tok_key(b->cl->wvariants, d, &d->toks[0], true) : tok_key(&b->vstems, d, &d->toks[0], false);
+    *key = by_norm ? tok_key(b->cl->wvariants, NULL, d, &d->toks[0], true)
+                   : tok_key(&b->vstems, NULL, d, &d->toks[0], false);
     return 0;
 }
 
@@ -468,7 +476,7 @@ int nm__clauses_build(nm_model *m)
     nm_clauses *cl = m->clauses;
     if (!cl)
         return 0;
-    build_ctx b = {m, cl, NULL, {0}};
+    build_ctx b = {m, cl, NULL, {0}, NULL};
     int rc = 0;
     nm_pipeline_opts po = {0};
     po.until = "normalize";
@@ -494,6 +502,15 @@ int nm__clauses_build(nm_model *m)
     }
     for (size_t i = 0; i < cl->n_pats; i++)
         cl->pats[i].where = cl->arena.ptr + (uintptr_t)cl->pats[i].where;
+    const nm_strtab *vt[2] = {&b.vstems, cl->wvariants};
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; vt[k] && i < vt[k]->n_slots; i++) {
+            const nm_strtab_entry *e = &vt[k]->slots[i];
+            if (e->key_off == UINT32_MAX)
+                continue;
+            uint32_t h = e->hash;
+            cl->vbloom[(h % CL_BLOOM_BITS) / 64] |= 1ull << (h % 64);
+        }
     if ((rc = build_index(m, cl, false, &cl->triggers)) < 0 || (rc = build_index(m, cl, true, &cl->cues)) < 0) {
         rc = nm__err_set(&m->err, rc, "out of memory");
         goto done;
@@ -1160,8 +1177,8 @@ static int cl_run(void *state, nm_doc *d, nm_err *err)
         goto fail;
     bool any = false;
     for (size_t t = 0; t < d->n_toks; t++) {
-        st->keys[t] = tok_key(cl->variants, d, &d->toks[t], false);
-        st->nkeys[t] = tok_key(cl->wvariants, d, &d->toks[t], true);
+        st->keys[t] = tok_key(cl->variants, cl->vbloom, d, &d->toks[t], false);
+        st->nkeys[t] = tok_key(cl->wvariants, cl->vbloom, d, &d->toks[t], true);
         any |= index_get(&cl->triggers, st->keys[t]) != NULL;
     }
     for (size_t i = 0; i < d->n_spans && !any; i++) {

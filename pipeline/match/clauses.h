@@ -63,6 +63,8 @@ typedef struct nm_cl_index {
     size_t n_ids;
 } nm_cl_index;
 
+#define CL_BLOOM_BITS 16384
+
 typedef struct nm_clauses {
     nm_cl_pattern *pats;
     size_t n_pats, cap_pats;
@@ -72,6 +74,9 @@ typedef struct nm_clauses {
     size_t n_keys, cap_keys;
     nm_buf arena;         /* raw lines while loading, then "where" strings */
     nm_cl_index triggers; /* triggers and vetoes */
+    /* a bit for the nm_hash of each variant spelling, stems and words: most
+     * tokens are none, and this says so without a lookup */
+    uint64_t vbloom[CL_BLOOM_BITS / 64];
     nm_cl_index cues;
     nm_strtab *variants;  /* stem of a variant spelling -> stem of the canonical one */
     const nm_strtab *wvariants; /* the "variants" table itself: word -> word */
