@@ -314,12 +314,8 @@ static int compile_line(build_ctx *b, const char *kind, const char *cls_s, const
              * (a stem would make "provider" a "provide", "refusal" a
              * "refuse"); a trigger word with '=' does too */
             el.by_norm = cues || w[0] == '=';
-            if (w[0] == '=') {
-                if (pat.n_elem == 0)
-                    return nm__err_set(&b->m->err, NM_EPARSE, "%s: the first word of a trigger matches on stems",
-                                       where);
+            if (w[0] == '=')
                 w++;
-            }
             el.alt_off = (uint32_t)cl->n_keys;
             char *save2 = NULL;
             for (char *alt = strtok_r(w, "|", &save2); alt; alt = strtok_r(NULL, "|", &save2)) {
@@ -662,18 +658,73 @@ static bool norm_is(const nm_doc *d, size_t t, const char *w)
     return k->norm_len == strlen(w) && !memcmp(d->strings.ptr + k->norm_off, w, k->norm_len);
 }
 
+/* Where triggers of two types overlap, the more specific type wins ("a
+ * perpetual licence" is a PERPETUAL_LICENSE, "grants it a right of first
+ * offer" a ROFR), then the longer. */
+static int rank_of(int type)
+{
+    switch (type) {
+    case CL_PERPETUAL_LICENSE:
+    case CL_TERMINATION_FEE:
+    case CL_ROFR:
+    case CL_IP_OWNERSHIP:
+    case CL_NO_POACH:
+    case CL_PRICING_MFN:
+        return 2;
+    case CL_LICENSE_GRANT:
+    case CL_CAPACITY_SUPPLY:
+    case CL_EQUITY_GOVERNANCE:
+    case CL_TERMINATION_TRIGGER:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* Try pattern P at token T of sentence [.., e): a match goes to st->cues,
+ * to the vetoes, or to st->found. */
+static int try_pattern(cl_state *st, const nm_doc *d, const nm_cl_pattern *p, size_t t, size_t e, bool cues,
+                       uint32_t *veto_b, uint32_t *veto_e, int *veto_cls, size_t *n_veto)
+{
+    const nm_allocator *a = &st->m->alloc;
+    mctx c = {st->cl, d, st, e, SIZE_MAX, 0, 0, 0};
+    if (!match_from(&c, p, 0, t))
+        return 0;
+    if (c.sb >= c.se) { /* only optional parts inside [ ] matched */
+        c.sb = t;
+        c.se = c.end;
+    }
+    if (cues) {
+        if (push(a, (void **)&st->cues, &st->n_cues, &st->cap_cues, sizeof(*st->cues)) < 0)
+            return NM_ENOMEM;
+        st->cues[st->n_cues - 1] = (cue){(uint32_t)c.sb, (uint32_t)c.se, p->cls};
+    } else if (p->veto) {
+        if (*n_veto < 64) {
+            veto_b[*n_veto] = (uint32_t)c.sb;
+            veto_e[*n_veto] = (uint32_t)c.se;
+            veto_cls[(*n_veto)++] = p->cls;
+        }
+    } else {
+        if (push(a, (void **)&st->found, &st->n_found, &st->cap_found, sizeof(*st->found)) < 0)
+            return NM_ENOMEM;
+        st->found[st->n_found - 1] =
+            (found){(uint32_t)c.sb, (uint32_t)c.se, (uint32_t)t, (uint32_t)c.end, p->cls, p->status, false};
+    }
+    return 0;
+}
+
 /* Every match of the patterns of index IX in sentence [b, e): triggers into
  * st->found (vetoes kill what they overlap), or cues into st->cues. */
 static int find_matches(cl_state *st, const nm_doc *d, size_t b, size_t e, bool cues)
 {
     const nm_clauses *cl = st->cl;
     const nm_cl_index *ix = cues ? &cl->cues : &cl->triggers;
-    const nm_allocator *a = &st->m->alloc;
     size_t first = st->n_found;
     /* vetoes: collected here, applied after */
     uint32_t veto_b[64], veto_e[64];
     int veto_cls[64];
     size_t n_veto = 0;
+    int rc2;
     for (size_t t = b; t < e; t++) {
         /* the token's own key, then those of the spans that start at it */
         int32_t sp = st->span_at[t];
@@ -681,38 +732,30 @@ static int find_matches(cl_state *st, const nm_doc *d, size_t b, size_t e, bool 
         const struct nm_cl_slot *s;
         if (own) {
             s = index_get(ix, cues ? st->nkeys[t] : st->keys[t]);
+            if (!cues && st->nkeys[t] != st->keys[t]) {
+                /* a trigger whose first word is "=word" is indexed by the
+                 * word as written: try that next */
+                const struct nm_cl_slot *s2 = index_get(ix, st->nkeys[t]);
+                if (s2 && !s) {
+                    s = s2;
+                } else if (s2 && s) {
+                    /* both: run the norm's patterns here, the stem's below */
+                    for (uint32_t q = 0; q < s2->n; q++)
+                        if ((rc2 = try_pattern(st, d, &cl->pats[ix->ids[s2->off + q]], t, e, cues, veto_b, veto_e,
+                                               veto_cls, &n_veto)) < 0)
+                            return rc2;
+                }
+            }
         } else {
             s = index_get(ix, span_key(st->spans[sp].type));
             sp = st->spans[sp].next;
         }
         if (!s)
             continue;
-        for (uint32_t q = 0; q < s->n; q++) {
-            const nm_cl_pattern *p = &cl->pats[ix->ids[s->off + q]];
-            mctx c = {cl, d, st, e, SIZE_MAX, 0, 0, 0};
-            if (!match_from(&c, p, 0, t))
-                continue;
-            if (c.sb >= c.se) { /* only optional parts inside [ ] matched */
-                c.sb = t;
-                c.se = c.end;
-            }
-            if (cues) {
-                if (push(a, (void **)&st->cues, &st->n_cues, &st->cap_cues, sizeof(*st->cues)) < 0)
-                    return NM_ENOMEM;
-                st->cues[st->n_cues - 1] = (cue){(uint32_t)c.sb, (uint32_t)c.se, p->cls};
-            } else if (p->veto) {
-                if (n_veto < 64) {
-                    veto_b[n_veto] = (uint32_t)c.sb;
-                    veto_e[n_veto] = (uint32_t)c.se;
-                    veto_cls[n_veto++] = p->cls;
-                }
-            } else {
-                if (push(a, (void **)&st->found, &st->n_found, &st->cap_found, sizeof(*st->found)) < 0)
-                    return NM_ENOMEM;
-                st->found[st->n_found - 1] = (found){(uint32_t)c.sb, (uint32_t)c.se, (uint32_t)t,
-                                                     (uint32_t)c.end, p->cls, p->status, false};
-            }
-        }
+        for (uint32_t q = 0; q < s->n; q++)
+            if ((rc2 = try_pattern(st, d, &cl->pats[ix->ids[s->off + q]], t, e, cues, veto_b, veto_e, veto_cls,
+                                   &n_veto)) < 0)
+                return rc2;
         }
     }
     if (cues)
@@ -752,10 +795,24 @@ static int find_matches(cl_state *st, const nm_doc *d, size_t b, size_t e, bool 
             if (j == i || g->dead || !(g->b < f->e && f->b < g->e))
                 continue;
             uint32_t lf = f->e - f->b, lg = g->e - g->b;
-            if (lg > lf || (lg == lf && (g->b < f->b || (g->b == f->b && j < i)))) {
+            int rf = rank_of(f->type), rg = rank_of(g->type);
+            if (rg > rf || (rg == rf && (lg > lf || (lg == lf && (g->b < f->b || (g->b == f->b && j < i)))))) {
                 f->dead = true;
                 break;
             }
+        }
+    }
+    /* "first dibs on any new computing capacity": what a right of first
+     * refusal is on is its scope, not another clause */
+    for (size_t i = first; i < st->n_found; i++) {
+        const found *r = &st->found[i];
+        if (r->dead || r->type != CL_ROFR || r->e >= e || !(norm_is(d, r->e, "on") || norm_is(d, r->e, "over")))
+            continue;
+        for (size_t j = first; j < st->n_found; j++) {
+            found *g = &st->found[j];
+            if (!g->dead && j != i && g->b > r->e && g->b <= r->e + 5 &&
+                (g->type == CL_CAPACITY_SUPPLY || g->type == CL_LICENSE_GRANT))
+                g->dead = true;
         }
     }
     return 0;
@@ -1179,7 +1236,7 @@ static int cl_run(void *state, nm_doc *d, nm_err *err)
     for (size_t t = 0; t < d->n_toks; t++) {
         st->keys[t] = tok_key(cl->variants, cl->vbloom, d, &d->toks[t], false);
         st->nkeys[t] = tok_key(cl->wvariants, cl->vbloom, d, &d->toks[t], true);
-        any |= index_get(&cl->triggers, st->keys[t]) != NULL;
+        any |= index_get(&cl->triggers, st->keys[t]) != NULL || index_get(&cl->triggers, st->nkeys[t]) != NULL;
     }
     for (size_t i = 0; i < d->n_spans && !any; i++) {
         const nm_span_rec *r = &d->spans[i];
