@@ -58,7 +58,7 @@ static const char *const span_names[CL_NTYPES] = {
 
 static const char *const cue_class_names[CUE_NCLASSES] = {
     "UNSPECIFIED", "GRANTED", "REMOVED", "RETAINED", "MODIFIED", "EXTENDED", "PROPOSED",
-    "NEGATION", "CEASE", "CHALLENGE", "REPLACE", "CONDITION",
+    "NEGATION", "CEASE", "CHALLENGE", "REPLACE", "CONDITION", "SELL",
 };
 
 /* Span types a pattern may name with "@". */
@@ -796,7 +796,9 @@ static int find_matches(cl_state *st, const nm_doc *d, size_t b, size_t e, bool 
                 continue;
             uint32_t lf = f->e - f->b, lg = g->e - g->b;
             int rf = rank_of(f->type), rg = rank_of(g->type);
-            if (rg > rf || (rg == rf && (lg > lf || (lg == lf && (g->b < f->b || (g->b == f->b && j < i)))))) {
+            bool sg = g->status >= 0, sf = f->status >= 0;
+            if (rg > rf ||
+                (rg == rf && (lg > lf || (lg == lf && (sg > sf || (sg == sf && (g->b < f->b || (g->b == f->b && j < i)))))))) {
                 f->dead = true;
                 break;
             }
@@ -869,6 +871,20 @@ static bool is_boundary(const nm_doc *d, size_t t)
     return norm_is(d, t, ";") || norm_is(d, t, ":");
 }
 
+/* Auxiliaries and adverbs between a trigger and the verb after it. */
+static bool is_aux(const nm_doc *d, size_t t)
+{
+    static const char *const words[] = {"is", "was", "were", "are", "be", "been", "being", "has", "have", "had",
+                                        "will", "would", "shall", "should", "can", "could", "may", "might", "must",
+                                        "still", "now", "also", "to", "not", "n't", "already", "then", "quietly",
+                                        "effectively", "formally", "largely", "fully", "officially", "finally",
+                                        "in", "place", "get", "got", "gets"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (norm_is(d, t, words[i]))
+            return true;
+    return false;
+}
+
 /* A token that opens another clause: ';', "but", "while", ", and"... */
 static bool is_clause_break(const nm_doc *d, size_t t)
 {
@@ -885,7 +901,7 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     /* the clause: no further than a ';' or ':' */
     size_t lo = b, hi = e;
     for (size_t t = f->b; t > b; t--)
-        if (is_boundary(d, t - 1)) {
+        if (is_boundary(d, t - 1) || is_clause_break(d, t - 1)) {
             lo = t;
             break;
         }
@@ -900,16 +916,35 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     long best_d = 1 << 30;
     for (size_t i = 0; i < st->n_cues; i++) {
         const cue *c = &st->cues[i];
-        if (c->cls < ST_GRANTED || (c->cls > ST_EXTENDED && c->cls != CUE_REPLACE) || c->b < lo || c->e > hi)
+        if (c->cls < ST_GRANTED || (c->cls > ST_EXTENDED && c->cls != CUE_REPLACE && c->cls != CUE_SELL) ||
+            c->b < lo || c->e > hi)
             continue;
         long dist;
-        if (c->e <= f->b)
+        if (c->e <= f->b) {
             dist = (long)(f->b - c->e) * 2;
-        else if (c->b >= f->e)
+        } else if (c->b >= f->e) {
+            /* a cue after the trigger governs it only through auxiliaries
+             * ("exclusivity was dropped", "rights have been extended", "the
+             * ROFR remains") */
+            bool through = true;
+            for (size_t t = f->e; t < c->b && through; t++)
+                through = is_aux(d, t);
+            /* or across the trigger's own phrase ("rights on handball
+             * coverage have been extended"): an auxiliary just before the
+             * verb, no punctuation on the way */
+            if (!through && c->b > f->e + 1 && c->b - f->e <= 8 && is_aux(d, c->b - 1)) {
+                through = true;
+                for (size_t t = f->e; t < c->b && through; t++)
+                    through = d->toks[t].kind != NM_TOK_PUNCT;
+            }
+            if (!through)
+                continue;
             dist = (long)(c->b - f->e) * 2 + 1;
-        else
+        } else {
             continue; /* inside the trigger */
-        if ((c->e <= f->b && f->b - c->e > 8) || (c->b >= f->e && c->b - f->e > 6))
+        }
+        size_t reach = c->cls == CUE_REPLACE ? 12 : 8;
+        if ((c->e <= f->b && f->b - c->e > reach) || (c->b >= f->e && c->b - f->e > 8))
             continue;
         if (dist < best_d) {
             best_d = dist;
@@ -917,6 +952,8 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         }
     }
     int status = best ? best->cls : (f->status >= 0 ? f->status : ST_UNSPECIFIED);
+    if (best && best->cls == CUE_SELL) /* selling a stake ends it; selling a licence grants one */
+        status = f->type == CL_EQUITY_GOVERNANCE || f->type == CL_IP_OWNERSHIP ? ST_REMOVED : ST_GRANTED;
     if (best && best->cls == CUE_REPLACE) {
         /* "replaced X with Y": X goes, Y comes */
         bool after_with = false;
@@ -940,6 +977,9 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         if (c->cls == CUE_CONDITION && c->e <= f->b)
             condition = true;
     }
+    /* "gave it no audit rights" */
+    if (f->b > lo && (norm_is(d, f->b - 1, "no") || norm_is(d, f->b - 1, "without")))
+        negated = true;
     if (negated) { /* "did not renew" ends it; "did not change" keeps it */
         if (status == ST_GRANTED || status == ST_RETAINED || status == ST_EXTENDED)
             status = ST_REMOVED;
@@ -948,7 +988,7 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     }
     if (ceased)
         status = ST_REMOVED;
-    if (status == ST_EXTENDED) {
+    if (status == ST_EXTENDED && best) {
         /* lengthened only if a date or a length follows */
         bool timed = false;
         for (size_t i = 0; i < st->n_spans && !timed; i++) {
