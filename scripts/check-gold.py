@@ -9,8 +9,18 @@ sorted by start; entity spans (PER ORG LOC MISC MONEY PERCENT) do not overlap on
 nor do temporal spans (DATE TIME DURATION SET); MONEY values are "CUR AMOUNT" or
 "CUR LOW..HIGH" (ISO 4217 code, plain decimal number), PERCENT values a plain decimal
 fraction or "LOW..HIGH". A span that starts with "the " or ends in 's is noted (right only
-when the name has it: "Sainsbury's"). Exit status 1 if any check fails.
+when the name has it: "Sainsbury's").
+
+Clause spans (CLAUSE:<TYPE>, corpus/GUIDE.md "Contract clauses"): TYPE is one of the 22 types
+of the clause taxonomy or GOVERNING_LAW_DISPUTE; `status` is one of GRANTED REMOVED RETAINED
+MODIFIED EXTENDED PROPOSED UNSPECIFIED; `holder`, `counterparty` and `scope`, when present,
+occur verbatim in the record's text; `until` and `since` are YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Qn,
+event:<words>, or PRESENT_REF/PAST_REF/FUTURE_REF (TIMEX3's value for "until now"); `challenged`
+is only ever true; clause spans of a record do not overlap.
+Counts per clause type and per status are printed for every file that has clause spans.
+Exit status 1 if any check fails.
 """
+import datetime
 import glob
 import json
 import os
@@ -20,15 +30,65 @@ from collections import Counter
 
 ENTITY = ('PER', 'ORG', 'LOC', 'MISC', 'MONEY', 'PERCENT')
 TEMPORAL = ('DATE', 'TIME', 'DURATION', 'SET')
+CLAUSE = ('EXCLUSIVITY', 'ROFR', 'NON_COMPETE', 'NO_POACH', 'REVENUE_SHARE', 'LICENSE_GRANT',
+          'PERPETUAL_LICENSE', 'IP_OWNERSHIP', 'TERM_EXPIRY', 'RENEWAL_EXTENSION', 'TERMINATION_TRIGGER',
+          'CHANGE_OF_CONTROL', 'MINIMUM_COMMITMENT', 'CAPACITY_SUPPLY', 'PRICING_MFN', 'TIE_IN_BUNDLING',
+          'EQUITY_GOVERNANCE', 'LIABILITY_INDEMNITY', 'TERMINATION_FEE', 'AUDIT_VERIFICATION',
+          'POST_TERMINATION', 'NON_DISPARAGEMENT', 'GOVERNING_LAW_DISPUTE')
+STATUS = ('GRANTED', 'REMOVED', 'RETAINED', 'MODIFIED', 'EXTENDED', 'PROPOSED', 'UNSPECIFIED')
+CLAUSE_KEYS = ('start', 'end', 'type', 'text', 'status', 'challenged', 'holder', 'counterparty',
+               'scope', 'until', 'since')
 NUM = r'-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?'
 MONEY_RE = re.compile(r'[A-Z]{3} ' + NUM + r'(?:\.\.' + NUM + r')?')
 PERCENT_RE = re.compile(NUM + r'(?:\.\.' + NUM + r')?')
+BOUND_RE = re.compile(r'\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?|-Q[1-4])?'
+                      r'|(?:PRESENT|PAST|FUTURE)_REF|event:\S.*')
+
+
+def real_date(v):
+    """False for a YYYY-MM-DD bound that names no calendar day (2030-02-30)."""
+    if re.fullmatch(r'\d{4}-\d\d-\d\d', v):
+        try:
+            datetime.date(int(v[:4]), int(v[5:7]), int(v[8:10]))
+        except ValueError:
+            return False
+    return True
+
+
+def check_clause(where, s, got, text):
+    """Errors and notes for one CLAUSE:<TYPE> span whose covered text is `got`."""
+    errors = []
+    notes = []
+    t = s['type']
+    if t[len('CLAUSE:'):] not in CLAUSE:
+        errors.append('%s: unknown clause type %r' % (where, t))
+    if s.get('status') not in STATUS:
+        errors.append('%s: %s %r has bad status %r' % (where, t, got, s.get('status')))
+    if 'challenged' in s and s['challenged'] is not True:
+        errors.append('%s: %s %r: challenged is %r (only true, or left out)' % (where, t, got, s['challenged']))
+    for k in ('holder', 'counterparty', 'scope'):
+        if k in s:
+            v = s[k]
+            if not (isinstance(v, str) and v.strip()):
+                errors.append('%s: %s %r has bad %s %r' % (where, t, got, k, v))
+            elif v not in text:
+                errors.append('%s: %s %r: %s %r is not in the text' % (where, t, got, k, v))
+    for k in ('until', 'since'):
+        if k in s and not (isinstance(s[k], str) and BOUND_RE.fullmatch(s[k]) and real_date(s[k])):
+            errors.append('%s: %s %r has bad %s %r' % (where, t, got, k, s[k]))
+    if got != got.strip():
+        errors.append('%s: %s %r: whitespace at an edge of the span' % (where, t, got))
+    other = sorted(k for k in s if k not in CLAUSE_KEYS)
+    if other:
+        notes.append('%s: %s %r: unexpected field(s) %s' % (where, t, got, ', '.join(other)))
+    return errors, notes
 
 
 def check_file(path):
     errors = []
     warnings = []
     counts = Counter()
+    status = Counter()
     nrec = 0
     base = os.path.dirname(os.path.abspath(path))
     with open(path, encoding='utf-8') as f:
@@ -57,9 +117,12 @@ def check_file(path):
                 errors.append('%s: no text or text_file' % where)
                 continue
             spans = rec.get('spans', [])
+            text = raw.decode('utf-8', 'replace')
             last = -1
-            for kind in (ENTITY, TEMPORAL):
-                sel = sorted((s for s in spans if s.get('type') in kind), key=lambda s: (s['start'], s['end']))
+            clause = tuple('CLAUSE:' + c for c in CLAUSE)
+            for kind in (ENTITY, TEMPORAL, clause):
+                sel = sorted((s for s in spans if s.get('type') in kind and isinstance(s.get('start'), int)
+                              and isinstance(s.get('end'), int)), key=lambda s: (s['start'], s['end']))
                 for a, b in zip(sel, sel[1:]):
                     if b['start'] < a['end']:
                         errors.append('%s: overlapping %s %r and %s %r' % (where, a['type'], a['text'], b['type'], b['text']))
@@ -80,7 +143,12 @@ def check_file(path):
                     continue
                 if got != s.get('text'):
                     errors.append('%s: span %d-%d is %r, text says %r' % (where, st, en, got, s.get('text')))
-                if t not in ENTITY + TEMPORAL:
+                if isinstance(t, str) and t.startswith('CLAUSE:'):
+                    status[s.get('status')] += 1
+                    e, n = check_clause(where, s, got, text)
+                    errors.extend(e)
+                    warnings.extend(n)
+                elif t not in ENTITY + TEMPORAL:
                     errors.append('%s: unknown type %r' % (where, t))
                 if t in ENTITY:
                     v = s.get('value')
@@ -94,19 +162,22 @@ def check_file(path):
                         errors.append('%s: %s %r: whitespace at an edge of the span' % (where, t, got))
                     elif got.lower().startswith('the ') or re.search(r"['\u2019]s$", got):
                         warnings.append('%s: %s %r: "the" or a final \'s inside (right only if part of the name)' % (where, t, got))
-    return nrec, counts, errors, warnings
+    return nrec, counts, status, errors, warnings
 
 
 def main(argv):
     root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
     files = argv[1:] or sorted(glob.glob(os.path.join(root, 'corpus', 'gold', '*.jsonl')))
     bad = 0
-    order = ENTITY + TEMPORAL
+    order = ENTITY + TEMPORAL + tuple('CLAUSE:' + c for c in CLAUSE)
     for path in files:
-        nrec, counts, errors, warnings = check_file(path)
+        nrec, counts, status, errors, warnings = check_file(path)
         types = sorted(counts, key=lambda t: order.index(t) if t in order else len(order))
         print('%s: %d records, %d spans: %s' % (os.path.relpath(path), nrec, sum(counts.values()),
               ', '.join('%s %d' % (t, counts[t]) for t in types)))
+        if status:
+            sts = sorted(status, key=lambda x: STATUS.index(x) if x in STATUS else len(STATUS))
+            print('  clause status: ' + ', '.join('%s %d' % (x, status[x]) for x in sts))
         for w in warnings:
             print('  note: ' + w)
         for e in errors:
