@@ -813,7 +813,7 @@ static int find_matches(cl_state *st, const nm_doc *d, size_t b, size_t e, bool 
         for (size_t j = first; j < st->n_found; j++) {
             found *g = &st->found[j];
             if (!g->dead && j != i && g->b > r->e && g->b <= r->e + 5 &&
-                (g->type == CL_CAPACITY_SUPPLY || g->type == CL_LICENSE_GRANT))
+                (g->type == CL_CAPACITY_SUPPLY || g->type == CL_LICENSE_GRANT || g->type == CL_EQUITY_GOVERNANCE))
                 g->dead = true;
         }
     }
