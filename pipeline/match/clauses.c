@@ -58,7 +58,7 @@ static const char *const span_names[CL_NTYPES] = {
 
 static const char *const cue_class_names[CUE_NCLASSES] = {
     "UNSPECIFIED", "GRANTED", "REMOVED", "RETAINED", "MODIFIED", "EXTENDED", "PROPOSED",
-    "NEGATION", "CEASE", "CHALLENGE", "REPLACE", "CONDITION", "SELL",
+    "NEGATION", "CEASE", "CHALLENGE", "REPLACE", "CONDITION", "SELL", "WILL", "NEUTRAL", "OBLIGATION",
 };
 
 /* Span types a pattern may name with "@". */
@@ -871,6 +871,17 @@ static bool is_boundary(const nm_doc *d, size_t t)
     return norm_is(d, t, ";") || norm_is(d, t, ":");
 }
 
+static bool is_party_type(const char *t) { return !strcmp(t, "ORG") || !strcmp(t, "PER"); }
+
+/* Does an entity (a party) cover token T? */
+static bool party_at(const cl_state *st, size_t t)
+{
+    for (size_t i = 0; i < st->n_spans; i++)
+        if (st->spans[i].tb <= t && t < st->spans[i].te && is_party_type(st->spans[i].type))
+            return true;
+    return false;
+}
+
 /* Auxiliaries and adverbs between a trigger and the verb after it. */
 static bool is_aux(const nm_doc *d, size_t t)
 {
@@ -916,7 +927,9 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     long best_d = 1 << 30;
     for (size_t i = 0; i < st->n_cues; i++) {
         const cue *c = &st->cues[i];
-        if (c->cls < ST_GRANTED || (c->cls > ST_EXTENDED && c->cls != CUE_REPLACE && c->cls != CUE_SELL) ||
+        if (c->cls < ST_GRANTED ||
+            (c->cls > ST_EXTENDED && c->cls != CUE_REPLACE && c->cls != CUE_SELL && c->cls != CUE_WILL &&
+             c->cls != CUE_NEUTRAL) ||
             c->b < lo || c->e > hi)
             continue;
         long dist;
@@ -935,7 +948,7 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
             if (!through && c->b > f->e + 1 && c->b - f->e <= 8 && is_aux(d, c->b - 1)) {
                 through = true;
                 for (size_t t = f->e; t < c->b && through; t++)
-                    through = d->toks[t].kind != NM_TOK_PUNCT;
+                    through = d->toks[t].kind != NM_TOK_PUNCT && !party_at(st, t);
             }
             if (!through)
                 continue;
@@ -954,6 +967,10 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     int status = best ? best->cls : (f->status >= 0 ? f->status : ST_UNSPECIFIED);
     if (best && best->cls == CUE_SELL) /* selling a stake ends it; selling a licence grants one */
         status = f->type == CL_EQUITY_GOVERNANCE || f->type == CL_IP_OWNERSHIP ? ST_REMOVED : ST_GRANTED;
+    if (best && best->cls == CUE_WILL) /* "will share revenue": a commitment */
+        status = ST_GRANTED;
+    if (best && best->cls == CUE_NEUTRAL) /* "exercised its right": reported, not changed */
+        status = ST_UNSPECIFIED;
     if (best && best->cls == CUE_REPLACE) {
         /* "replaced X with Y": X goes, Y comes */
         bool after_with = false;
@@ -980,6 +997,14 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     /* "gave it no audit rights" */
     if (f->b > lo && (norm_is(d, f->b - 1, "no") || norm_is(d, f->b - 1, "without")))
         negated = true;
+    /* "must pay", "shall indemnify": what a contract imposes, not a change */
+    for (size_t i = 0; best && i < st->n_cues; i++) {
+        const cue *c = &st->cues[i];
+        if (c->cls == CUE_OBLIGATION && c->e <= best->b && best->b - c->e <= 2 && c->b >= lo)
+            status = ST_UNSPECIFIED;
+    }
+    if (negated && best && best->cls == CUE_WILL) /* "will not compete": the promise itself */
+        negated = false;
     if (negated) { /* "did not renew" ends it; "did not change" keeps it */
         if (status == ST_GRANTED || status == ST_RETAINED || status == ST_EXTENDED)
             status = ST_REMOVED;
@@ -988,7 +1013,9 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     }
     if (ceased)
         status = ST_REMOVED;
-    if (status == ST_EXTENDED && best) {
+    if (f->type == CL_RENEWAL_EXTENSION && status == ST_GRANTED) /* a renewal agreed is a term extended */
+        status = ST_EXTENDED;
+    if (status == ST_EXTENDED && best && best->cls == ST_EXTENDED) {
         /* lengthened only if a date or a length follows */
         bool timed = false;
         for (size_t i = 0; i < st->n_spans && !timed; i++) {
