@@ -991,6 +991,8 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
             ceased = true;
         if (c->cls == ST_PROPOSED && c->e <= anchor && anchor - c->e <= 6)
             modal = true;
+        if (c->cls == ST_PROPOSED && best && c->b >= best->e && c->e <= f->b) /* "will seek a renewal" */
+            modal = true;
         if (c->cls == CUE_CONDITION && c->e <= f->b)
             condition = true;
     }
@@ -1005,6 +1007,17 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     }
     if (negated && best && best->cls == CUE_WILL) /* "will not compete": the promise itself */
         negated = false;
+    /* "lets it terminate upon a change of control": ending the deal is
+     * what these terms do, not what happens to them */
+    if (best && best->cls == ST_REMOVED &&
+        (f->type == CL_TERMINATION_TRIGGER || f->type == CL_CHANGE_OF_CONTROL || f->type == CL_POST_TERMINATION ||
+         f->type == CL_TERMINATION_FEE)) {
+        const nm_tok *k = &d->toks[best->b];
+        const char *w = d->strings.ptr + k->norm_off;
+        if ((k->norm_len >= 7 && !memcmp(w, "terminat", 7)) || (k->norm_len >= 5 && !memcmp(w, "cancel", 5)) ||
+            (k->norm_len >= 3 && !memcmp(w, "end", 3)))
+            status = ST_UNSPECIFIED;
+    }
     if (negated) { /* "did not renew" ends it; "did not change" keeps it */
         if (status == ST_GRANTED || status == ST_RETAINED || status == ST_EXTENDED)
             status = ST_REMOVED;
