@@ -1120,6 +1120,28 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
         *holder = subj ? subj : poss;
         *counter = subj && poss ? poss : obj;
     }
+    /* "X granted Y a licence", "X will pay Y a fee": the party right after
+     * a verb of giving gets the term; the giver is the other party */
+    static const char *const gives[] = {"grant", "grants", "granted", "granting", "give", "gives", "gave", "given",
+                                        "award", "awards", "awarded", "pay", "pays", "paid", "paying", "owe", "owes",
+                                        "owed", "hand", "hands", "handed", "offer", "offers", "offered", "sold", "sell",
+                                        "sells", "guarantee", "guarantees", "guaranteed", "promised", "promise"};
+    for (size_t i = 0; i < st->n_spans; i++) {
+        const dspan *s = &st->spans[i];
+        if (!is_party(s) || s->tb <= b || s->te > f->b || f->b - s->te > 8)
+            continue;
+        bool give = false;
+        for (size_t k = 0; k < sizeof(gives) / sizeof(gives[0]) && !give; k++)
+            give = norm_is(d, s->tb - 1, gives[k]);
+        if (!give)
+            continue;
+        const dspan *giver = *holder && (*holder)->tb < s->tb ? *holder : subj;
+        *holder = s;
+        *counter = giver && giver != s ? giver : *counter;
+        if (*counter == s)
+            *counter = NULL;
+        break;
+    }
     if (*counter && *holder && (*counter)->tb == (*holder)->tb)
         *counter = NULL;
 }
@@ -1198,6 +1220,64 @@ static int put_attr(nm_buf *b, const char *k, const char *v, size_t n)
     if ((rc = nm_buf_printf(b, ",\"%s\":", k)) < 0)
         return rc;
     return nm_buf_put_json_str(b, v, n);
+}
+
+/* A party's name as written, grown over capitalised words next to it
+ * that the tagger left out ("Pinecrest Studios" where it found only
+ * "Studios"), but not over words that start sentences or name nothing. */
+static bool name_word(const nm_doc *d, size_t t)
+{
+    static const char *const not_names[] = {"the", "a", "an", "in", "on", "at", "for", "under", "after", "before",
+                                            "as", "but", "and", "while", "when", "if", "its", "their", "his", "her",
+                                            "this", "that", "these", "those", "regulators", "officials", "shares"};
+    const nm_tok *k = &d->toks[t];
+    if (k->kind != NM_TOK_WORD || !(k->flags & NM_TF_UPPER_INITIAL))
+        return false;
+    for (size_t i = 0; i < sizeof(not_names) / sizeof(not_names[0]); i++)
+        if (norm_is(d, t, not_names[i]))
+            return false;
+    return true;
+}
+
+static bool head_word(const nm_doc *d, size_t t)
+{
+    static const char *const heads[] = {
+        "studios", "studio", "health", "sports", "records", "diagnostics", "compute", "systems", "networks",
+        "network", "energy", "bio", "biotech", "labs", "lab", "motors", "airways", "airlines", "air", "foods",
+        "bank", "capital", "pharma", "pharmaceuticals", "therapeutics", "logic", "analytics", "data", "cloud",
+        "robotics", "media", "games", "pictures", "entertainment", "telecom", "mobile", "power", "gas", "oil",
+        "mining", "metals", "gold", "steel", "holdings", "group", "partners", "ventures", "technologies", "tech",
+        "software", "soft", "foods", "stores", "brands", "apparel", "realty", "reit", "insurance", "financial",
+        "pay", "markets", "exchange", "wealth", "dynamics", "industries", "solutions", "labs", "imaging",
+        "devices", "semiconductor", "chips", "auto", "aerospace", "aviation", "shipping", "logistics", "grid",
+        "utilities", "kraft", "radio", "tv", "broadcasting", "publishing", "books", "music", "labs"};
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+        if (norm_is(d, t, heads[i]))
+            return true;
+    return false;
+}
+
+static bool in_any_span(const cl_state *st, size_t t)
+{
+    for (size_t i = 0; i < st->n_spans; i++)
+        if (st->spans[i].tb <= t && t < st->spans[i].te)
+            return true;
+    return false;
+}
+
+static int put_party(const cl_state *st, nm_buf *a, const char *key, const nm_doc *d, const dspan *p, size_t b,
+                     size_t e)
+{
+    size_t tb = p->tb, te = p->te;
+    /* "Studios" found alone in "Pinecrest Studios", "Kestrel" alone in
+     * "Kestrel Compute": a company's head word and the word next to it */
+    if (head_word(d, tb) && tb > b && name_word(d, tb - 1) && !in_any_span(st, tb - 1) &&
+        !(d->toks[tb].flags & NM_TF_NEWLINE_BEFORE))
+        tb--;
+    if (te < e && head_word(d, te) && name_word(d, te) && !in_any_span(st, te) &&
+        !(d->toks[te].flags & NM_TF_NEWLINE_BEFORE))
+        te++;
+    return put_attr(a, key, d->text + d->toks[tb].start, d->toks[te - 1].end - d->toks[tb].start);
 }
 
 /* ------------------------------------------------------------ the stage */
@@ -1281,9 +1361,8 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
     nm_buf_clear(a);
     if ((rc = nm_buf_printf(a, ",\"status\":\"%s\"", nm__clause_status_names[status])) < 0 ||
         (challenged && (rc = nm_buf_puts(a, ",\"challenged\":true")) < 0) ||
-        (holder && (rc = put_attr(a, "holder", d->text + holder->rec->start, holder->rec->end - holder->rec->start)) < 0) ||
-        (counter && (rc = put_attr(a, "counterparty", d->text + counter->rec->start,
-                                   counter->rec->end - counter->rec->start)) < 0) ||
+        (holder && (rc = put_party(st, a, "holder", d, holder, b, e)) < 0) ||
+        (counter && (rc = put_party(st, a, "counterparty", d, counter, b, e)) < 0) ||
         (since && (rc = put_attr(a, "since", since, since_n)) < 0) ||
         (until && (rc = put_attr(a, "until", until, until_n)) < 0))
         return rc;
