@@ -32,7 +32,9 @@ run "-j 1, 5x corpus" -j 1 --until sentences $x5
 run "-j 2, 5x corpus" -j 2 --until sentences $x5
 echo "up to entities (text stages + entities: issue 4's measure):"
 run "-j 1, 5x corpus" -j 1 --until entities $x5
-echo "every stage (text, entities, temporal):"
+echo "up to temporal (text stages + entities + temporal):"
+run "-j 1, 5x corpus" -j 1 --until temporal $x5
+echo "every stage (text, entities, temporal, clauses: issue 5's measure):"
 run "-j 1, 5x corpus" -j 1 $x5
 run "-j 2, 5x corpus" -j 2 $x5
 run "-j 1, 1x corpus, gzip input" -j 1 "$corpus"
@@ -54,7 +56,8 @@ if command -v valgrind >/dev/null 2>&1; then
     all=$(ir)
     text=$(ir --until sentences)
     ent=$(ir --until entities)
-    awk -v a="$all" -v t="$text" -v e="$ent" -v b="$mb" 'BEGIN {
-        printf "instructions (callgrind, 5,000 stories, %.1f MB of JSONL): every stage %.0fM (%.0f per byte), text stages %.0fM, entities %.0fM, temporal %.0fM\n",
-               b / 1e6, a / 1e6, a / b, t / 1e6, (e - t) / 1e6, (a - e) / 1e6 }'
+    tmp=$(ir --until temporal)
+    awk -v a="$all" -v t="$text" -v e="$ent" -v m="$tmp" -v b="$mb" 'BEGIN {
+        printf "instructions (callgrind, 5,000 stories, %.1f MB of JSONL): every stage %.0fM (%.0f per byte), text stages %.0fM, entities %.0fM, temporal %.0fM, clauses %.0fM\n",
+               b / 1e6, a / 1e6, a / b, t / 1e6, (e - t) / 1e6, (m - e) / 1e6, (a - m) / 1e6 }'
 fi
