@@ -159,7 +159,8 @@ static uint32_t tok_key(const nm_strtab *variants, const uint64_t *bloom, const 
     const char *s = d->strings.ptr + (stem ? t->stem_off : t->norm_off);
     size_t n = stem ? t->stem_len : t->norm_len;
     /* a word's norm carries its hash (normalize) */
-    uint32_t h = !stem && t->kind == NM_TOK_WORD && t->hash ? t->hash : nm_hash(s, n);
+    bool same = t->kind == NM_TOK_WORD && t->hash && (!stem || (t->stem_off == t->norm_off && t->stem_len == t->norm_len));
+    uint32_t h = same ? t->hash : nm_hash(s, n); /* a stem that is its norm shares its hash */
     if (bloom && !((bloom[(h % CL_BLOOM_BITS) / 64] >> (h % 64)) & 1))
         return h ? h : 1;
     if (variants && variants->n_used) {
@@ -535,6 +536,7 @@ done:
 
 typedef struct dspan {
     uint32_t tb, te; /* tokens */
+    uint32_t key;    /* span_key of its type */
     const char *type;
     const nm_span_rec *rec;
     int32_t next; /* next span starting at the same token, or -1 */
@@ -569,6 +571,7 @@ typedef struct cl_state {
     cue *cues;
     size_t n_cues, cap_cues;
     nm_buf attrs;
+    uint32_t span_keys[N_SPAN_TYPES]; /* span_key of each span type, worked out once */
 } cl_state;
 
 typedef struct mctx {
@@ -747,7 +750,7 @@ static int find_matches(cl_state *st, const nm_doc *d, size_t b, size_t e, bool 
                 }
             }
         } else {
-            s = index_get(ix, span_key(st->spans[sp].type));
+            s = index_get(ix, st->spans[sp].key);
             sp = st->spans[sp].next;
         }
         if (!s)
@@ -846,9 +849,12 @@ static int index_spans(cl_state *st, const nm_doc *d)
     for (size_t i = 0; i < d->n_spans; i++) {
         const nm_span_rec *r = &d->spans[i];
         const char *type = NULL;
+        size_t type_ix = 0;
         for (size_t k = 0; k < N_SPAN_TYPES && !type; k++)
-            if (!strcmp(r->type, span_types[k]))
+            if (!strcmp(r->type, span_types[k])) {
                 type = span_types[k];
+                type_ix = k;
+            }
         if (!type || r->end <= r->start)
             continue;
         size_t tb = tok_at(d, r->start), te = tok_at(d, r->end - 1) + 1;
@@ -857,7 +863,7 @@ static int index_spans(cl_state *st, const nm_doc *d)
         if (push(a, (void **)&st->spans, &st->n_spans, &st->cap_spans, sizeof(*st->spans)) < 0)
             return NM_ENOMEM;
         dspan *s = &st->spans[st->n_spans - 1];
-        *s = (dspan){(uint32_t)tb, (uint32_t)te, type, r, st->span_at[tb]};
+        *s = (dspan){(uint32_t)tb, (uint32_t)te, st->span_keys[type_ix], type, r, st->span_at[tb]};
         st->span_at[tb] = (int32_t)(st->n_spans - 1);
     }
     return 0;
@@ -1291,6 +1297,8 @@ static int cl_open(void **state, const nm_model *m, const nm_opts *o, nm_err *er
     st->m = m;
     st->cl = m->clauses;
     nm_buf_init(&st->attrs, 1 << 16, &m->alloc);
+    for (size_t k = 0; k < N_SPAN_TYPES; k++)
+        st->span_keys[k] = span_key(span_types[k]);
     *state = st;
     return 0;
 }
@@ -1395,12 +1403,14 @@ static int cl_run(void *state, nm_doc *d, nm_err *err)
     for (size_t t = 0; t < d->n_toks; t++) {
         st->keys[t] = tok_key(cl->variants, cl->vbloom, d, &d->toks[t], false);
         st->nkeys[t] = tok_key(cl->wvariants, cl->vbloom, d, &d->toks[t], true);
-        any |= index_get(&cl->triggers, st->keys[t]) != NULL || index_get(&cl->triggers, st->nkeys[t]) != NULL;
+        any |= !any && (index_get(&cl->triggers, st->keys[t]) != NULL ||
+                        index_get(&cl->triggers, st->nkeys[t]) != NULL);
     }
     for (size_t i = 0; i < d->n_spans && !any; i++) {
         const nm_span_rec *r = &d->spans[i];
         if (r->type[0] >= 'A' && r->type[0] <= 'Z' && strncmp(r->type, "CLAUSE:", 7) != 0)
-            any = index_get(&cl->triggers, span_key(r->type)) != NULL;
+            for (size_t k = 0; k < N_SPAN_TYPES && !any; k++)
+                any = !strcmp(r->type, span_types[k]) && index_get(&cl->triggers, st->span_keys[k]) != NULL;
     }
     if (!any)
         return 0; /* most articles name no clause: one probe a token */
