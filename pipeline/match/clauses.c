@@ -1002,8 +1002,9 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         if (c->cls == CUE_CONDITION && c->e <= f->b)
             condition = true;
     }
-    /* "gave it no audit rights" */
-    if (f->b > lo && (norm_is(d, f->b - 1, "no") || norm_is(d, f->b - 1, "without")))
+    /* "gave it no audit rights" (a term that says its own absence, "without
+     * penalty", is not negated twice) */
+    if (f->b > lo && f->status < 0 && (norm_is(d, f->b - 1, "no") || norm_is(d, f->b - 1, "without")))
         negated = true;
     /* "must pay", "shall indemnify": what a contract imposes, not a change */
     for (size_t i = 0; best && i < st->n_cues; i++) {
@@ -1032,6 +1033,10 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     }
     if (ceased)
         status = ST_REMOVED;
+    /* a term that says its own absence ("non-exclusive", "royalty-free",
+     * "unbundle") is removed whatever verb grants the rest */
+    if (f->status == ST_REMOVED && status != ST_PROPOSED)
+        status = ST_REMOVED;
     if (f->type == CL_RENEWAL_EXTENSION && status == ST_GRANTED) /* a renewal agreed is a term extended */
         status = ST_EXTENDED;
     if (status == ST_EXTENDED && best && best->cls == ST_EXTENDED) {
@@ -1045,6 +1050,9 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         if (!timed)
             status = ST_MODIFIED;
     }
+    /* "dropped its demand for a price clause": a proposal withdrawn */
+    if (modal && best && best->cls == ST_REMOVED && best->e <= f->b)
+        modal = false;
     if (modal) {
         /* "could end access if": a condition of the clause, not a plan */
         status = f->type == CL_TERMINATION_TRIGGER ? ST_UNSPECIFIED : ST_PROPOSED;
