@@ -986,7 +986,7 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     }
     /* negation just before the cue (or before the trigger if no cue) */
     size_t anchor = best ? (best->b < f->b ? best->b : f->b) : f->b;
-    bool negated = false, ceased = false, modal = false, condition = false;
+    bool negated = false, ceased = false, modal = false, condition = false, demand = false;
     for (size_t i = 0; i < st->n_cues; i++) {
         const cue *c = &st->cues[i];
         if (c->b < lo || c->e > hi)
@@ -998,7 +998,7 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         if (c->cls == ST_PROPOSED && c->e <= anchor && anchor - c->e <= 6)
             modal = true;
         if (c->cls == ST_PROPOSED && best && c->b >= best->e && c->e <= f->b) /* "will seek a renewal" */
-            modal = true;
+            modal = demand = true;
         if (c->cls == CUE_CONDITION && c->e <= f->b)
             condition = true;
     }
@@ -1051,7 +1051,7 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
             status = ST_MODIFIED;
     }
     /* "dropped its demand for a price clause": a proposal withdrawn */
-    if (modal && best && best->cls == ST_REMOVED && best->e <= f->b)
+    if (demand && best && best->cls == ST_REMOVED && best->e <= f->b)
         modal = false;
     if (modal) {
         /* "could end access if": a condition of the clause, not a plan */

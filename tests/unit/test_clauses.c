@@ -74,6 +74,24 @@ static void test_clauses__status_cues(void **state)
     FX_END;
 }
 
+static void test_clauses__negation_and_modality(void **state)
+{
+    FX_BEGIN;
+    /* the cues: "no longer", "non-exclusive", "could end", "is in talks to" */
+    CL("Harlow Dynamics is in talks to add a right of first refusal for Nordvik Energy.",
+       "ROFR:PROPOSED:Harlow Dynamics>Nordvik Energy");
+    assert_non_null(strstr(clauses_of(f->p, "Nordvik Energy's licence is now non-exclusive.", "2025-10-28"),
+                           "EXCLUSIVITY:REMOVED"));
+    const char *got = clauses_of(f->p, "The AGI clause could end the licence if the panel agrees.", "2025-10-28");
+    assert_non_null(strstr(got, "TERMINATION_TRIGGER:UNSPECIFIED"));
+    assert_non_null(strstr(got, "LICENSE_GRANT:PROPOSED"));
+    /* a demand dropped is a proposal withdrawn */
+    assert_non_null(strstr(clauses_of(f->p, "Marlowe Health dropped its demand for a most-favoured-nation clause.",
+                                      "2025-10-28"),
+                           "PRICING_MFN:REMOVED"));
+    FX_END;
+}
+
 static void test_clauses__spelling_and_inflection(void **state)
 {
     FX_BEGIN;
@@ -119,6 +137,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clauses__types_status_parties_until),
         cmocka_unit_test(test_clauses__status_cues),
+        cmocka_unit_test(test_clauses__negation_and_modality),
         cmocka_unit_test(test_clauses__spelling_and_inflection),
         cmocka_unit_test(test_clauses__not_clauses),
         cmocka_unit_test(test_clauses__challenged),
