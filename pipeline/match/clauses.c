@@ -263,7 +263,9 @@ static int compile_line(build_ctx *b, const char *kind, const char *cls_s, const
         return nm__err_set(&b->m->err, NM_EPARSE, "%s: unknown %s \"%s\"", where,
                            cues ? "cue class" : "clause type", cls_s);
     pat.status = -1;
-    if (!cues && strcmp(status_s, "-") != 0) {
+    if (!cues && !strcmp(status_s, "news")) {
+        pat.news_only = true;
+    } else if (!cues && strcmp(status_s, "-") != 0) {
         for (int i = 0; i <= ST_PROPOSED; i++)
             if (!strcmp(status_s, nm__clause_status_names[i]))
                 pat.status = i;
@@ -572,6 +574,7 @@ typedef struct cl_state {
     size_t n_cues, cap_cues;
     nm_buf attrs;
     uint32_t span_keys[N_SPAN_TYPES]; /* span_key of each span type, worked out once */
+    bool contract; /* the sentence is in contract language */
 } cl_state;
 
 typedef struct mctx {
@@ -690,6 +693,8 @@ static int try_pattern(cl_state *st, const nm_doc *d, const nm_cl_pattern *p, si
                        uint32_t *veto_b, uint32_t *veto_e, int *veto_cls, size_t *n_veto)
 {
     const nm_allocator *a = &st->m->alloc;
+    if (p->news_only && st->contract)
+        return 0;
     mctx c = {st->cl, d, st, e, SIZE_MAX, 0, 0, 0};
     if (!match_from(&c, p, 0, t))
         return 0;
@@ -1428,6 +1433,14 @@ static int cl_run(void *state, nm_doc *d, nm_err *err)
         size_t b = d->sents[si].tok_begin, e = d->sents[si].tok_end;
         st->n_found = 0;
         st->n_cues = 0;
+        /* contract language names terms it does not grant ("the License
+         * Fee", "upon expiry of the License"): some news triggers stay out */
+        static const char *const legal[] = {"hereby", "hereunder", "herein", "hereof", "hereto", "thereof",
+                                            "therein", "pursuant", "notwithstanding", "shall"};
+        st->contract = false;
+        for (size_t t = b; t < e && !st->contract; t++)
+            for (size_t k = 0; k < sizeof(legal) / sizeof(legal[0]) && !st->contract; k++)
+                st->contract = norm_is(d, t, legal[k]);
         if ((rc = find_matches(st, d, b, e, false)) < 0)
             goto fail;
         bool live = false;

@@ -53,6 +53,7 @@ typedef struct nm_cl_pattern {
     int cls;                   /* a clause type, or a cue class */
     int status;                /* a trigger's own status (ST_*), or -1 */
     bool veto;                 /* a veto of CLS (or of every type: cls -1) */
+    bool news_only;            /* STATUS "news": not in contract language (hereby, shall...) */
     const char *where;         /* "FILE:LINE", in the arena */
 } nm_cl_pattern;
 
