@@ -1171,12 +1171,23 @@ static bool date_bound(const nm_doc *d, const dspan *s, const char **bound, size
                        size_t *vlen)
 {
     const nm_span_rec *r = s->rec;
-    if (!r->attrs_len || !r->value_len)
+    if (!r->value_len)
         return false;
     const char *a = d->strings.ptr + r->attrs_off;
-    const char *k = memmem(a, r->attrs_len, "\"bound\":\"", 9);
-    if (!k)
+    const char *k = r->attrs_len ? memmem(a, r->attrs_len, "\"bound\":\"", 9) : NULL;
+    if (!k) {
+        /* no bound recorded: the word before it ("to 2029") */
+        static const char *const words[] = {"to", "until", "through", "till", "thru", "into", "from", "since"};
+        for (size_t i = 0; s->tb > 0 && i < sizeof(words) / sizeof(words[0]); i++)
+            if (norm_is(d, s->tb - 1, words[i])) {
+                *bound = words[i];
+                *blen = strlen(words[i]);
+                *val = d->strings.ptr + r->value_off;
+                *vlen = r->value_len;
+                return true;
+            }
         return false;
+    }
     k += 9;
     const char *q = memchr(k, '"', (size_t)(a + r->attrs_len - k));
     if (!q)
