@@ -48,6 +48,7 @@ enum { WCACHE_SLOTS = 4096, WORD_FEATS = 16 };
 typedef struct ent_state {
     const nm_model *m;
     const nm_strtab *t_currency, *t_magnitude, *t_percent, *t_number;
+    const nm_strtab *t_org_heads; /* models/entities/org-heads.tsv */
     /* first bytes of the magnitude and percent words: a cheap test before
      * a lookup, worked out from the tables */
     bool mag_first[256], pct_first[256];
@@ -122,6 +123,7 @@ static int ent_open(void **state, const nm_model *m, const nm_opts *o, nm_err *e
     st->t_magnitude = nm__model_table(m, "magnitude");
     st->t_percent = nm__model_table(m, "percent");
     st->t_number = nm__model_table(m, "number");
+    st->t_org_heads = nm__model_table(m, "org-heads");
     const nm_strtab *firsts[2] = {st->t_magnitude, st->t_percent};
     bool *sets[2] = {st->mag_first, st->pct_first};
     for (int k = 0; k < 2; k++)
@@ -541,6 +543,14 @@ static int find_money(ent_state *st, const nm_doc *d, size_t b, size_t e)
     return 0;
 }
 
+static int ner_type_index(const char *t)
+{
+    for (int i = 0; i < NER_NTYPES; i++)
+        if (!strcmp(nm__ner_types[i], t))
+            return i;
+    return 0;
+}
+
 /* ---------------------------------------------------------- list names */
 
 static int list_type(const nm_gazetteer *gz, const nm_gz_match *x)
@@ -597,6 +607,41 @@ static void apply_lists(ent_state *st, size_t from)
         a->b = x->b;
         a->e = x->e;
         a->type = lt;
+    }
+}
+
+/* ----------------------------------------------------------- org heads */
+
+static bool org_head(const ent_state *st, const nm_doc *d, size_t t)
+{
+    const nm_tok *k = &d->toks[t];
+    /* written "Metals", not "METALS" (a headline says nothing) */
+    return st->t_org_heads && k->kind == NM_TOK_WORD && (k->flags & NM_TF_UPPER_INITIAL) && k->end - k->start > 1 &&
+           d->text[k->start + 1] >= 'a' && d->text[k->start + 1] <= 'z' &&
+           nm_strtab_get(st->t_org_heads, norm(d, t), k->norm_len) != NULL;
+}
+
+/* A name that ends in an organisation's head word ("Tundra Metals",
+ * "Harlow Dynamics") is an ORG whatever the tagger read; a name that stops
+ * just before one takes it in ("Kestrel" + "Compute"). */
+static void apply_org_heads(ent_state *st, const nm_doc *d, size_t e, size_t from)
+{
+    for (size_t k = from; k < st->n_spans; k++) {
+        ent_span *a = &st->spans[k];
+        if (a->type < 0)
+            continue;
+        if (a->e < e && org_head(st, d, a->e) && !(d->toks[a->e].flags & NM_TF_NEWLINE_BEFORE)) {
+            bool taken = false;
+            for (size_t q = from; q < st->n_spans && !taken; q++)
+                taken = q != k && st->spans[q].type >= 0 && st->spans[q].b <= a->e && a->e < st->spans[q].e;
+            if (!taken)
+                a->e++;
+        }
+        /* a person or a product with a company's last word; places keep
+         * theirs ("West Bank", "Russian Federation") */
+        if (a->e - a->b >= 2 && org_head(st, d, a->e - 1) &&
+            (a->type == ner_type_index("PER") || a->type == ner_type_index("MISC")))
+            a->type = ner_type_index("ORG");
     }
 }
 
@@ -1195,6 +1240,7 @@ static int ent_run(void *state, nm_doc *d, nm_err *err)
         if ((rc = tag_sentence(st, d, b, e)) < 0)
             goto fail;
         apply_lists(st, first_name);
+        apply_org_heads(st, d, e, first_name);
         drop_heading_names(st, d, b, e, first_name);
         /* money and percentages win over a name they overlap */
         for (size_t k = first_name; k < st->n_spans; k++)

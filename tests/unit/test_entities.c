@@ -180,6 +180,19 @@ static void test_entities__lists_decide_over_the_tagger(void **state)
     FX_END;
 }
 
+static void test_entities__org_heads(void **state)
+{
+    FX_BEGIN;
+    /* a name ending in a company's head word is an organisation */
+    const char *got = ents_of(f->p, "Tundra Metals has prolonged its power contract with Pinnacle Utilities.", "PER,ORG,LOC,MISC");
+    assert_non_null(strstr(got, "Tundra Metals=ORG"));
+    assert_non_null(strstr(got, "Pinnacle Utilities=ORG"));
+    /* places keep theirs */
+    got = ents_of(f->p, "Talks on the West Bank resumed on Monday.", "PER,ORG,LOC,MISC");
+    assert_null(strstr(got, "West Bank=ORG"));
+    FX_END;
+}
+
 static void test_entities__title_case_headings(void **state)
 {
     FX_BEGIN;
@@ -209,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_entities__spans_in_text_order),
         cmocka_unit_test(test_entities__ids_from_lists),
         cmocka_unit_test(test_entities__lists_decide_over_the_tagger),
+        cmocka_unit_test(test_entities__org_heads),
         cmocka_unit_test(test_entities__title_case_headings),
     };
     return cmocka_run_group_tests_name("entities", tests, NULL, NULL);
