@@ -572,6 +572,8 @@ typedef struct cl_state {
     size_t n_found, cap_found;
     cue *cues;
     size_t n_cues, cap_cues;
+    uint32_t *ss; /* the spans of the sentence (chunk) being read, indices into spans */
+    size_t n_ss, cap_ss;
     nm_buf attrs;
     uint32_t span_keys[N_SPAN_TYPES]; /* span_key of each span type, worked out once */
     bool contract; /* the sentence is in contract language */
@@ -887,8 +889,8 @@ static bool is_party_type(const char *t) { return !strcmp(t, "ORG") || !strcmp(t
 /* Does an entity (a party) cover token T? */
 static bool party_at(const cl_state *st, size_t t)
 {
-    for (size_t i = 0; i < st->n_spans; i++)
-        if (st->spans[i].tb <= t && t < st->spans[i].te && is_party_type(st->spans[i].type))
+    for (size_t j = 0; j < st->n_ss; j++)
+        if (st->spans[st->ss[j]].tb <= t && t < st->spans[st->ss[j]].te && is_party_type(st->spans[st->ss[j]].type))
             return true;
     return false;
 }
@@ -1047,8 +1049,8 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     if (status == ST_EXTENDED && best && best->cls == ST_EXTENDED) {
         /* lengthened only if a date or a length follows */
         bool timed = false;
-        for (size_t i = 0; i < st->n_spans && !timed; i++) {
-            const dspan *s = &st->spans[i];
+        for (size_t j = 0; j < st->n_ss && !timed; j++) {
+            const dspan *s = &st->spans[st->ss[j]];
             timed = (!strcmp(s->type, "DATE") || !strcmp(s->type, "DURATION")) && s->tb >= (best ? best->e : f->e) &&
                     s->te <= hi;
         }
@@ -1066,8 +1068,8 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         status = ST_UNSPECIFIED;
     if (f->type == CL_TERM_EXPIRY && (status == ST_REMOVED || status == ST_GRANTED || status == ST_RETAINED)) {
         /* "the deal ends in 2030": when it ends, not that it ended */
-        for (size_t i = 0; i < st->n_spans; i++)
-            if (!strcmp(st->spans[i].type, "DATE") && st->spans[i].tb >= f->e && st->spans[i].te <= hi)
+        for (size_t j = 0; j < st->n_ss; j++)
+            if (!strcmp(st->spans[st->ss[j]].type, "DATE") && st->spans[st->ss[j]].tb >= f->e && st->spans[st->ss[j]].te <= hi)
                 status = ST_UNSPECIFIED;
     }
     return status;
@@ -1102,8 +1104,8 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
 {
     const dspan *subj = NULL, *poss = NULL, *obj = NULL;
     size_t obj_dist = SIZE_MAX;
-    for (size_t i = 0; i < st->n_spans; i++) {
-        const dspan *s = &st->spans[i];
+    for (size_t j = 0; j < st->n_ss; j++) {
+        const dspan *s = &st->spans[st->ss[j]];
         if (!is_party(s) || s->tb < b || s->te > e || (s->tb < f->e && f->b < s->te))
             continue;
         if (s->te <= f->b && possessive(d, s->te, e)) {
@@ -1145,8 +1147,8 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
                                         "award", "awards", "awarded", "pay", "pays", "paid", "paying", "owe", "owes",
                                         "owed", "hand", "hands", "handed", "offer", "offers", "offered", "sold", "sell",
                                         "sells", "guarantee", "guarantees", "guaranteed", "promised", "promise"};
-    for (size_t i = 0; i < st->n_spans; i++) {
-        const dspan *s = &st->spans[i];
+    for (size_t j = 0; j < st->n_ss; j++) {
+        const dspan *s = &st->spans[st->ss[j]];
         if (!is_party(s) || s->tb <= b || s->te > f->b || f->b - s->te > 8)
             continue;
         bool give = false;
@@ -1289,8 +1291,8 @@ static bool head_word(const nm_doc *d, size_t t)
 
 static bool in_any_span(const cl_state *st, size_t t)
 {
-    for (size_t i = 0; i < st->n_spans; i++)
-        if (st->spans[i].tb <= t && t < st->spans[i].te)
+    for (size_t j = 0; j < st->n_ss; j++)
+        if (st->spans[st->ss[j]].tb <= t && t < st->spans[st->ss[j]].te)
             return true;
     return false;
 }
@@ -1339,6 +1341,7 @@ static void cl_close(void *state)
     nm__free(a, st->spans);
     nm__free(a, st->found);
     nm__free(a, st->cues);
+    nm__free(a, st->ss);
     nm_buf_free(&st->attrs);
     nm__free(a, st);
 }
@@ -1359,8 +1362,8 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
      * nearest after */
     const char *until = NULL, *since = NULL;
     size_t until_n = 0, since_n = 0, until_dist = SIZE_MAX, since_dist = SIZE_MAX;
-    for (size_t i = 0; i < st->n_spans; i++) {
-        const dspan *s = &st->spans[i];
+    for (size_t j = 0; j < st->n_ss; j++) {
+        const dspan *s = &st->spans[st->ss[j]];
         const char *bw, *v;
         size_t bn, vn;
         if (strcmp(s->type, "DATE") != 0 || s->tb < b || s->te > e || !date_bound(d, s, &bw, &bn, &v, &vn) ||
@@ -1379,8 +1382,8 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
     }
     if (!until && f->type == CL_TERM_EXPIRY) {
         /* "expires in March", "runs to 2031": the date right after */
-        for (size_t i = 0; i < st->n_spans; i++) {
-            const dspan *s = &st->spans[i];
+        for (size_t j = 0; j < st->n_ss; j++) {
+            const dspan *s = &st->spans[st->ss[j]];
             if (!strcmp(s->type, "DATE") && s->tb >= f->e && s->tb <= f->e + 3 && s->te <= e &&
                 s->rec->value_len) {
                 until = d->strings.ptr + s->rec->value_off;
@@ -1407,6 +1410,43 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
     if ((rc = nm__doc_str(d, a->ptr, a->len, &sp->attrs_off)) < 0)
         return rc;
     sp->attrs_len = (uint32_t)a->len;
+    return 0;
+}
+
+/* Read tokens [b, e) of a sentence: triggers, then cues, then the spans. */
+static int read_chunk(cl_state *st, nm_doc *d, size_t b, size_t e)
+{
+    int rc;
+    st->n_found = 0;
+    st->n_cues = 0;
+    st->n_ss = 0;
+    for (size_t t = b; t < e; t++)
+        for (int32_t k = st->span_at[t]; k >= 0; k = st->spans[k].next)
+            if (st->spans[k].te <= e) {
+                if ((rc = push(&st->m->alloc, (void **)&st->ss, &st->n_ss, &st->cap_ss, sizeof(*st->ss))) < 0)
+                    return rc;
+                st->ss[st->n_ss - 1] = (uint32_t)k;
+            }
+    /* contract language names terms it does not grant ("the License
+     * Fee", "upon expiry of the License"): some news triggers stay out */
+    static const char *const legal[] = {"hereby", "hereunder", "herein", "hereof", "hereto", "thereof",
+                                        "therein", "pursuant", "notwithstanding", "shall"};
+    st->contract = false;
+    for (size_t t = b; t < e && !st->contract; t++)
+        for (size_t k = 0; k < sizeof(legal) / sizeof(legal[0]) && !st->contract; k++)
+            st->contract = norm_is(d, t, legal[k]);
+    if ((rc = find_matches(st, d, b, e, false)) < 0)
+        return rc;
+    bool live = false;
+    for (size_t i = 0; i < st->n_found; i++)
+        live |= !st->found[i].dead;
+    if (!live)
+        return 0;
+    if ((rc = find_matches(st, d, b, e, true)) < 0)
+        return rc;
+    for (size_t i = 0; i < st->n_found; i++)
+        if (!st->found[i].dead && (rc = emit(st, d, &st->found[i], b, e)) < 0)
+            return rc;
     return 0;
 }
 
@@ -1441,29 +1481,15 @@ static int cl_run(void *state, nm_doc *d, nm_err *err)
     if ((rc = index_spans(st, d)) < 0)
         goto fail;
     for (size_t si = 0; si < d->n_sents; si++) {
-        size_t b = d->sents[si].tok_begin, e = d->sents[si].tok_end;
-        st->n_found = 0;
-        st->n_cues = 0;
-        /* contract language names terms it does not grant ("the License
-         * Fee", "upon expiry of the License"): some news triggers stay out */
-        static const char *const legal[] = {"hereby", "hereunder", "herein", "hereof", "hereto", "thereof",
-                                            "therein", "pursuant", "notwithstanding", "shall"};
-        st->contract = false;
-        for (size_t t = b; t < e && !st->contract; t++)
-            for (size_t k = 0; k < sizeof(legal) / sizeof(legal[0]) && !st->contract; k++)
-                st->contract = norm_is(d, t, legal[k]);
-        if ((rc = find_matches(st, d, b, e, false)) < 0)
-            goto fail;
-        bool live = false;
-        for (size_t i = 0; i < st->n_found; i++)
-            live |= !st->found[i].dead;
-        if (!live)
-            continue;
-        if ((rc = find_matches(st, d, b, e, true)) < 0)
-            goto fail;
-        for (size_t i = 0; i < st->n_found; i++)
-            if (!st->found[i].dead && (rc = emit(st, d, &st->found[i], b, e)) < 0)
+        /* a sentence is read in chunks of CHUNK tokens: a clause never runs
+         * that long, and a "sentence" of a million words (hostile or broken
+         * input) costs linear time, not quadratic */
+        enum { CHUNK = 400 };
+        for (size_t b = d->sents[si].tok_begin, e; b < d->sents[si].tok_end; b = e) {
+            e = d->sents[si].tok_end - b > CHUNK ? b + CHUNK : d->sents[si].tok_end;
+            if ((rc = read_chunk(st, d, b, e)) < 0)
                 goto fail;
+        }
     }
     return 0;
 fail:

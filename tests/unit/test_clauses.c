@@ -132,6 +132,31 @@ static void test_clauses__challenged(void **state)
     FX_END;
 }
 
+static void test_clauses__one_long_sentence(void **state)
+{
+    FX_BEGIN;
+    /* a "sentence" of 30,000 words (broken or hostile input) is read in
+     * chunks: every trigger is still found, once */
+    enum { N = 15000 };
+    size_t len = 16 + N * 14 + 8;
+    char *text = test_malloc(len);
+    size_t k = (size_t)snprintf(text, len, "The deal has ");
+    for (int i = 0; i < N; i++)
+        k += (size_t)snprintf(text + k, len - k, "a royalty and ");
+    snprintf(text + k, len - k, "more.");
+    const nm_result *r;
+    assert_int_equal(nm_pipeline_run(f->p, text, strlen(text), NULL, &r), 0);
+    size_t n = 0;
+    for (size_t i = 0; i < nm_result_n_spans(r); i++) {
+        nm_span sp;
+        nm_result_span(r, i, &sp);
+        n += !strcmp(sp.type, "CLAUSE:REVENUE_SHARE");
+    }
+    assert_int_equal(n, N);
+    test_free(text);
+    FX_END;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +166,7 @@ int main(void)
         cmocka_unit_test(test_clauses__spelling_and_inflection),
         cmocka_unit_test(test_clauses__not_clauses),
         cmocka_unit_test(test_clauses__challenged),
+        cmocka_unit_test(test_clauses__one_long_sentence),
     };
     return cmocka_run_group_tests_name("clauses", tests, NULL, NULL);
 }
