@@ -728,30 +728,73 @@ static void drop_heading_names(ent_state *st, const nm_doc *d, size_t b, size_t 
 /* A name found only in headings stays if the document writes it again,
  * as written, elsewhere (propagation then finds it there too); otherwise
  * it goes. */
-static bool same_tokens(const nm_doc *d, size_t x, size_t y, size_t n)
+/* The n-token sequences of the document that heading names have, counted
+ * by a hash of their text as written: one pass a length, not one a name. */
+static uint64_t seq_hash(const uint64_t *th, size_t i, size_t n)
 {
-    for (size_t t = 0; t < n; t++) {
-        const nm_tok *u = &d->toks[x + t], *v = &d->toks[y + t];
-        if (u->end - u->start != v->end - v->start || memcmp(d->text + u->start, d->text + v->start, u->end - u->start))
-            return false;
-    }
-    return true;
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (size_t k = 0; k < n; k++)
+        h = (h ^ th[i + k]) * 0xBF58476D1CE4E5B9ull;
+    return h ? h : 1;
 }
 
-static void keep_heading_names(ent_state *st, const nm_doc *d)
+static int keep_heading_names(ent_state *st, const nm_doc *d)
 {
-    for (size_t k = 0; k < st->n_spans; k++) {
-        ent_span *a = &st->spans[k];
-        if (!a->heading)
-            continue;
-        a->heading = false;
-        size_t n = a->e - a->b;
-        bool seen = false;
-        for (size_t i = 0; i + n <= d->n_toks && !seen; i++)
-            seen = i != a->b && same_tokens(d, i, a->b, n);
-        if (!seen)
-            a->type = -9;
+    uint32_t lens = 0; /* the lengths of heading names (1-31 tokens) */
+    for (size_t k = 0; k < st->n_spans; k++)
+        if (st->spans[k].heading)
+            lens |= 1u << (st->spans[k].e - st->spans[k].b < 31 ? st->spans[k].e - st->spans[k].b : 31);
+    if (!lens)
+        return 0;
+    const nm_allocator *al = &st->m->alloc;
+    size_t slots = 64;
+    while (slots < d->n_toks * 2)
+        slots *= 2;
+    uint64_t *th = nm__malloc(al, (d->n_toks ? d->n_toks : 1) * sizeof(*th));
+    uint64_t *keys = nm__malloc(al, slots * sizeof(*keys));
+    uint32_t *counts = nm__malloc(al, slots * sizeof(*counts));
+    if (!th || !keys || !counts) {
+        nm__free(al, th);
+        nm__free(al, keys);
+        nm__free(al, counts);
+        return NM_ENOMEM;
     }
+    for (size_t t = 0; t < d->n_toks; t++)
+        th[t] = nm_hash(d->text + d->toks[t].start, d->toks[t].end - d->toks[t].start) | (1ull << 40);
+    for (size_t n = 1; n <= 31; n++) {
+        if (!(lens & (1u << n)))
+            continue;
+        memset(keys, 0, slots * sizeof(*keys));
+        for (size_t i = 0; i + n <= d->n_toks; i++) {
+            uint64_t h = seq_hash(th, i, n);
+            size_t s = (size_t)h & (slots - 1);
+            while (keys[s] && keys[s] != h)
+                s = (s + 1) & (slots - 1);
+            if (!keys[s]) {
+                keys[s] = h;
+                counts[s] = 0;
+            }
+            counts[s]++;
+        }
+        for (size_t k = 0; k < st->n_spans; k++) {
+            ent_span *a = &st->spans[k];
+            size_t len = a->e - a->b;
+            if (!a->heading || (len < 31 ? len : 31) != n)
+                continue;
+            a->heading = false;
+            uint64_t h = seq_hash(th, a->b, len);
+            size_t s = (size_t)h & (slots - 1);
+            while (keys[s] && keys[s] != h)
+                s = (s + 1) & (slots - 1);
+            /* written again elsewhere: the name itself and one more */
+            if (!keys[s] || counts[s] < 2 || len >= 31)
+                a->type = -9;
+        }
+    }
+    nm__free(al, th);
+    nm__free(al, keys);
+    nm__free(al, counts);
+    return 0;
 }
 
 /* -------------------------------------------------------------- tagger */
@@ -1151,20 +1194,34 @@ static int unify_types(ent_state *st, const nm_doc *d)
         size_t end = g + 1;
         while (end < n && ix[end].h == ix[g].h)
             end++;
-        /* within a hash group, mentions equal to each one vote */
+        /* within a hash group, the mentions equal to one another vote
+         * together: the group is split into classes of equal names (almost
+         * always one), each counted once, so a name mentioned m times costs
+         * m compares, not m squared */
+        for (size_t q = g; q < end; q++)
+            newt[ix[q].k] = 0xFF; /* not yet in a class */
         for (size_t q = g; q < end; q++) {
-            const ent_span *a = &st->spans[ix[q].k];
+            if (newt[ix[q].k] != 0xFF)
+                continue;
+            const ent_span *rep = &st->spans[ix[q].k];
             int votes[NER_NTYPES] = {0};
-            for (size_t r = g; r < end; r++) {
+            for (size_t r = q; r < end; r++) {
                 const ent_span *x = &st->spans[ix[r].k];
-                if (r == q || same_name(d, a, x))
+                if (newt[ix[r].k] == 0xFF && (r == q || same_name(d, rep, x))) {
                     votes[x->type]++;
+                    newt[ix[r].k] = 0xFE; /* in this class */
+                }
             }
-            int best = a->type;
-            for (int t = 0; t < NER_NTYPES; t++)
-                if (votes[t] > votes[best])
-                    best = t;
-            newt[ix[q].k] = (uint8_t)best;
+            int top = 0;
+            for (int t = 1; t < NER_NTYPES; t++)
+                if (votes[t] > votes[top])
+                    top = t;
+            for (size_t r = q; r < end; r++) {
+                if (newt[ix[r].k] != 0xFE)
+                    continue;
+                int own = st->spans[ix[r].k].type; /* a tie keeps its own */
+                newt[ix[r].k] = (uint8_t)(votes[own] == votes[top] ? own : top);
+            }
         }
         g = end;
     }
@@ -1252,7 +1309,8 @@ static int ent_run(void *state, nm_doc *d, nm_err *err)
      * its mentions have (a tie keeps its own).  Names are grouped by a hash
      * of their normalised tokens, sorted, so this is n log n however many
      * names a document has. */
-    keep_heading_names(st, d);
+    if ((rc = keep_heading_names(st, d)) < 0)
+        goto fail;
     if ((rc = propagate_names(st, d)) < 0 || (rc = unify_types(st, d)) < 0)
         goto fail;
     /* canonical ids: a "span" list entry of the same type over exactly the
