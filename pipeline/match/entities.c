@@ -575,15 +575,21 @@ static void apply_lists(ent_state *st, size_t from)
     const nm_gazetteer *gz = st->m->gz;
     if (!gz)
         return;
+    /* matches and the tagger's names both run in text order: the names
+     * before a match are never looked at again (a long sentence costs its
+     * length, not matches times names) */
+    size_t k0 = from;
     for (size_t g = 0; g < st->n_gm; g++) {
         const nm_gz_match *x = &st->gm[g];
         int lt = list_type(gz, x);
         if (lt < 0 || !strcmp(nm__ner_types[lt], "LOC"))
             continue; /* places stand for teams, governments, firms */
+        while (k0 < st->n_spans && st->spans[k0].e <= x->b && st->spans[k0].b < x->b)
+            k0++;
         /* the tagger's names over these tokens: all inside the match? */
         size_t n_in = 0, first = SIZE_MAX;
         bool crosses = false;
-        for (size_t k = from; k < st->n_spans; k++) {
+        for (size_t k = k0; k < st->n_spans && st->spans[k].b < x->e; k++) {
             const ent_span *a = &st->spans[k];
             if (a->type < 0 || a->e <= x->b || a->b >= x->e)
                 continue;
@@ -599,7 +605,7 @@ static void apply_lists(ent_state *st, size_t from)
         ent_span *a = &st->spans[first];
         if (a->e - a->b > x->e - x->b)
             continue;
-        for (size_t k = from; k < st->n_spans; k++) {
+        for (size_t k = k0; k < st->n_spans && st->spans[k].b < x->e; k++) {
             ent_span *o = &st->spans[k];
             if (k != first && o->type >= 0 && o->b >= x->b && o->e <= x->e)
                 o->type = -9;
@@ -690,7 +696,7 @@ static bool heading_segment(const nm_doc *d, size_t b, size_t e)
 static void drop_heading_names(ent_state *st, const nm_doc *d, size_t b, size_t e, size_t from)
 {
     const nm_gazetteer *gz = st->m->gz;
-    size_t i = b;
+    size_t i = b, k0 = from, g0 = 0;
     while (i < e) {
         /* a segment: to the next line break or ':' */
         size_t sb = i, se = i + 1;
@@ -710,12 +716,18 @@ static void drop_heading_names(ent_state *st, const nm_doc *d, size_t b, size_t 
         }
         if (!at_line || sb >= se || !heading_segment(d, sb, se))
             continue;
-        for (size_t k = from; k < st->n_spans; k++) {
+        /* names and matches run in text order: sweep both from where the
+         * last segment left them */
+        while (k0 < st->n_spans && st->spans[k0].b < sb)
+            k0++;
+        for (size_t k = k0; k < st->n_spans && st->spans[k].b < se; k++) {
             ent_span *a = &st->spans[k];
-            if (a->type < 0 || a->b < sb || a->e > se)
+            if (a->type < 0 || a->e > se)
                 continue;
+            while (g0 < st->n_gm && st->gm[g0].e <= a->b)
+                g0++;
             bool listed = false;
-            for (size_t g = 0; gz && g < st->n_gm && !listed; g++) {
+            for (size_t g = g0; gz && g < st->n_gm && st->gm[g].b < a->e && !listed; g++) {
                 const nm_gz_match *x = &st->gm[g];
                 listed = x->b < a->e && a->b < x->e && gz->lists[gz->entries[x->entry].list].span;
             }

@@ -543,7 +543,17 @@ size_t nm__ner_token_features(const nm_ner_feats *nf, const nm_model *m, const n
     if (t->kind == NM_TOK_WORD)
         f[k++] = f1(F_DOC, (df & (W_CAPMID | W_LOWER)) | (flags & 6u) << 4);
     /* gazetteer lists over this token and its neighbours */
-    for (size_t g = 0; g < n_gm && k + 3 < NER_FEATS_MAX; g++) {
+    /* matches are in text order and at most 16 tokens long: only those
+     * starting from i-16 on can cover or touch token i */
+    size_t g_lo = 0, g_hi = n_gm;
+    while (g_lo < g_hi) {
+        size_t mid = (g_lo + g_hi) / 2;
+        if (gm[mid].b + 17 <= i)
+            g_lo = mid + 1;
+        else
+            g_hi = mid;
+    }
+    for (size_t g = g_lo; g < n_gm && gm[g].b <= i + 1 && k + 3 < NER_FEATS_MAX; g++) {
         const nm_gz_match *x = &gm[g];
         uint32_t list = gz->entries[x->entry].list;
         if (x->b <= i && i < x->e) {
