@@ -1141,6 +1141,11 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
         *holder = subj ? subj : poss;
         *counter = subj && poss ? poss : obj;
     }
+    /* two mentions of one name are one party */
+    if (*holder && *counter && (*holder)->rec->end - (*holder)->rec->start == (*counter)->rec->end - (*counter)->rec->start &&
+        !memcmp(d->text + (*holder)->rec->start, d->text + (*counter)->rec->start,
+                (*holder)->rec->end - (*holder)->rec->start))
+        *counter = NULL;
     /* "X granted Y a licence", "X will pay Y a fee": the party right after
      * a verb of giving gets the term; the giver is the other party */
     static const char *const gives[] = {"grant", "grants", "granted", "granting", "give", "gives", "gave", "given",
@@ -1384,8 +1389,11 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
         /* "expires in March", "runs to 2031": the date right after */
         for (size_t j = 0; j < st->n_ss; j++) {
             const dspan *s = &st->spans[st->ss[j]];
-            if (!strcmp(s->type, "DATE") && s->tb >= f->e && s->tb <= f->e + 3 && s->te <= e &&
-                s->rec->value_len) {
+            if (!strcmp(s->type, "DATE") && s->tb > f->e && s->tb <= f->e + 3 && s->te <= e &&
+                s->rec->value_len &&
+                (norm_is(d, s->tb - 1, "in") || norm_is(d, s->tb - 1, "on") || norm_is(d, s->tb - 1, "at") ||
+                 norm_is(d, s->tb - 1, "by") || norm_is(d, s->tb - 1, "after") || norm_is(d, s->tb - 1, "until") ||
+                 norm_is(d, s->tb - 1, "through") || norm_is(d, s->tb - 1, "to"))) {
                 until = d->strings.ptr + s->rec->value_off;
                 until_n = s->rec->value_len;
                 break;
