@@ -1317,6 +1317,57 @@ static int put_party(const cl_state *st, nm_buf *a, const char *key, const nm_do
     return put_attr(a, key, d->text + d->toks[tb].start, d->toks[te - 1].end - d->toks[tb].start);
 }
 
+/* The scope of clause F: the noun phrase after "on", "over", "for",
+ * "covering" or "to" right after the trigger ("a right of first refusal on
+ * new capacity through 2030": "new capacity"), up to punctuation, a bound
+ * word, a clause word or a date; leading determiners left out.  Returns
+ * false if there is none. */
+static bool scope_of(const cl_state *st, const nm_doc *d, const found *f, size_t e, size_t *sb, size_t *se)
+{
+    static const char *const preps[] = {"on", "over", "for", "covering", "to", "in"};
+    static const char *const stops[] = {"until", "through", "till", "by", "from", "with", "and", "but", "which",
+                                        "that", "who", "as", "if", "unless", "when", "while", "after", "before",
+                                        "at", "under", "since", "starting", "than", "is", "are", "was", "were",
+                                        "will", "would", "could", "has", "have", "had", "its", "their", "for",
+                                        "to"};
+    static const char *const dets[] = {"the", "a", "an", "any", "all", "its", "their", "his", "her", "this",
+                                       "that", "these", "those", "some", "each", "every"};
+    size_t t = f->e;
+    bool prep = false;
+    for (size_t i = 0; t < e && i < sizeof(preps) / sizeof(preps[0]) && !prep; i++)
+        prep = norm_is(d, t, preps[i]);
+    if (!prep)
+        return false;
+    t++;
+    for (bool det = true; det && t < e;) {
+        det = false;
+        for (size_t i = 0; i < sizeof(dets) / sizeof(dets[0]) && !det; i++)
+            det = norm_is(d, t, dets[i]);
+        t += det;
+    }
+    size_t b = t;
+    for (; t < e && t - b < 6; t++) {
+        const nm_tok *k = &d->toks[t];
+        if (k->kind == NM_TOK_PUNCT && !(k->flags & NM_TF_HYPHEN) && !norm_is(d, t, "'s"))
+            break;
+        bool stop = false;
+        for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]) && !stop; i++)
+            stop = norm_is(d, t, stops[i]);
+        for (size_t j = 0; j < st->n_ss && !stop; j++)
+            stop = st->spans[st->ss[j]].tb == t && (!strcmp(st->spans[st->ss[j]].type, "DATE") ||
+                                                    !strcmp(st->spans[st->ss[j]].type, "MONEY"));
+        for (size_t i = 0; i < st->n_found && !stop; i++)
+            stop = !st->found[i].dead && st->found[i].b == t;
+        if (stop)
+            break;
+    }
+    if (t == b)
+        return false;
+    *sb = b;
+    *se = t;
+    return true;
+}
+
 /* ------------------------------------------------------------ the stage */
 
 static int cl_open(void **state, const nm_model *m, const nm_opts *o, nm_err *err)
@@ -1400,12 +1451,16 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
             }
         }
     }
+    size_t scope_b = 0, scope_e = 0;
+    bool has_scope = scope_of(st, d, f, e, &scope_b, &scope_e);
     nm_buf *a = &st->attrs;
     nm_buf_clear(a);
     if ((rc = nm_buf_printf(a, ",\"status\":\"%s\"", nm__clause_status_names[status])) < 0 ||
         (challenged && (rc = nm_buf_puts(a, ",\"challenged\":true")) < 0) ||
         (holder && (rc = put_party(st, a, "holder", d, holder, b, e)) < 0) ||
         (counter && (rc = put_party(st, a, "counterparty", d, counter, b, e)) < 0) ||
+        (has_scope && (rc = put_attr(a, "scope", d->text + d->toks[scope_b].start,
+                                     d->toks[scope_e - 1].end - d->toks[scope_b].start)) < 0) ||
         (since && (rc = put_attr(a, "since", since, since_n)) < 0) ||
         (until && (rc = put_attr(a, "until", until, until_n)) < 0))
         return rc;

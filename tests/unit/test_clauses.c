@@ -53,6 +53,20 @@ static void test_clauses__types_status_parties_until(void **state)
     FX_BEGIN;
     CL("Microsoft is no longer OpenAI's exclusive cloud provider but keeps a right of first refusal through 2030.",
        "EXCLUSIVITY:REMOVED:Microsoft>OpenAI|ROFR:RETAINED:Microsoft@2030");
+    /* the example, with the scope */
+    const char *text = "Microsoft will no longer be OpenAI's exclusive cloud provider but keeps a right of first "
+                       "refusal on new capacity through 2030.";
+    const nm_result *r;
+    const char *json;
+    size_t len;
+    nm_doc_opts o = {0};
+    o.dct = "2025-10-28";
+    assert_int_equal(nm_pipeline_run(f->p, text, strlen(text), &o, &r), 0);
+    assert_int_equal(nm_result_json(r, &json, &len), 0);
+    assert_non_null(strstr(json, "\"type\":\"CLAUSE:ROFR\",\"text\":\"right of first refusal\",\"status\":\"RETAINED\","
+                                 "\"holder\":\"Microsoft\",\"scope\":\"new capacity\",\"until\":\"2030\""));
+    assert_non_null(strstr(json, "\"type\":\"CLAUSE:EXCLUSIVITY\",\"text\":\"exclusive cloud provider\",\"status\":"
+                                 "\"REMOVED\",\"holder\":\"Microsoft\",\"counterparty\":\"OpenAI\""));
     /* a replacement: the old term goes, the new one comes */
     assert_non_null(strstr(clauses_of(f->p, "Harlow Dynamics replaced the exclusivity with a right of first refusal.",
                                       "2025-10-28"),
