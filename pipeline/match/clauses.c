@@ -1368,6 +1368,29 @@ static bool scope_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     return true;
 }
 
+/* A name the tagger missed in the subject's place: capitalised words
+ * opening the sentence ("Nimbus is pressing for...", "Halvard will
+ * retain..."), followed by a verb, before the trigger. */
+static bool subject_name(const cl_state *st, const nm_doc *d, const found *f, size_t b, size_t *sb, size_t *se)
+{
+    static const char *const verbs[] = {"is", "was", "has", "have", "had", "will", "would", "said", "says", "agreed",
+                                        "signed", "can", "could", "may", "must", "plans", "wants", "and"};
+    (void)st;
+    size_t t = b;
+    while (t < f->b && t - b < 4 && name_word(d, t) && d->toks[t].kind == NM_TOK_WORD)
+        t++;
+    if (t == b || t >= f->b)
+        return false;
+    bool verb = false;
+    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]) && !verb; i++)
+        verb = norm_is(d, t, verbs[i]);
+    if (!verb || norm_is(d, t, "and"))
+        return false; /* "X and Y will...": two parties, not one name */
+    *sb = b;
+    *se = t;
+    return true;
+}
+
 /* ------------------------------------------------------------ the stage */
 
 static int cl_open(void **state, const nm_model *m, const nm_opts *o, nm_err *err)
@@ -1413,6 +1436,8 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
         challenged |= st->cues[i].cls == CUE_CHALLENGE && st->cues[i].b >= b && st->cues[i].e <= e;
     const dspan *holder, *counter;
     parties_of(st, d, f, b, e, &holder, &counter);
+    size_t subj_b = 0, subj_e = 0;
+    bool subj_name = !holder && subject_name(st, d, f, b, &subj_b, &subj_e);
     /* since / until: a DATE with a bound belongs to the clause nearest
      * before it ("keeps a ROFR on new capacity through 2030"), else to the
      * nearest after */
@@ -1458,6 +1483,8 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
     if ((rc = nm_buf_printf(a, ",\"status\":\"%s\"", nm__clause_status_names[status])) < 0 ||
         (challenged && (rc = nm_buf_puts(a, ",\"challenged\":true")) < 0) ||
         (holder && (rc = put_party(st, a, "holder", d, holder, b, e)) < 0) ||
+        (subj_name && (rc = put_attr(a, "holder", d->text + d->toks[subj_b].start,
+                                     d->toks[subj_e - 1].end - d->toks[subj_b].start)) < 0) ||
         (counter && (rc = put_party(st, a, "counterparty", d, counter, b, e)) < 0) ||
         (has_scope && (rc = put_attr(a, "scope", d->text + d->toks[scope_b].start,
                                      d->toks[scope_e - 1].end - d->toks[scope_b].start)) < 0) ||
