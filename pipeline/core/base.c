@@ -75,6 +75,21 @@ void *nm__realloc(const nm_allocator *a, void *ptr, size_t size)
     return realloc(ptr, size ? size : 1);
 }
 
+int nm__grow(const nm_allocator *a, void **arr, size_t *cap, size_t want, size_t elem)
+{
+    if (want <= *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 256;
+    while (c < want)
+        c *= 2;
+    void *p = nm__realloc(a, *arr, c * elem);
+    if (!p)
+        return NM_ENOMEM;
+    *arr = p;
+    *cap = c;
+    return 0;
+}
+
 void nm__free(const nm_allocator *a, void *ptr)
 {
     if (!ptr)

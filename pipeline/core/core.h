@@ -46,6 +46,9 @@ void *nm__calloc(const nm_allocator *a, size_t n, size_t size);
 void *nm__realloc(const nm_allocator *a, void *ptr, size_t size);
 void nm__free(const nm_allocator *a, void *ptr);
 char *nm__strndup(const nm_allocator *a, const char *s, size_t len);
+/** Make room for WANT elements of ELEM bytes in *ARR (capacity *CAP, doubled
+ *  from 256).  @return 0 or NM_ENOMEM (*ARR is left as it was). */
+int nm__grow(const nm_allocator *a, void **arr, size_t *cap, size_t want, size_t elem);
 
 /* ------------------------------------------------------- capped buffers */
 

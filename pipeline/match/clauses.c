@@ -186,23 +186,7 @@ typedef struct build_ctx {
     nm_clauses *cl;
     nm_pipeline *p;
     nm_strtab vstems; /* stem of a variant spelling -> stem of the canonical one */
-    const nm_result *last; /* the last word tokenised */
 } build_ctx;
-
-static int grow(const nm_allocator *a, void **arr, size_t *cap, size_t want, size_t elem)
-{
-    if (want <= *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 256;
-    while (c < want)
-        c *= 2;
-    void *p = nm__realloc(a, *arr, c * elem);
-    if (!p)
-        return NM_ENOMEM;
-    *arr = p;
-    *cap = c;
-    return 0;
-}
 
 /* Tokenise WORD with the model's pipeline: it must be one token; its key. */
 static int word_key(build_ctx *b, const char *word, const char *where, bool by_norm, uint32_t *key)
@@ -212,7 +196,6 @@ static int word_key(build_ctx *b, const char *word, const char *where, bool by_n
     if (rc < 0)
         return nm__err_set(&b->m->err, rc, "%s: \"%s\": %s", where, word, nm_pipeline_errmsg(b->p));
     nm_doc *d = (nm_doc *)r; /* nm_result is a doc (pipeline.c) */
-    b->last = r;
     if (d->n_toks != 1)
         return nm__err_set(&b->m->err, NM_EPARSE,
                            "%s: \"%s\" is %zu tokens to the tokenizer; write one token an element",
@@ -326,7 +309,7 @@ static int compile_line(build_ctx *b, const char *kind, const char *cls_s, const
                 int rc;
                 if ((rc = word_key(b, alt, where, el.by_norm, &k)) < 0)
                     return rc;
-                if (grow(a, (void **)&cl->keys, &cl->cap_keys, cl->n_keys + 1, sizeof(*cl->keys)) < 0)
+                if (nm__grow(a, (void **)&cl->keys, &cl->cap_keys, cl->n_keys + 1, sizeof(*cl->keys)) < 0)
                     return nm__err_set(&b->m->err, NM_ENOMEM, "out of memory");
                 cl->keys[cl->n_keys++] = k;
                 el.n_alt++;
@@ -340,11 +323,11 @@ static int compile_line(build_ctx *b, const char *kind, const char *cls_s, const
         if (pat.n_elem == 0 && el.kind == EL_SPAN) { /* indexed by the span type's key */
             el.alt_off = (uint32_t)cl->n_keys;
             el.n_alt = 1;
-            if (grow(a, (void **)&cl->keys, &cl->cap_keys, cl->n_keys + 1, sizeof(*cl->keys)) < 0)
+            if (nm__grow(a, (void **)&cl->keys, &cl->cap_keys, cl->n_keys + 1, sizeof(*cl->keys)) < 0)
                 return nm__err_set(&b->m->err, NM_ENOMEM, "out of memory");
             cl->keys[cl->n_keys++] = span_key(el.span_type);
         }
-        if (grow(a, (void **)&cl->elems, &cl->cap_elems, cl->n_elems + 1, sizeof(*cl->elems)) < 0)
+        if (nm__grow(a, (void **)&cl->elems, &cl->cap_elems, cl->n_elems + 1, sizeof(*cl->elems)) < 0)
             return nm__err_set(&b->m->err, NM_ENOMEM, "out of memory");
         cl->elems[cl->n_elems++] = el;
         pat.n_elem++;
@@ -353,7 +336,7 @@ static int compile_line(build_ctx *b, const char *kind, const char *cls_s, const
         return nm__err_set(&b->m->err, NM_EPARSE, "%s: unbalanced [ ]", where);
     if (!pat.n_elem)
         return nm__err_set(&b->m->err, NM_EPARSE, "%s: empty pattern", where);
-    if (grow(a, (void **)&cl->pats, &cl->cap_pats, cl->n_pats + 1, sizeof(*cl->pats)) < 0)
+    if (nm__grow(a, (void **)&cl->pats, &cl->cap_pats, cl->n_pats + 1, sizeof(*cl->pats)) < 0)
         return nm__err_set(&b->m->err, NM_ENOMEM, "out of memory");
     cl->pats[cl->n_pats++] = pat;
     return 0;
@@ -475,7 +458,7 @@ int nm__clauses_build(nm_model *m)
     nm_clauses *cl = m->clauses;
     if (!cl)
         return 0;
-    build_ctx b = {m, cl, NULL, {0}, NULL};
+    build_ctx b = {m, cl, NULL, {0}};
     int rc = 0;
     nm_pipeline_opts po = {0};
     po.until = "normalize";
@@ -546,7 +529,7 @@ typedef struct dspan {
 
 typedef struct found {
     uint32_t b, e; /* the reported span, tokens */
-    uint32_t mb, me; /* the whole match */
+    uint32_t me;   /* where the whole match ends */
     int type;
     int status;  /* the trigger's own, or -1 */
     bool dead;
@@ -654,7 +637,7 @@ static bool match_from(mctx *c, const nm_cl_pattern *p, uint32_t ei, size_t t)
 
 static int push(const nm_allocator *a, void **arr, size_t *n, size_t *cap, size_t elem)
 {
-    if (grow(a, arr, cap, *n + 1, elem) < 0)
+    if (nm__grow(a, arr, cap, *n + 1, elem) < 0)
         return NM_ENOMEM;
     (*n)++;
     return 0;
@@ -718,7 +701,7 @@ static int try_pattern(cl_state *st, const nm_doc *d, const nm_cl_pattern *p, si
         if (push(a, (void **)&st->found, &st->n_found, &st->cap_found, sizeof(*st->found)) < 0)
             return NM_ENOMEM;
         st->found[st->n_found - 1] =
-            (found){(uint32_t)c.sb, (uint32_t)c.se, (uint32_t)t, (uint32_t)c.end, p->cls, p->status, false};
+            (found){(uint32_t)c.sb, (uint32_t)c.se, (uint32_t)c.end, p->cls, p->status, false};
     }
     return 0;
 }
@@ -848,7 +831,7 @@ static size_t tok_at(const nm_doc *d, uint32_t off)
 static int index_spans(cl_state *st, const nm_doc *d)
 {
     const nm_allocator *a = &st->m->alloc;
-    if (grow(a, (void **)&st->span_at, &st->cap_span_at, d->n_toks + 1, sizeof(*st->span_at)) < 0)
+    if (nm__grow(a, (void **)&st->span_at, &st->cap_span_at, d->n_toks + 1, sizeof(*st->span_at)) < 0)
         return NM_ENOMEM;
     for (size_t i = 0; i <= d->n_toks; i++)
         st->span_at[i] = -1;
@@ -1075,10 +1058,7 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     return status;
 }
 
-static bool is_party(const dspan *s)
-{
-    return !strcmp(s->type, "ORG") || !strcmp(s->type, "PER");
-}
+static bool is_party(const dspan *s) { return is_party_type(s->type); }
 
 /* Is the entity at token T the object of a preposition? */
 static bool after_prep(const nm_doc *d, size_t t, size_t b)
@@ -1429,7 +1409,7 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
 {
     int rc;
     static const char *const until_words[] = {"until", "through", "till", "to", "into", "by", "before", NULL};
-    static const char *const since_words[] = {"since", "from", "starting", "beginning", "as of", NULL};
+    static const char *const since_words[] = {"since", "from", "starting", "beginning", NULL};
     int status = status_of(st, d, f, b, e);
     bool challenged = false;
     for (size_t i = 0; i < st->n_cues; i++)
@@ -1550,8 +1530,8 @@ static int cl_run(void *state, nm_doc *d, nm_err *err)
     st->d = d;
     if ((rc = nm__doc_stems(d)) < 0)
         goto fail;
-    if ((rc = grow(&st->m->alloc, (void **)&st->keys, &st->cap_keys, d->n_toks, sizeof(*st->keys))) < 0 ||
-        (rc = grow(&st->m->alloc, (void **)&st->nkeys, &st->cap_nkeys, d->n_toks, sizeof(*st->nkeys))) < 0)
+    if ((rc = nm__grow(&st->m->alloc, (void **)&st->keys, &st->cap_keys, d->n_toks, sizeof(*st->keys))) < 0 ||
+        (rc = nm__grow(&st->m->alloc, (void **)&st->nkeys, &st->cap_nkeys, d->n_toks, sizeof(*st->nkeys))) < 0)
         goto fail;
     bool any = false;
     for (size_t t = 0; t < d->n_toks; t++) {

@@ -543,25 +543,13 @@ static int find_money(ent_state *st, const nm_doc *d, size_t b, size_t e)
     return 0;
 }
 
-static int ner_type_index(const char *t)
-{
-    for (int i = 0; i < NER_NTYPES; i++)
-        if (!strcmp(nm__ner_types[i], t))
-            return i;
-    return 0;
-}
 
 /* ---------------------------------------------------------- list names */
 
 static int list_type(const nm_gazetteer *gz, const nm_gz_match *x)
 {
     const nm_gz_list *l = &gz->lists[gz->entries[x->entry].list];
-    if (!l->span)
-        return -1;
-    for (int t = 0; t < NER_NTYPES; t++)
-        if (!strcmp(l->type, nm__ner_types[t]))
-            return t;
-    return -1;
+    return l->span ? l->ner_type : -1;
 }
 
 /* Where a list that gives spans (companies, countries, products...) names
@@ -582,7 +570,7 @@ static void apply_lists(ent_state *st, size_t from)
     for (size_t g = 0; g < st->n_gm; g++) {
         const nm_gz_match *x = &st->gm[g];
         int lt = list_type(gz, x);
-        if (lt < 0 || !strcmp(nm__ner_types[lt], "LOC"))
+        if (lt < 0 || lt == NER_LOC)
             continue; /* places stand for teams, governments, firms */
         while (k0 < st->n_spans && st->spans[k0].e <= x->b && st->spans[k0].b < x->b)
             k0++;
@@ -637,17 +625,19 @@ static void apply_org_heads(ent_state *st, const nm_doc *d, size_t e, size_t fro
         if (a->type < 0)
             continue;
         if (a->e < e && org_head(st, d, a->e) && !(d->toks[a->e].flags & NM_TF_NEWLINE_BEFORE)) {
+            /* the tagger's names do not overlap and run in text order: only
+             * one starting by the next token can hold it */
             bool taken = false;
-            for (size_t q = from; q < st->n_spans && !taken; q++)
-                taken = q != k && st->spans[q].type >= 0 && st->spans[q].b <= a->e && a->e < st->spans[q].e;
+            for (size_t q = k + 1; q < st->n_spans && st->spans[q].b <= a->e && !taken; q++)
+                taken = st->spans[q].type >= 0 && a->e < st->spans[q].e;
             if (!taken)
                 a->e++;
         }
         /* a person or a product with a company's last word; places keep
          * theirs ("West Bank", "Russian Federation") */
         if (a->e - a->b >= 2 && org_head(st, d, a->e - 1) &&
-            (a->type == ner_type_index("PER") || a->type == ner_type_index("MISC")))
-            a->type = ner_type_index("ORG");
+            (a->type == NER_PER || a->type == NER_MISC))
+            a->type = NER_ORG;
     }
 }
 
@@ -1336,7 +1326,7 @@ static int ent_run(void *state, nm_doc *d, nm_err *err)
             const nm_gz_match *x = &st->doc_gm[g];
             const nm_gz_entry *en = &gz->entries[x->entry];
             const nm_gz_list *l = &gz->lists[en->list];
-            if (x->b == a->b && x->e == a->e && l->span && !strcmp(l->type, nm__ner_types[a->type])) {
+            if (x->b == a->b && x->e == a->e && l->span && l->ner_type == a->type) {
                 a->id = nm__gz_id(gz, en);
                 break;
             }

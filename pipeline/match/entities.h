@@ -18,6 +18,7 @@ typedef struct nm_gz_list {
     char subtype[24]; /* company, country, given-name... */
     int casing;       /* GZ_* */
     bool span;        /* USE "span": a match may become an entity */
+    int ner_type;     /* index in nm__ner_types, or -1 (CUR) */
 } nm_gz_list;
 
 /* One token of an alias: its norm and its text as written (arena offsets,
@@ -96,6 +97,8 @@ static inline const char *nm__gz_id(const nm_gazetteer *gz, const nm_gz_entry *e
 
 /* BILOU tags over four types, O first. */
 enum { NER_O = 0, NER_NTYPES = 4, NER_NTAGS = 1 + 4 * NER_NTYPES };
+/* The indices of nm__ner_types. */
+enum { NER_PER = 0, NER_ORG, NER_LOC, NER_MISC };
 /* A row of weights is padded to 24: three vector adds, no scalar tail. */
 enum { NER_STRIDE = 24 };
 enum { BIO_B = 0, BIO_I, BIO_L, BIO_U };
@@ -103,6 +106,8 @@ enum { BIO_B = 0, BIO_I, BIO_L, BIO_U };
 #define NER_TYPE_OF(tag) (((tag) - 1) / 4)
 #define NER_POS_OF(tag) (((tag) - 1) % 4)
 extern const char *const nm__ner_types[NER_NTYPES];
+/* The index of type T ("ORG") in nm__ner_types, or -1. */
+int nm__ner_type_index(const char *t);
 
 typedef struct nm_ner_weights {
     uint64_t *keys; /* 0: empty slot */

@@ -99,6 +99,7 @@ static int on_def(nm_model *m, const char *path, long lineno, char **f, int nf, 
     memset(l, 0, sizeof(*l));
     snprintf(l->file, sizeof(l->file), "%s", f[0]);
     snprintf(l->type, sizeof(l->type), "%s", types[t]);
+    l->ner_type = nm__ner_type_index(types[t]);
     snprintf(l->subtype, sizeof(l->subtype), "%s", f[2]);
     l->casing = casing;
     l->span = !strcmp(f[4], "span");

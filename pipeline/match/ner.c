@@ -736,22 +736,7 @@ typedef struct tdata {
     uint64_t *shape_h; /* hash of the compressed shape */
 } tdata;
 
-static int grow_arr(void **p, size_t *cap, size_t want, size_t elem)
-{
-    if (want <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 1024;
-    while (c < want)
-        c *= 2;
-    void *q = realloc(*p, c * elem);
-    if (!q)
-        return NM_ENOMEM;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
-static int type_index(const char *t)
+int nm__ner_type_index(const char *t)
 {
     for (int i = 0; i < NER_NTYPES; i++)
         if (!strcmp(t, nm__ner_types[i]))
@@ -784,7 +769,7 @@ static int gold_tags(const nm_doc *d, const char *raw, size_t raw_len, uint8_t *
                  vt = yajl_tree_get(sp, p_t, yajl_t_string);
         if (!vs || !ve || !vt)
             continue;
-        int ty = type_index(YAJL_GET_STRING(vt));
+        int ty = nm__ner_type_index(YAJL_GET_STRING(vt));
         if (ty < 0)
             continue;
         long long s = YAJL_GET_INTEGER(vs), e = YAJL_GET_INTEGER(ve);
@@ -871,14 +856,14 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
         if ((rc = nm_pipeline_run(p, parsed.text, parsed.text_len, NULL, &r)) < 0)
             FAIL(rc, "%s:%ld: %s", rec->file, rec->line, nm_pipeline_errmsg(p));
         const nm_doc *d = nm__result_doc(r);
-        if (grow_arr((void **)&gtags, &cap_gtags, d->n_toks + 1, 1) < 0)
+        if (nm__grow(NULL, (void **)&gtags, &cap_gtags, d->n_toks + 1, 1) < 0)
             FAIL(NM_ENOMEM, "out of memory");
         char why[200];
         if ((rc = gold_tags(d, rec->raw, rec->raw_len, gtags, why, sizeof(why))) < 0)
             FAIL(rc, "%s:%ld: %s", rec->file, rec->line, why);
         if ((rc = nm__ner_doc_prepare(&nf, d)) < 0)
             FAIL(rc, "out of memory");
-        if (grow_arr((void **)&td.docs, &td.cap_docs, td.n_docs + 1, sizeof(tdoc)) < 0)
+        if (nm__grow(NULL, (void **)&td.docs, &td.cap_docs, td.n_docs + 1, sizeof(tdoc)) < 0)
             FAIL(NM_ENOMEM, "out of memory");
         tdoc *dd = &td.docs[td.n_docs++];
         dd->tok0 = td.n_toks;
@@ -893,7 +878,7 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
                 (rc = nm__ner_sentence_features(&nf, m, d, b, e, gm, n_gm, NULL)) < 0)
                 FAIL(NM_ENOMEM, "out of memory");
             size_t need = td.n_toks + (e - b);
-            if (grow_arr((void **)&td.f, &td.cap_toks, need, NER_FEATS_MAX * sizeof(uint64_t)) < 0)
+            if (nm__grow(NULL, (void **)&td.f, &td.cap_toks, need, NER_FEATS_MAX * sizeof(uint64_t)) < 0)
                 FAIL(NM_ENOMEM, "out of memory");
             size_t c2 = td.cap_toks;
             td.nf = realloc(td.nf, c2);
@@ -906,10 +891,10 @@ int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold, cons
             memcpy(td.nf + td.n_toks, nf.nf, e - b);
             memcpy(td.gold + td.n_toks, gtags + b, e - b);
             memcpy(dts + td.n_toks, nf.ti, (e - b) * sizeof(*dts));
-            if (grow_arr((void **)&cand, &cap_cand, need, 1) < 0)
+            if (nm__grow(NULL, (void **)&cand, &cap_cand, need, 1) < 0)
                 FAIL(NM_ENOMEM, "out of memory");
             nm__ner_candidates(d, b, e, gm, n_gm, cand + td.n_toks);
-            if (grow_arr((void **)&td.sb, &td.cap_sents, td.n_sents + 1, sizeof(uint32_t)) < 0)
+            if (nm__grow(NULL, (void **)&td.sb, &td.cap_sents, td.n_sents + 1, sizeof(uint32_t)) < 0)
                 FAIL(NM_ENOMEM, "out of memory");
             size_t cs = td.cap_sents;
             td.se = realloc(td.se, cs * sizeof(uint32_t));
