@@ -649,6 +649,16 @@ static bool norm_is(const nm_doc *d, size_t t, const char *w)
     return k->norm_len == strlen(w) && !memcmp(d->strings.ptr + k->norm_off, w, k->norm_len);
 }
 
+/* Is token T any of the N words of LIST (as normalised)? */
+static bool norm_in(const nm_doc *d, size_t t, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (norm_is(d, t, list[i]))
+            return true;
+    return false;
+}
+#define NORM_IN(d, t, list) norm_in(d, t, list, sizeof(list) / sizeof((list)[0]))
+
 /* Where triggers of two types overlap, the more specific type wins ("a
  * perpetual licence" is a PERPETUAL_LICENSE, "grants it a right of first
  * offer" a ROFR), then the longer. */
@@ -770,12 +780,7 @@ static int find_matches(cl_state *st, const nm_doc *d, size_t b, size_t e, bool 
         found *f = &st->found[i];
         if (f->e >= e || f->e != f->me)
             continue;
-        bool last_is_head = false, next_is_head = false;
-        for (size_t k = 0; k < sizeof(heads) / sizeof(heads[0]); k++) {
-            last_is_head |= norm_is(d, f->e - 1, heads[k]);
-            next_is_head |= norm_is(d, f->e, heads[k]);
-        }
-        if (next_is_head && !last_is_head)
+        if (NORM_IN(d, f->e, heads) && !NORM_IN(d, f->e - 1, heads))
             f->e++;
     }
     /* overlaps: the longer wins (then the earlier, then the rule higher up) */
@@ -886,19 +891,15 @@ static bool is_aux(const nm_doc *d, size_t t)
                                         "still", "now", "also", "to", "not", "n't", "already", "then", "quietly",
                                         "effectively", "formally", "largely", "fully", "officially", "finally",
                                         "in", "place", "get", "got", "gets"};
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-        if (norm_is(d, t, words[i]))
-            return true;
-    return false;
+    return NORM_IN(d, t, words);
 }
 
 /* A token that opens another clause: ';', "but", "while", ", and"... */
 static bool is_clause_break(const nm_doc *d, size_t t)
 {
     static const char *const words[] = {";", "but", "while", "whereas", "although", "though", "however", "yet"};
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-        if (norm_is(d, t, words[i]))
-            return true;
+    if (NORM_IN(d, t, words))
+        return true;
     return t > 0 && norm_is(d, t, "and") && norm_is(d, t - 1, ",");
 }
 
@@ -1067,10 +1068,7 @@ static bool after_prep(const nm_doc *d, size_t t, size_t b)
                                         "between", "of", "at", "and", "than", "in"};
     if (t <= b)
         return false;
-    for (size_t i = 0; i < sizeof(preps) / sizeof(preps[0]); i++)
-        if (norm_is(d, t - 1, preps[i]))
-            return true;
-    return false;
+    return NORM_IN(d, t - 1, preps);
 }
 
 /* Does the entity ending at token TE stand as a possessor ("OpenAI's")? */
@@ -1107,13 +1105,10 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
     /* "OpenAI's exclusive cloud provider": the possessor of a role is
      * the other party; "Microsoft's right of first refusal": the possessor
      * of a right holds it */
-    const nm_tok *head = &d->toks[f->e - 1];
     static const char *const roles[] = {"provider", "partner", "supplier", "distributor", "licensee", "broadcaster",
                                         "carrier", "vendor", "seller", "agent", "sponsor", "reseller", "retailer",
                                         "platform", "licensor", "host", "customer", "client", "buyer"};
-    bool role = false;
-    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]) && !role; i++)
-        role = head->norm_len == strlen(roles[i]) && !memcmp(d->strings.ptr + head->norm_off, roles[i], head->norm_len);
+    bool role = NORM_IN(d, f->e - 1, roles);
     if (poss && !role) {
         *holder = poss;
         *counter = subj ? subj : obj;
@@ -1136,10 +1131,7 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
         const dspan *s = &st->spans[st->ss[j]];
         if (!is_party(s) || s->tb <= b || s->te > f->b || f->b - s->te > 8)
             continue;
-        bool give = false;
-        for (size_t k = 0; k < sizeof(gives) / sizeof(gives[0]) && !give; k++)
-            give = norm_is(d, s->tb - 1, gives[k]);
-        if (!give)
+        if (!NORM_IN(d, s->tb - 1, gives))
             continue;
         const dspan *giver = *holder && (*holder)->tb < s->tb ? *holder : subj;
         *holder = s;
@@ -1250,10 +1242,7 @@ static bool name_word(const nm_doc *d, size_t t)
     const nm_tok *k = &d->toks[t];
     if (k->kind != NM_TOK_WORD || !(k->flags & NM_TF_UPPER_INITIAL))
         return false;
-    for (size_t i = 0; i < sizeof(not_names) / sizeof(not_names[0]); i++)
-        if (norm_is(d, t, not_names[i]))
-            return false;
-    return true;
+    return !NORM_IN(d, t, not_names);
 }
 
 static bool head_word(const nm_doc *d, size_t t)
@@ -1268,10 +1257,7 @@ static bool head_word(const nm_doc *d, size_t t)
         "pay", "markets", "exchange", "wealth", "dynamics", "industries", "solutions", "labs", "imaging",
         "devices", "semiconductor", "chips", "auto", "aerospace", "aviation", "shipping", "logistics", "grid",
         "utilities", "kraft", "radio", "tv", "broadcasting", "publishing", "books", "music", "labs"};
-    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
-        if (norm_is(d, t, heads[i]))
-            return true;
-    return false;
+    return NORM_IN(d, t, heads);
 }
 
 static bool in_any_span(const cl_state *st, size_t t)
@@ -1313,26 +1299,17 @@ static bool scope_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     static const char *const dets[] = {"the", "a", "an", "any", "all", "its", "their", "his", "her", "this",
                                        "that", "these", "those", "some", "each", "every"};
     size_t t = f->e;
-    bool prep = false;
-    for (size_t i = 0; t < e && i < sizeof(preps) / sizeof(preps[0]) && !prep; i++)
-        prep = norm_is(d, t, preps[i]);
-    if (!prep)
+    if (t >= e || !NORM_IN(d, t, preps))
         return false;
     t++;
-    for (bool det = true; det && t < e;) {
-        det = false;
-        for (size_t i = 0; i < sizeof(dets) / sizeof(dets[0]) && !det; i++)
-            det = norm_is(d, t, dets[i]);
-        t += det;
-    }
+    while (t < e && NORM_IN(d, t, dets))
+        t++;
     size_t b = t;
     for (; t < e && t - b < 6; t++) {
         const nm_tok *k = &d->toks[t];
         if (k->kind == NM_TOK_PUNCT && !(k->flags & NM_TF_HYPHEN) && !norm_is(d, t, "'s"))
             break;
-        bool stop = false;
-        for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]) && !stop; i++)
-            stop = norm_is(d, t, stops[i]);
+        bool stop = NORM_IN(d, t, stops);
         for (size_t j = 0; j < st->n_ss && !stop; j++)
             stop = st->spans[st->ss[j]].tb == t && (!strcmp(st->spans[st->ss[j]].type, "DATE") ||
                                                     !strcmp(st->spans[st->ss[j]].type, "MONEY"));
@@ -1361,10 +1338,7 @@ static bool subject_name(const cl_state *st, const nm_doc *d, const found *f, si
         t++;
     if (t == b || t >= f->b)
         return false;
-    bool verb = false;
-    for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]) && !verb; i++)
-        verb = norm_is(d, t, verbs[i]);
-    if (!verb || norm_is(d, t, "and"))
+    if (!NORM_IN(d, t, verbs) || norm_is(d, t, "and"))
         return false; /* "X and Y will...": two parties, not one name */
     *sb = b;
     *se = t;
@@ -1503,8 +1477,7 @@ static int read_chunk(cl_state *st, nm_doc *d, size_t b, size_t e)
                                         "therein", "pursuant", "notwithstanding", "shall"};
     st->contract = false;
     for (size_t t = b; t < e && !st->contract; t++)
-        for (size_t k = 0; k < sizeof(legal) / sizeof(legal[0]) && !st->contract; k++)
-            st->contract = norm_is(d, t, legal[k]);
+        st->contract = NORM_IN(d, t, legal);
     if ((rc = find_matches(st, d, b, e, false)) < 0)
         return rc;
     bool live = false;
