@@ -1520,7 +1520,7 @@ static int cl_run(void *state, nm_doc *d, nm_err *err)
                 any = !strcmp(r->type, span_types[k]) && index_get(&cl->triggers, st->span_keys[k]) != NULL;
     }
     if (!any)
-        return 0; /* most articles name no clause: one probe a token */
+        return 0; /* no trigger word at all: done after a probe a token (probing stops at the first) */
     if ((rc = index_spans(st, d)) < 0)
         goto fail;
     for (size_t si = 0; si < d->n_sents; si++) {
