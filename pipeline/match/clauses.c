@@ -246,11 +246,15 @@ static int compile_line(build_ctx *b, const char *kind, const char *cls_s, const
         return nm__err_set(&b->m->err, NM_EPARSE, "%s: unknown %s \"%s\"", where,
                            cues ? "cue class" : "clause type", cls_s);
     pat.status = -1;
-    if (!cues && !strcmp(status_s, "news")) {
+    /* "news", "STATUS" or "STATUS,news" */
+    size_t sl = strlen(status_s);
+    if (!cues && sl >= 4 && !strcmp(status_s + sl - 4, "news") && (sl == 4 || status_s[sl - 5] == ',')) {
         pat.news_only = true;
-    } else if (!cues && strcmp(status_s, "-") != 0) {
+        sl = sl == 4 ? 0 : sl - 5;
+    }
+    if (!cues && sl && !(sl == 1 && status_s[0] == '-')) {
         for (int i = 0; i <= ST_PROPOSED; i++)
-            if (!strcmp(status_s, nm__clause_status_names[i]))
+            if (strlen(nm__clause_status_names[i]) == sl && !strncmp(status_s, nm__clause_status_names[i], sl))
                 pat.status = i;
         if (pat.status < 0)
             return nm__err_set(&b->m->err, NM_EPARSE, "%s: unknown status \"%s\"", where, status_s);
@@ -559,7 +563,9 @@ typedef struct cl_state {
     size_t n_ss, cap_ss;
     nm_buf attrs;
     uint32_t span_keys[N_SPAN_TYPES]; /* span_key of each span type, worked out once */
-    bool contract; /* the sentence is in contract language */
+    bool contract; /* the sentence is in contract language (outside quotes) */
+    uint32_t qlegal_b[8], qlegal_e[8]; /* quoted contract language in news */
+    size_t n_qlegal;
 } cl_state;
 
 typedef struct mctx {
@@ -690,6 +696,9 @@ static int try_pattern(cl_state *st, const nm_doc *d, const nm_cl_pattern *p, si
     const nm_allocator *a = &st->m->alloc;
     if (p->news_only && st->contract)
         return 0;
+    for (size_t q = 0; p->news_only && q < st->n_qlegal; q++)
+        if (t >= st->qlegal_b[q] && t < st->qlegal_e[q])
+            return 0;
     mctx c = {st->cl, d, st, e, SIZE_MAX, 0, 0, 0};
     if (!match_from(&c, p, 0, t))
         return 0;
@@ -1457,6 +1466,30 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
     return 0;
 }
 
+/* A contract's own words for its parties and itself, capitalised as
+ * defined terms mid-sentence: "this Agreement", "the Licensee", "either
+ * Party", "Section 4.2".  News writes them in lower case, or names a
+ * political party ("the Labour Party": a capitalised word before it). */
+static bool defined_term(const nm_doc *d, size_t b, size_t t)
+{
+    static const char *const parties[] = {"agreement", "licensee", "licensor", "licensees", "licensors",
+                                          "sublicensee", "party", "parties", "distributor", "supplier",
+                                          "customer", "affiliate", "affiliates", "company", "contractor",
+                                          "manufacturer", "reseller", "franchisee", "franchisor"};
+    static const char *const before[] = {"this", "the", "either", "each", "other", "such", "both", "any",
+                                         "neither", "that"};
+    const nm_tok *k = &d->toks[t];
+    if (t == b || k->kind != NM_TOK_WORD || !(k->flags & NM_TF_UPPER_INITIAL))
+        return false;
+    if (d->toks[t - 1].kind == NM_TOK_WORD && (d->toks[t - 1].flags & NM_TF_UPPER_INITIAL))
+        return false; /* "Labour Party", "Paris Agreement" */
+    if (NORM_IN(d, t, parties) && NORM_IN(d, t - 1, before))
+        return true;
+    static const char *const refs[] = {"section", "article", "clause", "exhibit", "schedule", "annex"};
+    return t + 1 < d->n_toks && NORM_IN(d, t, refs) && d->toks[t + 1].kind == NM_TOK_NUMBER &&
+           (k->flags & NM_TF_UPPER_INITIAL);
+}
+
 /* Read tokens [b, e) of a sentence: triggers, then cues, then the spans. */
 static int read_chunk(cl_state *st, nm_doc *d, size_t b, size_t e)
 {
@@ -1475,9 +1508,36 @@ static int read_chunk(cl_state *st, nm_doc *d, size_t b, size_t e)
      * Fee", "upon expiry of the License"): some news triggers stay out */
     static const char *const legal[] = {"hereby", "hereunder", "herein", "hereof", "hereto", "thereof",
                                         "therein", "pursuant", "notwithstanding", "shall"};
+    /* news quoting a contract ("royalties 'shall continue to be
+     * payable'") is news outside the quotes */
     st->contract = false;
-    for (size_t t = b; t < e && !st->contract; t++)
-        st->contract = NORM_IN(d, t, legal);
+    st->n_qlegal = 0;
+    size_t qopen = SIZE_MAX;
+    bool qlegal = false;
+    for (size_t t = b; t < e && !st->contract; t++) {
+        const nm_tok *k = &d->toks[t];
+        if (k->kind == NM_TOK_PUNCT && k->norm_len == 1 &&
+            (d->strings.ptr[k->norm_off] == '\'' || d->strings.ptr[k->norm_off] == '"')) {
+            if (qopen == SIZE_MAX) {
+                qopen = t;
+                qlegal = false;
+            } else {
+                if (qlegal && st->n_qlegal < sizeof(st->qlegal_b) / sizeof(st->qlegal_b[0])) {
+                    st->qlegal_b[st->n_qlegal] = (uint32_t)qopen;
+                    st->qlegal_e[st->n_qlegal++] = (uint32_t)t;
+                }
+                qopen = SIZE_MAX;
+            }
+            continue;
+        }
+        bool legal_here = NORM_IN(d, t, legal) || defined_term(d, b, t);
+        if (qopen != SIZE_MAX)
+            qlegal |= legal_here;
+        else
+            st->contract = legal_here;
+    }
+    if (qopen != SIZE_MAX && qlegal) /* a quote left open: its words count */
+        st->contract = true;
     if ((rc = find_matches(st, d, b, e, false)) < 0)
         return rc;
     bool live = false;

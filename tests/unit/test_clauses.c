@@ -134,6 +134,30 @@ static void test_clauses__not_clauses(void **state)
     FX_END;
 }
 
+static void test_clauses__register(void **state)
+{
+    FX_BEGIN;
+    /* in news, "non-exclusive" takes exclusivity away; a contract's
+     * non-exclusive licence grants a licence and no exclusivity */
+    CL("Ostrava Soft has granted Telmar a non-exclusive licence to its patents.",
+       "EXCLUSIVITY:REMOVED:Telmar|LICENSE_GRANT:GRANTED:Telmar");
+    const char *c = clauses_of(f->p, "Licensor hereby grants to Licensee a non-exclusive license to use the Software.",
+                               "2025-10-28");
+    assert_null(strstr(c, "EXCLUSIVITY"));
+    assert_non_null(strstr(c, "LICENSE_GRANT"));
+    /* a contract's defined terms make its register without "shall" */
+    assert_string_equal(clauses_of(f->p, "Each Party will obtain all licenses and permits required by law to perform this Agreement.",
+                                   "2025-10-28"), "");
+    /* news quoting a contract stays news outside the quotes */
+    assert_non_null(strstr(clauses_of(f->p, "Royalties on older titles 'shall continue to be payable', the filing says.",
+                                      "2025-10-28"), "REVENUE_SHARE"));
+    /* a royalty paid under a contract is a term; a defined term is not */
+    assert_non_null(strstr(clauses_of(f->p, "Licensee shall pay to Licensor a royalty of five percent (5%) of Net Sales.",
+                                      "2025-10-28"), "REVENUE_SHARE"));
+    assert_string_equal(clauses_of(f->p, "The Royalty Term shall be set out in Exhibit B.", "2025-10-28"), "");
+    FX_END;
+}
+
 static void test_clauses__challenged(void **state)
 {
     FX_BEGIN;
@@ -183,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_clauses__negation_and_modality),
         cmocka_unit_test(test_clauses__spelling_and_inflection),
         cmocka_unit_test(test_clauses__not_clauses),
+        cmocka_unit_test(test_clauses__register),
         cmocka_unit_test(test_clauses__challenged),
         cmocka_unit_test(test_clauses__one_long_sentence),
     };
