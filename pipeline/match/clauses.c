@@ -246,11 +246,16 @@ static int compile_line(build_ctx *b, const char *kind, const char *cls_s, const
         return nm__err_set(&b->m->err, NM_EPARSE, "%s: unknown %s \"%s\"", where,
                            cues ? "cue class" : "clause type", cls_s);
     pat.status = -1;
-    /* "news", "STATUS" or "STATUS,news" */
+    /* "news", "contract", "STATUS", "STATUS,news" or "STATUS,contract" */
     size_t sl = strlen(status_s);
-    if (!cues && sl >= 4 && !strcmp(status_s + sl - 4, "news") && (sl == 4 || status_s[sl - 5] == ',')) {
-        pat.news_only = true;
-        sl = sl == 4 ? 0 : sl - 5;
+    static const char *const regs[] = {"news", "contract"};
+    for (int r = 0; r < 2 && !cues; r++) {
+        size_t rl = strlen(regs[r]);
+        if (sl >= rl && !strcmp(status_s + sl - rl, regs[r]) && (sl == rl || status_s[sl - rl - 1] == ',')) {
+            pat.news_only = r == 0;
+            pat.contract_only = r == 1;
+            sl = sl == rl ? 0 : sl - rl - 1;
+        }
     }
     if (!cues && sl && !(sl == 1 && status_s[0] == '-')) {
         for (int i = 0; i <= ST_PROPOSED; i++)
@@ -696,9 +701,11 @@ static int try_pattern(cl_state *st, const nm_doc *d, const nm_cl_pattern *p, si
     const nm_allocator *a = &st->m->alloc;
     if (p->news_only && st->contract)
         return 0;
-    for (size_t q = 0; p->news_only && q < st->n_qlegal; q++)
-        if (t >= st->qlegal_b[q] && t < st->qlegal_e[q])
-            return 0;
+    bool quoted_legal = false;
+    for (size_t q = 0; (p->news_only || p->contract_only) && q < st->n_qlegal; q++)
+        quoted_legal |= t >= st->qlegal_b[q] && t < st->qlegal_e[q];
+    if ((p->news_only && quoted_legal) || (p->contract_only && !st->contract && !quoted_legal))
+        return 0;
     mctx c = {st->cl, d, st, e, SIZE_MAX, 0, 0, 0};
     if (!match_from(&c, p, 0, t))
         return 0;

@@ -54,6 +54,7 @@ typedef struct nm_cl_pattern {
     int status;                /* a trigger's own status (ST_*), or -1 */
     bool veto;                 /* a veto of CLS (or of every type: cls -1) */
     bool news_only;            /* STATUS "news": not in contract language (hereby, shall...) */
+    bool contract_only;        /* STATUS "contract": only in contract language */
     const char *where;         /* "FILE:LINE", in the arena */
 } nm_cl_pattern;
 

@@ -155,6 +155,11 @@ static void test_clauses__register(void **state)
     assert_non_null(strstr(clauses_of(f->p, "Licensee shall pay to Licensor a royalty of five percent (5%) of Net Sales.",
                                       "2025-10-28"), "REVENUE_SHARE"));
     assert_string_equal(clauses_of(f->p, "The Royalty Term shall be set out in Exhibit B.", "2025-10-28"), "");
+    /* "contract" lines: insurance is a liability term in a contract only */
+    assert_string_equal(clauses_of(f->p, "Shares of the insurance group rose after its insurers reported results.",
+                                   "2025-10-28"), "");
+    assert_non_null(strstr(clauses_of(f->p, "Each Party shall provide written proof of such insurance on request.",
+                                      "2025-10-28"), "LIABILITY_INDEMNITY"));
     FX_END;
 }
 
