@@ -961,7 +961,20 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
             if (!through && c->b > f->e + 1 && c->b - f->e <= 8 && is_aux(d, c->b - 1)) {
                 through = true;
                 for (size_t t = f->e; t < c->b && through; t++)
-                    through = d->toks[t].kind != NM_TOK_PUNCT && !party_at(st, t);
+                    through = (d->toks[t].kind != NM_TOK_PUNCT || norm_is(d, t, "'")) && !party_at(st, t) &&
+                              !norm_is(d, t, "and") && !norm_is(d, t, "or");
+            }
+            /* or across a prepositional phrase straight to a verb with no
+             * object of its own ("its indemnity for grounded aircraft
+             * remains in place", not "clauses with platforms keep rates
+             * high") */
+            static const char *const preps[] = {"for", "on", "over", "in", "of", "to", "with", "from", "covering"};
+            static const char *const ends[] = {"in", "intact", "unchanged", "until", "through", ",", ".", ";"};
+            if (!through && c->b > f->e + 1 && c->b - f->e <= 6 && NORM_IN(d, f->e, preps) &&
+                c->cls >= ST_GRANTED && c->cls <= ST_EXTENDED && (c->e >= hi || NORM_IN(d, c->e, ends))) {
+                through = true;
+                for (size_t t = f->e; t < c->b && through; t++)
+                    through = (d->toks[t].kind != NM_TOK_PUNCT || norm_is(d, t, "'")) && !party_at(st, t);
             }
             if (!through)
                 continue;
@@ -977,13 +990,39 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
             best = c;
         }
     }
+    /* a term in apposition names what the main clause did ("agreed to
+     * spend $1.8 billion, a minimum commitment"; "ended the requirement,
+     * a tie-in"): the main verb governs it */
+    size_t ap = f->b;
+    if (ap > lo && norm_is(d, ap - 1, "so-called"))
+        ap--;
+    bool apposition = ap > lo + 1 && (norm_is(d, ap - 1, "a") || norm_is(d, ap - 1, "an")) && norm_is(d, ap - 2, ",");
+    if (apposition) {
+        /* unless a relative clause after it says more ("a tie-in the
+         * regulator has told it to scrap", "a guarantee it added") */
+        const cue *main = NULL, *rel = NULL;
+        size_t stop = f->e;
+        while (stop < hi && stop < f->e + 8 && d->toks[stop].kind != NM_TOK_PUNCT)
+            stop++;
+        for (size_t i = 0; i < st->n_cues; i++) {
+            const cue *c = &st->cues[i];
+            if (c->cls < ST_GRANTED || c->cls > ST_PROPOSED || c->b < lo)
+                continue;
+            if (c->e <= ap - 2 && c->cls != ST_PROPOSED && (!main || c->b < main->b))
+                main = c;
+            if (c->b >= f->e && c->e <= stop && (!rel || c->b < rel->b))
+                rel = c;
+        }
+        if (rel || main)
+            best = rel ? rel : main;
+    }
     int status = best ? best->cls : (f->status >= 0 ? f->status : ST_UNSPECIFIED);
     if (best && best->cls == CUE_SELL) /* selling a stake ends it; selling a licence grants one */
         status = f->type == CL_EQUITY_GOVERNANCE || f->type == CL_IP_OWNERSHIP ? ST_REMOVED : ST_GRANTED;
     if (best && best->cls == CUE_WILL) /* "will share revenue": a commitment */
         status = ST_GRANTED;
     if (best && best->cls == CUE_NEUTRAL) /* "exercised its right": reported, not changed */
-        status = ST_UNSPECIFIED;
+        status = f->type == CL_RENEWAL_EXTENSION ? ST_EXTENDED : ST_UNSPECIFIED; /* bar an option to renew */
     if (best && best->cls == CUE_REPLACE) {
         /* "replaced X with Y": X goes, Y comes */
         bool after_with = false;
@@ -992,8 +1031,9 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         status = f->b >= best->e && after_with ? ST_GRANTED : ST_REMOVED;
     }
     /* negation just before the cue (or before the trigger if no cue) */
-    size_t anchor = best ? (best->b < f->b ? best->b : f->b) : f->b;
-    bool negated = false, ceased = false, modal = false, condition = false, demand = false;
+    /* ("will not renew": between the commitment and the term) */
+    size_t anchor = best && best->cls != CUE_WILL ? (best->b < f->b ? best->b : f->b) : f->b;
+    bool negated = false, ceased = false, modal = false, condition = false, demand = false, cond_after = false;
     for (size_t i = 0; i < st->n_cues; i++) {
         const cue *c = &st->cues[i];
         if (c->b < lo || c->e > hi)
@@ -1004,10 +1044,12 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
             ceased = true;
         if (c->cls == ST_PROPOSED && c->e <= anchor && anchor - c->e <= 6)
             modal = true;
-        if (c->cls == ST_PROPOSED && best && c->b >= best->e && c->e <= f->b) /* "will seek a renewal" */
+        if (c->cls == ST_PROPOSED && best && c->b >= best->e && c->e <= f->b && !apposition) /* "will seek a renewal" */
             modal = demand = true;
         if (c->cls == CUE_CONDITION && c->e <= f->b)
             condition = true;
+        if (c->cls == CUE_CONDITION && c->b >= f->e)
+            cond_after = true;
     }
     /* "gave it no audit rights" (a term that says its own absence, "without
      * penalty", is not negated twice) */
@@ -1019,7 +1061,11 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         if (c->cls == CUE_OBLIGATION && c->e <= best->b && best->b - c->e <= 2 && c->b >= lo)
             status = ST_UNSPECIFIED;
     }
-    if (negated && best && best->cls == CUE_WILL) /* "will not compete": the promise itself */
+    /* "will not compete": the promise itself, for the terms that are
+     * promises not to do something; "will not renew" ends a renewal */
+    if (negated && best && best->cls == CUE_WILL &&
+        (f->type == CL_NON_COMPETE || f->type == CL_NO_POACH || f->type == CL_NON_DISPARAGEMENT ||
+         f->type == CL_EXCLUSIVITY || f->type == CL_LIABILITY_INDEMNITY))
         negated = false;
     /* "lets it terminate upon a change of control": ending the deal is
      * what these terms do, not what happens to them */
@@ -1061,12 +1107,15 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     if (demand && best && best->cls == ST_REMOVED && best->e <= f->b)
         modal = false;
     if (modal) {
-        /* "could end access if": a condition of the clause, not a plan */
-        status = f->type == CL_TERMINATION_TRIGGER ? ST_UNSPECIFIED : ST_PROPOSED;
+        /* "could end access if", "could lose that right if": a condition
+         * of the clause, not a plan */
+        status = f->type == CL_TERMINATION_TRIGGER || cond_after ? ST_UNSPECIFIED : ST_PROPOSED;
     }
     if (condition && f->type == CL_TERMINATION_TRIGGER)
         status = ST_UNSPECIFIED;
-    if (f->type == CL_TERM_EXPIRY && (status == ST_REMOVED || status == ST_GRANTED || status == ST_RETAINED)) {
+    if (f->type == CL_TERM_EXPIRY && status == ST_REMOVED) /* "expires", "ends": when, never a removal */
+        status = ST_UNSPECIFIED;
+    if (f->type == CL_TERM_EXPIRY && (status == ST_GRANTED || status == ST_RETAINED)) {
         /* "the deal ends in 2030": when it ends, not that it ended */
         for (size_t j = 0; j < st->n_ss; j++)
             if (!strcmp(st->spans[st->ss[j]].type, "DATE") && st->spans[st->ss[j]].tb >= f->e && st->spans[st->ss[j]].te <= hi)
@@ -1331,6 +1380,8 @@ static bool scope_of(const cl_state *st, const nm_doc *d, const found *f, size_t
                                                     !strcmp(st->spans[st->ss[j]].type, "MONEY"));
         for (size_t i = 0; i < st->n_found && !stop; i++)
             stop = !st->found[i].dead && st->found[i].b == t;
+        for (size_t i = 0; i < st->n_cues && !stop; i++) /* "... damage remains in place" */
+            stop = st->cues[i].b == t && st->cues[i].cls >= ST_GRANTED && st->cues[i].cls <= ST_PROPOSED;
         if (stop)
             break;
     }

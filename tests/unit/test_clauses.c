@@ -102,7 +102,8 @@ static void test_clauses__negation_and_modality(void **state)
                            "EXCLUSIVITY:REMOVED"));
     const char *got = clauses_of(f->p, "The AGI clause could end the licence if the panel agrees.", "2025-10-28");
     assert_non_null(strstr(got, "TERMINATION_TRIGGER:UNSPECIFIED"));
-    assert_non_null(strstr(got, "LICENSE_GRANT:PROPOSED"));
+    /* the licence too is under a condition, not a plan (GUIDE: a condition is not a proposal) */
+    assert_non_null(strstr(got, "LICENSE_GRANT:UNSPECIFIED"));
     /* a demand dropped is a proposal withdrawn */
     assert_non_null(strstr(clauses_of(f->p, "Marlowe Health dropped its demand for a most-favoured-nation clause.",
                                       "2025-10-28"),
@@ -163,6 +164,33 @@ static void test_clauses__register(void **state)
     FX_END;
 }
 
+static void test_clauses__status_rules(void **state)
+{
+    FX_BEGIN;
+    /* a negated commitment ends a renewal; an expiry is never a removal */
+    CL("Harmon Rail will not renew its maintenance contract with Delphi Works when it expires.",
+       "RENEWAL_EXTENSION:REMOVED:Harmon Rail>Delphi Works|TERM_EXPIRY:UNSPECIFIED:Harmon Rail>Delphi Works");
+    /* exercising a right reports it, except an option to renew */
+    assert_non_null(strstr(clauses_of(f->p, "Tarrow Media exercised its option to renew the rights deal until 2031.",
+                                      "2025-10-28"), "RENEWAL_EXTENSION:EXTENDED:Tarrow Media@2031"));
+    /* "is renegotiating" is not yet done; "renegotiated" is */
+    CL("Velvet Foods is renegotiating its supply contract with Ardmore Farms.",
+       "CAPACITY_SUPPLY:PROPOSED:Velvet Foods>Ardmore");
+    CL("Velvet Foods renegotiated its supply contract with Ardmore Farms last year.",
+       "CAPACITY_SUPPLY:MODIFIED:Velvet Foods>Ardmore");
+    /* the verb after the term's own prepositional phrase */
+    CL("Pinecrest's indemnity for flood damage remains in place under the new deal.", "LIABILITY_INDEMNITY:RETAINED");
+    /* a term in apposition takes the main clause's verb */
+    assert_non_null(strstr(clauses_of(f->p, "Orla Chips agreed to buy at least 2 million wafers a year from Fennick, "
+                                             "a minimum commitment that runs to 2029.", "2025-10-28"),
+                           "MINIMUM_COMMITMENT:GRANTED:Orla Chips>Fennick@2029"));
+    /* "could lose it if": a condition, not a plan; an offer is not a deal */
+    CL("Kerrow Bank could lose its right of first refusal if the fund sells more shares.", "ROFR:UNSPECIFIED:Kerrow Bank");
+    assert_non_null(strstr(clauses_of(f->p, "Lumen Air has offered Westjet Cargo a revenue share on the new routes.",
+                                      "2025-10-28"), "REVENUE_SHARE:PROPOSED"));
+    FX_END;
+}
+
 static void test_clauses__challenged(void **state)
 {
     FX_BEGIN;
@@ -213,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_clauses__spelling_and_inflection),
         cmocka_unit_test(test_clauses__not_clauses),
         cmocka_unit_test(test_clauses__register),
+        cmocka_unit_test(test_clauses__status_rules),
         cmocka_unit_test(test_clauses__challenged),
         cmocka_unit_test(test_clauses__one_long_sentence),
     };
