@@ -1075,7 +1075,8 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         const nm_tok *k = &d->toks[best->b];
         const char *w = d->strings.ptr + k->norm_off;
         if ((k->norm_len >= 7 && !memcmp(w, "terminat", 7)) || (k->norm_len >= 5 && !memcmp(w, "cancel", 5)) ||
-            (k->norm_len >= 3 && !memcmp(w, "end", 3)))
+            (k->norm_len >= 3 && !memcmp(w, "end", 3)) || (k->norm_len >= 5 && !memcmp(w, "expir", 5)) ||
+            (k->norm_len >= 4 && !memcmp(w, "laps", 4)))
             status = ST_UNSPECIFIED;
     }
     if (negated) { /* "did not renew" ends it; "did not change" keeps it */
@@ -1533,12 +1534,20 @@ static bool defined_term(const nm_doc *d, size_t b, size_t t)
     static const char *const parties[] = {"agreement", "licensee", "licensor", "licensees", "licensors",
                                           "sublicensee", "party", "parties", "distributor", "supplier",
                                           "customer", "affiliate", "affiliates", "company", "contractor",
-                                          "manufacturer", "reseller", "franchisee", "franchisor"};
+                                          "manufacturer", "reseller", "franchisee", "franchisor", "term",
+                                          "territory", "products", "services", "licensed"};
     static const char *const before[] = {"this", "the", "either", "each", "other", "such", "both", "any",
                                          "neither", "that"};
     const nm_tok *k = &d->toks[t];
-    if (t == b || k->kind != NM_TOK_WORD || !(k->flags & NM_TF_UPPER_INITIAL))
+    if (t == b || k->kind != NM_TOK_WORD)
         return false;
+    if (norm_is(d, t, "forth") && norm_is(d, t - 1, "set")) /* "as set forth in" */
+        return true;
+    if (!(k->flags & NM_TF_UPPER_INITIAL))
+        return false;
+    if (norm_is(d, t, "rights") && t >= b + 2 && norm_is(d, t - 1, "property") &&
+        (d->toks[t - 1].flags & NM_TF_UPPER_INITIAL) && (d->toks[t - 2].flags & NM_TF_UPPER_INITIAL))
+        return true; /* "Intellectual Property Rights" */
     if (d->toks[t - 1].kind == NM_TOK_WORD && (d->toks[t - 1].flags & NM_TF_UPPER_INITIAL))
         return false; /* "Labour Party", "Paris Agreement" */
     if (NORM_IN(d, t, parties) && NORM_IN(d, t - 1, before))
@@ -1565,7 +1574,9 @@ static int read_chunk(cl_state *st, nm_doc *d, size_t b, size_t e)
     /* contract language names terms it does not grant ("the License
      * Fee", "upon expiry of the License"): some news triggers stay out */
     static const char *const legal[] = {"hereby", "hereunder", "herein", "hereof", "hereto", "thereof",
-                                        "therein", "pursuant", "notwithstanding", "shall"};
+                                        "therein", "pursuant", "notwithstanding", "shall", "foregoing",
+                                        "hereinafter", "aforesaid", "thereunder", "therefor", "whereas",
+                                        "herewith", "thereto"};
     /* news quoting a contract ("royalties 'shall continue to be
      * payable'") is news outside the quotes */
     st->contract = false;
