@@ -693,6 +693,8 @@ static int rank_of(int type)
     }
 }
 
+static bool party_at(const cl_state *st, size_t t);
+
 /* Try pattern P at token T of sentence [.., e): a match goes to st->cues,
  * to the vetoes, or to st->found. */
 static int try_pattern(cl_state *st, const nm_doc *d, const nm_cl_pattern *p, size_t t, size_t e, bool cues,
@@ -714,6 +716,10 @@ static int try_pattern(cl_state *st, const nm_doc *d, const nm_cl_pattern *p, si
         c.se = c.end;
     }
     if (cues) {
+        /* a status word inside a name is no cue ("Corbel Pay", "Strike
+         * Energy"); a regulator's name still challenges */
+        if (p->cls != CUE_CHALLENGE && (party_at(st, c.sb) || party_at(st, c.se - 1)))
+            return 0;
         if (push(a, (void **)&st->cues, &st->n_cues, &st->cap_cues, sizeof(*st->cues)) < 0)
             return NM_ENOMEM;
         st->cues[st->n_cues - 1] = (cue){(uint32_t)c.sb, (uint32_t)c.se, p->cls};

@@ -188,6 +188,10 @@ static void test_clauses__status_rules(void **state)
     CL("Kerrow Bank could lose its right of first refusal if the fund sells more shares.", "ROFR:UNSPECIFIED:Kerrow Bank");
     assert_non_null(strstr(clauses_of(f->p, "Lumen Air has offered Westjet Cargo a revenue share on the new routes.",
                                       "2025-10-28"), "REVENUE_SHARE:PROPOSED"));
+    /* cues match as written, -ing forms included; a status word inside a
+     * name ("Corbel Pay") is no cue */
+    assert_non_null(strstr(clauses_of(f->p, "Corbel Pay halted its card business, buying a stake in Ledgerline.",
+                                      "2025-10-28"), "EQUITY_GOVERNANCE:GRANTED"));
     FX_END;
 }
 
