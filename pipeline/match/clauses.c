@@ -1198,7 +1198,8 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
     static const char *const gives[] = {"grant", "grants", "granted", "granting", "give", "gives", "gave", "given",
                                         "award", "awards", "awarded", "pay", "pays", "paid", "paying", "owe", "owes",
                                         "owed", "hand", "hands", "handed", "offer", "offers", "offered", "sold", "sell",
-                                        "sells", "guarantee", "guarantees", "guaranteed", "promised", "promise"};
+                                        "sells", "guarantee", "guarantees", "guaranteed", "promised", "promise",
+                                        "indemnify", "indemnifies", "indemnified", "indemnifying"};
     for (size_t j = 0; j < st->n_ss; j++) {
         const dspan *s = &st->spans[st->ss[j]];
         if (!is_party(s) || s->tb <= b || s->te > f->b || f->b - s->te > 8)
@@ -1211,6 +1212,23 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
         if (*counter == s)
             *counter = NULL;
         break;
+    }
+    /* the term as a verb of giving ("licensed its platform to Kivu",
+     * "assigned the patents to Ferrovia"): the party after "to" gets it */
+    static const char *const give_verbs[] = {"licensed", "sublicensed", "assign", "assigns", "assigned", "assigning",
+                                             "transfer", "transfers", "transferred", "transferring"};
+    if (NORM_IN(d, f->b, give_verbs)) {
+        for (size_t j = 0; j < st->n_ss; j++) {
+            const dspan *s = &st->spans[st->ss[j]];
+            /* ("a licence to Lumen's models": what is licensed, not to whom) */
+            if (!is_party(s) || s->tb < f->e || s->tb - f->e > 8 || !norm_is(d, s->tb - 1, "to") ||
+                possessive(d, s->te, e))
+                continue;
+            const dspan *giver = subj ? subj : *holder;
+            *holder = s;
+            *counter = giver != s ? giver : NULL;
+            break;
+        }
     }
     if (*counter && *holder && (*counter)->tb == (*holder)->tb)
         *counter = NULL;
@@ -1328,8 +1346,15 @@ static bool head_word(const nm_doc *d, size_t t)
         "software", "soft", "foods", "stores", "brands", "apparel", "realty", "reit", "insurance", "financial",
         "pay", "markets", "exchange", "wealth", "dynamics", "industries", "solutions", "labs", "imaging",
         "devices", "semiconductor", "chips", "auto", "aerospace", "aviation", "shipping", "logistics", "grid",
-        "utilities", "kraft", "radio", "tv", "broadcasting", "publishing", "books", "music", "labs"};
+        "utilities", "kraft", "radio", "tv", "broadcasting", "publishing", "books", "music", "labs", "ai",
+        "vaccines", "cells", "turbines", "towers", "outlets", "cellars", "dairy", "bakehouse", "minerals",
+        "renewables", "satellite", "telecoms", "broadband", "components", "entertainment", "semiconductors"};
     return NORM_IN(d, t, heads);
+}
+
+static bool is_name_type(const char *t)
+{
+    return !strcmp(t, "ORG") || !strcmp(t, "PER") || !strcmp(t, "LOC") || !strcmp(t, "MISC");
 }
 
 static bool in_any_span(const cl_state *st, size_t t)
@@ -1344,6 +1369,19 @@ static int put_party(const cl_state *st, nm_buf *a, const char *key, const nm_do
                      size_t e)
 {
     size_t tb = p->tb, te = p->te;
+    /* a name the tagger cut in two ("Nexio" MISC + "Robotics" ORG): the
+     * name span that ends where this one starts, with no space lost */
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t j = 0; j < st->n_ss && tb > b; j++) {
+            const dspan *q = &st->spans[st->ss[j]];
+            if (q->te == tb && q->tb >= b && q != p && is_name_type(q->type) &&
+                d->toks[tb].kind == NM_TOK_WORD && !(d->toks[tb].flags & NM_TF_NEWLINE_BEFORE)) {
+                tb = q->tb;
+                grew = true;
+            }
+        }
+    }
     /* "Studios" found alone in "Pinecrest Studios", "Kestrel" alone in
      * "Kestrel Compute": a company's head word and the word next to it */
     if (head_word(d, tb) && tb > b && name_word(d, tb - 1) && !in_any_span(st, tb - 1) &&

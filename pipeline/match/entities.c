@@ -628,10 +628,19 @@ static void apply_org_heads(ent_state *st, const nm_doc *d, size_t e, size_t fro
             /* the tagger's names do not overlap and run in text order: only
              * one starting by the next token can hold it */
             bool taken = false;
+            size_t by = 0;
             for (size_t q = k + 1; q < st->n_spans && st->spans[q].b <= a->e && !taken; q++)
-                taken = st->spans[q].type >= 0 && a->e < st->spans[q].e;
-            if (!taken)
+                if ((taken = st->spans[q].type >= 0 && a->e < st->spans[q].e))
+                    by = q;
+            if (!taken) {
                 a->e++;
+            } else if (st->spans[by].b == a->e && st->spans[by].e == a->e + 1) {
+                /* the tagger cut one name in two ("Kivu" LOC + "Pharma"
+                 * LOC): one organisation */
+                a->e++;
+                st->spans[by].type = -9; /* dropped below */
+                a->type = NER_ORG;
+            }
         }
         /* a person or a product with a company's last word; places keep
          * theirs ("West Bank", "Russian Federation") */
