@@ -955,11 +955,17 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         if (c->e <= f->b) {
             dist = (long)(f->b - c->e) * 2;
         } else if (c->b >= f->e) {
+            if (c->b == f->e + 1 && norm_is(d, f->e, "to"))
+                continue; /* "the exclusive right to sell": what the right is */
             /* a cue after the trigger governs it only through auxiliaries
              * ("exclusivity was dropped", "rights have been extended", "the
              * ROFR remains") */
             bool through = true;
-            for (size_t t = f->e; t < c->b && through; t++)
+            static const char *const rel[] = {"it", "they", "which", "that", "we", "he", "she"};
+            size_t from = f->e;
+            if (c->b > f->e && NORM_IN(d, f->e, rel))
+                from++; /* "the 15-year lease it signed in 2018" */
+            for (size_t t = from; t < c->b && through; t++)
                 through = is_aux(d, t);
             /* or across the trigger's own phrase ("rights on handball
              * coverage have been extended"): an auxiliary just before the
@@ -974,13 +980,16 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
              * object of its own ("its indemnity for grounded aircraft
              * remains in place", not "clauses with platforms keep rates
              * high") */
-            static const char *const preps[] = {"for", "on", "over", "in", "of", "to", "with", "from", "covering"};
+            static const char *const preps[] = {"for", "on", "over", "in", "of", "to", "with", "from", "covering", "between"};
             static const char *const ends[] = {"in", "intact", "unchanged", "until", "through", ",", ".", ";"};
-            if (!through && c->b > f->e + 1 && c->b - f->e <= 6 && NORM_IN(d, f->e, preps) &&
-                c->cls >= ST_GRANTED && c->cls <= ST_EXTENDED && (c->e >= hi || NORM_IN(d, c->e, ends))) {
+            if (!through && c->b > f->e + 1 && c->b - f->e <= 10 && NORM_IN(d, f->e, preps) &&
+                c->cls >= ST_GRANTED && c->cls <= ST_EXTENDED &&
+                (c->e >= hi || NORM_IN(d, c->e, ends) || (is_aux(d, c->b - 1) && c->b - f->e > 2))) {
+                /* the parties of "the standstill between A and B has been
+                 * lengthened" are the phrase's own */
                 through = true;
                 for (size_t t = f->e; t < c->b && through; t++)
-                    through = (d->toks[t].kind != NM_TOK_PUNCT || norm_is(d, t, "'")) && !party_at(st, t);
+                    through = d->toks[t].kind != NM_TOK_PUNCT || norm_is(d, t, "'") || norm_is(d, t, "'s");
             }
             if (!through)
                 continue;
@@ -1023,6 +1032,10 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
             best = rel ? rel : main;
     }
     int status = best ? best->cls : (f->status >= 0 ? f->status : ST_UNSPECIFIED);
+    /* "will still take a 12% commission": kept, whatever the verb */
+    if (best && best->cls == ST_GRANTED && best->b >= lo + 1 &&
+        (norm_is(d, best->b - 1, "still") || (best->b >= lo + 2 && norm_is(d, best->b - 2, "still"))))
+        status = ST_RETAINED;
     if (best && best->cls == CUE_SELL) /* selling a stake ends it; selling a licence grants one */
         status = f->type == CL_EQUITY_GOVERNANCE || f->type == CL_IP_OWNERSHIP ? ST_REMOVED : ST_GRANTED;
     if (best && best->cls == CUE_WILL) /* "will share revenue": a commitment */
@@ -1033,7 +1046,7 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         /* "replaced X with Y": X goes, Y comes */
         bool after_with = false;
         for (size_t t = best->e; t < f->b; t++)
-            after_with |= norm_is(d, t, "with") || norm_is(d, t, "by");
+            after_with |= norm_is(d, t, "with") || norm_is(d, t, "by") || norm_is(d, t, "for");
         status = f->b >= best->e && after_with ? ST_GRANTED : ST_REMOVED;
     }
     /* negation just before the cue (or before the trigger if no cue) */
@@ -1120,9 +1133,22 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     }
     if (condition && f->type == CL_TERMINATION_TRIGGER)
         status = ST_UNSPECIFIED;
+    /* "requires it to pay a break-up fee if", "would owe ... if": what a
+     * condition would cost, not a term granted */
+    if (cond_after && status == ST_GRANTED && best) {
+        for (size_t t = lo; t < best->b; t++)
+            if (norm_is(d, t, "would") || norm_is(d, t, "requires") || norm_is(d, t, "require") ||
+                norm_is(d, t, "required") || norm_is(d, t, "must") || norm_is(d, t, "obliges")) {
+                status = ST_UNSPECIFIED;
+                break;
+            }
+    }
     if (f->type == CL_TERM_EXPIRY && status == ST_REMOVED) /* "expires", "ends": when, never a removal */
         status = ST_UNSPECIFIED;
-    if (f->type == CL_TERM_EXPIRY && (status == ST_GRANTED || status == ST_RETAINED)) {
+    bool signing = best && best->cls == ST_GRANTED &&
+                   (best->b >= f->e || (d->toks[best->b].norm_len >= 4 &&
+                                        !memcmp(d->strings.ptr + d->toks[best->b].norm_off, "sign", 4)));
+    if (f->type == CL_TERM_EXPIRY && (status == ST_RETAINED || (status == ST_GRANTED && !signing))) {
         /* "the deal ends in 2030": when it ends, not that it ended */
         for (size_t j = 0; j < st->n_ss; j++)
             if (!strcmp(st->spans[st->ss[j]].type, "DATE") && st->spans[st->ss[j]].tb >= f->e && st->spans[st->ss[j]].te <= hi)
@@ -1536,6 +1562,10 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
                 (norm_is(d, s->tb - 1, "in") || norm_is(d, s->tb - 1, "on") || norm_is(d, s->tb - 1, "at") ||
                  norm_is(d, s->tb - 1, "by") || norm_is(d, s->tb - 1, "after") || norm_is(d, s->tb - 1, "until") ||
                  norm_is(d, s->tb - 1, "through") || norm_is(d, s->tb - 1, "to"))) {
+                /* "the lease it signed in 2018": when it was made */
+                static const char *const made[] = {"signed", "agreed", "struck", "inked", "sealed", "reached", "made"};
+                if (s->tb >= 2 && NORM_IN(d, s->tb - 2, made))
+                    break;
                 until = d->strings.ptr + s->rec->value_off;
                 until_n = s->rec->value_len;
                 break;

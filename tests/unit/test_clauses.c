@@ -188,6 +188,26 @@ static void test_clauses__status_rules(void **state)
     CL("Kerrow Bank could lose its right of first refusal if the fund sells more shares.", "ROFR:UNSPECIFIED:Kerrow Bank");
     assert_non_null(strstr(clauses_of(f->p, "Lumen Air has offered Westjet Cargo a revenue share on the new routes.",
                                       "2025-10-28"), "REVENUE_SHARE:PROPOSED"));
+    /* "swapped X for Y": X goes, Y comes */
+    CL("Fathom Networks swapped its exclusivity for a right of first offer on new markets.",
+       "EXCLUSIVITY:REMOVED|ROFR:GRANTED");
+    /* "still" before the verb keeps the term */
+    assert_non_null(strstr(clauses_of(f->p, "Tradeway will still take a 12% commission on each sale.", "2025-10-28"),
+                           "REVENUE_SHARE:RETAINED"));
+    /* a fee owed under a condition is no fee granted */
+    assert_non_null(strstr(clauses_of(f->p, "The merger agreement requires Dorrance Financial to pay Crosswell Trust "
+                                             "a $210 million break-up fee if it accepts a rival offer.", "2025-10-28"),
+                           "TERMINATION_FEE:UNSPECIFIED"));
+    /* a relative clause's verb, and its date is the signing's, not the end's */
+    assert_non_null(strstr(clauses_of(f->p, "Harcastle Media can leave under a break clause in the 15-year lease "
+                                             "it signed in 2018.", "2025-10-28"),
+                           "TERM_EXPIRY:GRANTED:Harcastle Media"));
+    assert_null(strstr(clauses_of(f->p, "Harcastle Media can leave under a break clause in the 15-year lease "
+                                        "it signed in 2018.", "2025-10-28"), "@2018"));
+    /* the verb after the term's phrase, parties and all */
+    assert_non_null(strstr(clauses_of(f->p, "The standstill agreement between Sentinel Bank and Halbrook Capital "
+                                             "has been lengthened by twelve months.", "2025-10-28"),
+                           "NON_COMPETE:EXTENDED"));
     /* cues match as written, -ing forms included; a status word inside a
      * name ("Corbel Pay") is no cue */
     assert_non_null(strstr(clauses_of(f->p, "Corbel Pay halted its card business, buying a stake in Ledgerline.",
