@@ -208,6 +208,18 @@ static void test_clauses__status_rules(void **state)
     assert_non_null(strstr(clauses_of(f->p, "The standstill agreement between Sentinel Bank and Halbrook Capital "
                                              "has been lengthened by twelve months.", "2025-10-28"),
                            "NON_COMPETE:EXTENDED"));
+    /* stems shared by other words: "according" is no accord, "Renewables" no renewal */
+    assert_null(strstr(clauses_of(f->p, "It will not compete for five years, according to the filing.", "2025-10-28"),
+                       "TERM_EXPIRY"));
+    assert_string_equal(clauses_of(f->p, "Solvane Renewables' shares fell 4% on Monday.", "2025-10-28"), "");
+    /* a right to walk away is a termination trigger; on a takeover, a change-of-control term */
+    assert_non_null(strstr(clauses_of(f->p, "The alliance allows either partner to walk away on six months' notice.",
+                                      "2025-10-28"), "TERMINATION_TRIGGER"));
+    /* the length of a deal beside its type: both */
+    const char *ppa = clauses_of(f->p, "Solmara signed a 20-year power purchase agreement with Freyhaven Metals.",
+                                 "2025-10-28");
+    assert_non_null(strstr(ppa, "TERM_EXPIRY:GRANTED"));
+    assert_non_null(strstr(ppa, "CAPACITY_SUPPLY:GRANTED"));
     /* cues match as written, -ing forms included; a status word inside a
      * name ("Corbel Pay") is no cue */
     assert_non_null(strstr(clauses_of(f->p, "Corbel Pay halted its card business, buying a stake in Ledgerline.",
