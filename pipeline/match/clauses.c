@@ -571,6 +571,8 @@ typedef struct cl_state {
     bool contract; /* the sentence is in contract language (outside quotes) */
     uint32_t qlegal_b[8], qlegal_e[8]; /* quoted contract language in news */
     size_t n_qlegal;
+    bool reg_done;        /* contract and qlegal_* worked out for [reg_b, reg_e) */
+    size_t reg_b, reg_e;
 } cl_state;
 
 typedef struct mctx {
@@ -657,6 +659,9 @@ static int push(const nm_allocator *a, void **arr, size_t *n, size_t *cap, size_
 static bool norm_is(const nm_doc *d, size_t t, const char *w)
 {
     const nm_tok *k = &d->toks[t];
+    /* the first byte first: most words of a text are not the one asked for */
+    if (!k->norm_len || d->strings.ptr[k->norm_off] != w[0])
+        return false;
     return k->norm_len == strlen(w) && !memcmp(d->strings.ptr + k->norm_off, w, k->norm_len);
 }
 
@@ -694,6 +699,7 @@ static int rank_of(int type)
 }
 
 static bool party_at(const cl_state *st, size_t t);
+static void find_register(cl_state *st, const nm_doc *d, size_t b, size_t e);
 
 /* Try pattern P at token T of sentence [.., e): a match goes to st->cues,
  * to the vetoes, or to st->found. */
@@ -701,6 +707,8 @@ static int try_pattern(cl_state *st, const nm_doc *d, const nm_cl_pattern *p, si
                        uint32_t *veto_b, uint32_t *veto_e, int *veto_cls, size_t *n_veto)
 {
     const nm_allocator *a = &st->m->alloc;
+    if ((p->news_only || p->contract_only) && !st->reg_done)
+        find_register(st, d, st->reg_b, st->reg_e);
     if (p->news_only && st->contract)
         return 0;
     bool quoted_legal = false;
@@ -1631,20 +1639,10 @@ static bool defined_term(const nm_doc *d, size_t b, size_t t)
            (k->flags & NM_TF_UPPER_INITIAL);
 }
 
-/* Read tokens [b, e) of a sentence: triggers, then cues, then the spans. */
-static int read_chunk(cl_state *st, nm_doc *d, size_t b, size_t e)
+/* Is sentence [b, e) in contract language?  Sets st->contract and the
+ * quoted stretches of it (st->qlegal_*). */
+static void find_register(cl_state *st, const nm_doc *d, size_t b, size_t e)
 {
-    int rc;
-    st->n_found = 0;
-    st->n_cues = 0;
-    st->n_ss = 0;
-    for (size_t t = b; t < e; t++)
-        for (int32_t k = st->span_at[t]; k >= 0; k = st->spans[k].next)
-            if (st->spans[k].te <= e) {
-                if ((rc = push(&st->m->alloc, (void **)&st->ss, &st->n_ss, &st->cap_ss, sizeof(*st->ss))) < 0)
-                    return rc;
-                st->ss[st->n_ss - 1] = (uint32_t)k;
-            }
     /* contract language names terms it does not grant ("the License
      * Fee", "upon expiry of the License"): some news triggers stay out */
     static const char *const legal[] = {"hereby", "hereunder", "herein", "hereof", "hereto", "thereof",
@@ -1653,6 +1651,7 @@ static int read_chunk(cl_state *st, nm_doc *d, size_t b, size_t e)
                                         "herewith", "thereto"};
     /* news quoting a contract ("royalties 'shall continue to be
      * payable'") is news outside the quotes */
+    st->reg_done = true;
     st->contract = false;
     st->n_qlegal = 0;
     size_t qopen = SIZE_MAX;
@@ -1681,6 +1680,25 @@ static int read_chunk(cl_state *st, nm_doc *d, size_t b, size_t e)
     }
     if (qopen != SIZE_MAX && qlegal) /* a quote left open: its words count */
         st->contract = true;
+}
+
+/* Read tokens [b, e) of a sentence: triggers, then cues, then the spans. */
+static int read_chunk(cl_state *st, nm_doc *d, size_t b, size_t e)
+{
+    int rc;
+    st->n_found = 0;
+    st->n_cues = 0;
+    st->n_ss = 0;
+    for (size_t t = b; t < e; t++)
+        for (int32_t k = st->span_at[t]; k >= 0; k = st->spans[k].next)
+            if (st->spans[k].te <= e) {
+                if ((rc = push(&st->m->alloc, (void **)&st->ss, &st->n_ss, &st->cap_ss, sizeof(*st->ss))) < 0)
+                    return rc;
+                st->ss[st->n_ss - 1] = (uint32_t)k;
+            }
+    st->reg_done = false; /* worked out when a trigger first asks */
+    st->reg_b = b;
+    st->reg_e = e;
     if ((rc = find_matches(st, d, b, e, false)) < 0)
         return rc;
     bool live = false;
