@@ -1120,6 +1120,11 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         status = ST_REMOVED;
     if (f->type == CL_RENEWAL_EXTENSION && status == ST_GRANTED) /* a renewal agreed is a term extended */
         status = ST_EXTENDED;
+    /* "the clause extends until 2030": how long it runs, not a change */
+    if (best && best->cls == ST_EXTENDED && best->e < hi &&
+        (norm_is(d, best->b, "extends") || norm_is(d, best->b, "extend")) &&
+        (norm_is(d, best->e, "until") || norm_is(d, best->e, "through") || norm_is(d, best->e, "till")))
+        status = ST_UNSPECIFIED;
     if (status == ST_EXTENDED && best && best->cls == ST_EXTENDED) {
         /* lengthened only if a date or a length follows */
         bool timed = false;
