@@ -970,9 +970,11 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
              * ROFR remains") */
             bool through = true;
             static const char *const rel[] = {"it", "they", "which", "that", "we", "he", "she"};
+            static const char *const after_rel[] = {"in", "on", "at", "with", "last", "this", "earlier", "until",
+                                                    "through", ",", ".", ";"};
             size_t from = f->e;
-            if (c->b > f->e && NORM_IN(d, f->e, rel))
-                from++; /* "the 15-year lease it signed in 2018" */
+            if (c->b > f->e && NORM_IN(d, f->e, rel) && (c->e >= hi || NORM_IN(d, c->e, after_rel)))
+                from++; /* "the 15-year lease it signed in 2018", not "deals that kept copies off" */
             for (size_t t = from; t < c->b && through; t++)
                 through = is_aux(d, t);
             /* or across the trigger's own phrase ("rights on handball
@@ -989,7 +991,8 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
              * remains in place", not "clauses with platforms keep rates
              * high") */
             static const char *const preps[] = {"for", "on", "over", "in", "of", "to", "with", "from", "covering", "between"};
-            static const char *const ends[] = {"in", "intact", "unchanged", "until", "through", ",", ".", ";"};
+            static const char *const ends[] = {"in", "intact", "unchanged", "until", "through", "to", "from",
+                                               "by", ",", ".", ";"};
             if (!through && c->b > f->e + 1 && c->b - f->e <= 10 && NORM_IN(d, f->e, preps) &&
                 c->cls >= ST_GRANTED && c->cls <= ST_EXTENDED &&
                 (c->e >= hi || NORM_IN(d, c->e, ends) || (is_aux(d, c->b - 1) && c->b - f->e > 2))) {
@@ -1061,6 +1064,7 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     /* ("will not renew": between the commitment and the term) */
     size_t anchor = best && best->cls != CUE_WILL ? (best->b < f->b ? best->b : f->b) : f->b;
     bool negated = false, ceased = false, modal = false, condition = false, demand = false, cond_after = false;
+    bool modal_verb = false, modal_negated = false;
     for (size_t i = 0; i < st->n_cues; i++) {
         const cue *c = &st->cues[i];
         if (c->b < lo || c->e > hi)
@@ -1069,8 +1073,17 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
             negated = true;
         if (c->cls == CUE_CEASE && c->e <= f->b && f->b - c->e <= 6)
             ceased = true;
-        if (c->cls == ST_PROPOSED && c->e <= anchor && anchor - c->e <= 6)
+        if (c->cls == ST_PROPOSED && c->e <= anchor && anchor - c->e <= 6) {
             modal = true;
+            /* "could", "might", "may": a possibility, which a condition
+             * after the term makes the term's own condition */
+            modal_verb |= norm_is(d, c->b, "could") || norm_is(d, c->b, "might") || norm_is(d, c->b, "may");
+            /* "would not seek a renewal": a decision against it */
+            for (size_t j = 0; j < st->n_cues; j++)
+                if (st->cues[j].cls == CUE_NEGATION && st->cues[j].e <= c->b && c->b - st->cues[j].e <= 1 &&
+                    st->cues[j].b >= lo)
+                    modal_negated = true;
+        }
         if (c->cls == ST_PROPOSED && best && c->b >= best->e && c->e <= f->b && !apposition) /* "will seek a renewal" */
             modal = demand = true;
         if (c->cls == CUE_CONDITION && c->e <= f->b)
@@ -1080,13 +1093,15 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     }
     /* "gave it no audit rights" (a term that says its own absence, "without
      * penalty", is not negated twice) */
+    bool absent = false; /* "includes no liability cap": the term is absent */
     if (f->b > lo && f->status < 0 && (norm_is(d, f->b - 1, "no") || norm_is(d, f->b - 1, "without")))
-        negated = true;
+        negated = absent = true;
     /* "must pay", "shall indemnify": what a contract imposes, not a change */
     for (size_t i = 0; best && i < st->n_cues; i++) {
         const cue *c = &st->cues[i];
-        if (c->cls == CUE_OBLIGATION && c->e <= best->b && best->b - c->e <= 2 && c->b >= lo)
-            status = ST_UNSPECIFIED;
+        if (c->cls == CUE_OBLIGATION && c->e <= best->b && c->b >= lo &&
+            (best->b - c->e <= 2 || (best->b - c->e <= 6 && best->b > lo && norm_is(d, best->b - 1, "to"))))
+            status = ST_UNSPECIFIED; /* "obliges each outlet to buy" */
     }
     /* "will not compete": the promise itself, for the terms that are
      * promises not to do something; "will not renew" ends a renewal */
@@ -1107,7 +1122,8 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
             status = ST_UNSPECIFIED;
     }
     if (negated) { /* "did not renew" ends it; "did not change" keeps it */
-        if (status == ST_GRANTED || status == ST_RETAINED || status == ST_EXTENDED)
+        if (status == ST_GRANTED || status == ST_RETAINED || status == ST_EXTENDED ||
+            (absent && status == ST_UNSPECIFIED))
             status = ST_REMOVED;
         else if (status == ST_REMOVED || status == ST_MODIFIED)
             status = ST_RETAINED;
@@ -1136,21 +1152,36 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         if (!timed)
             status = ST_MODIFIED;
     }
+    /* "the authority ruled the lock-in unlawful" */
+    static const char *const unlawful[] = {"unlawful", "unenforceable", "illegal", "invalid", "void"};
+    if (f->e < hi && NORM_IN(d, f->e, unlawful))
+        for (size_t t = f->b > lo + 4 ? f->b - 4 : lo; t < f->b; t++)
+            if (norm_is(d, t, "ruled") || norm_is(d, t, "declared") || norm_is(d, t, "found") ||
+                norm_is(d, t, "deemed")) {
+                status = ST_REMOVED;
+                break;
+            }
+    /* "renews itself automatically ... unless either party objects": how
+     * the contract runs, not a renewal */
+    if (f->type == CL_RENEWAL_EXTENSION && f->status >= 0 && !best && cond_after)
+        status = ST_UNSPECIFIED;
     /* "dropped its demand for a price clause": a proposal withdrawn */
     if (demand && best && best->cls == ST_REMOVED && best->e <= f->b)
         modal = false;
     if (modal) {
         /* "could end access if", "could lose that right if": a condition
          * of the clause, not a plan */
-        status = f->type == CL_TERMINATION_TRIGGER || cond_after ? ST_UNSPECIFIED : ST_PROPOSED;
+        status = f->type == CL_TERMINATION_TRIGGER || (cond_after && modal_verb) ? ST_UNSPECIFIED : ST_PROPOSED;
+        if (modal_negated)
+            status = ST_REMOVED;
     }
     if (condition && f->type == CL_TERMINATION_TRIGGER)
         status = ST_UNSPECIFIED;
     /* "requires it to pay a break-up fee if", "would owe ... if": what a
      * condition would cost, not a term granted */
-    if (cond_after && status == ST_GRANTED && best) {
+    if (cond_after && (status == ST_GRANTED || status == ST_REMOVED) && best) {
         for (size_t t = lo; t < best->b; t++)
-            if (norm_is(d, t, "would") || norm_is(d, t, "requires") || norm_is(d, t, "require") ||
+            if ((norm_is(d, t, "would") && best->b - t <= 4) || norm_is(d, t, "requires") || norm_is(d, t, "require") ||
                 norm_is(d, t, "required") || norm_is(d, t, "must") || norm_is(d, t, "obliges")) {
                 status = ST_UNSPECIFIED;
                 break;
@@ -1158,10 +1189,11 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     }
     if (f->type == CL_TERM_EXPIRY && status == ST_REMOVED) /* "expires", "ends": when, never a removal */
         status = ST_UNSPECIFIED;
-    bool signing = best && best->cls == ST_GRANTED &&
-                   (best->b >= f->e || (d->toks[best->b].norm_len >= 4 &&
-                                        !memcmp(d->strings.ptr + d->toks[best->b].norm_off, "sign", 4)));
-    if (f->type == CL_TERM_EXPIRY && (status == ST_RETAINED || (status == ST_GRANTED && !signing))) {
+    static const char *const made[] = {"signed", "signs", "sign", "signing", "struck", "strikes", "inked", "inks",
+                                       "sealed", "clinched", "agreed", "agrees", "reached", "concluded"};
+    bool signing = best && best->cls == ST_GRANTED && (best->b >= f->e || NORM_IN(d, best->b, made));
+    bool still = best && best->cls == ST_RETAINED && norm_is(d, best->b, "still");
+    if (f->type == CL_TERM_EXPIRY && ((status == ST_RETAINED && !still) || (status == ST_GRANTED && !signing))) {
         /* "the deal ends in 2030": when it ends, not that it ended */
         for (size_t j = 0; j < st->n_ss; j++)
             if (!strcmp(st->spans[st->ss[j]].type, "DATE") && st->spans[st->ss[j]].tb >= f->e && st->spans[st->ss[j]].te <= hi)

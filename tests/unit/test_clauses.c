@@ -220,6 +220,15 @@ static void test_clauses__status_rules(void **state)
                                  "2025-10-28");
     assert_non_null(strstr(ppa, "TERM_EXPIRY:GRANTED"));
     assert_non_null(strstr(ppa, "CAPACITY_SUPPLY:GRANTED"));
+    /* a proposal turned down; a reported commitment; an absent term; a ruling */
+    CL("Skelda said it would not seek a renewal of its highlights package.", "RENEWAL_EXTENSION:REMOVED:Skelda");
+    assert_non_null(strstr(clauses_of(f->p, "Cindral Systems said it would indemnify enterprise customers against "
+                                             "copyright claims.", "2025-10-28"), "LIABILITY_INDEMNITY:GRANTED"));
+    assert_non_null(strstr(clauses_of(f->p, "Solvik Shipping's charter contracts include no liability cap for spoiled "
+                                             "cargo.", "2025-10-28"), "LIABILITY_INDEMNITY:REMOVED"));
+    CL("The competition authority ruled the lock-in unlawful.", "TIE_IN_BUNDLING:REMOVED");
+    assert_non_null(strstr(clauses_of(f->p, "Ballantree's royalties on replica shirts rise to 18% from 12% from next "
+                                             "season.", "2025-10-28"), "REVENUE_SHARE:MODIFIED"));
     /* cues match as written, -ing forms included; a status word inside a
      * name ("Corbel Pay") is no cue */
     assert_non_null(strstr(clauses_of(f->p, "Corbel Pay halted its card business, buying a stake in Ledgerline.",
