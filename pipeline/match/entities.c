@@ -618,7 +618,23 @@ static bool org_head(const ent_state *st, const nm_doc *d, size_t t)
 /* A name that ends in an organisation's head word ("Tundra Metals",
  * "Harlow Dynamics") is an ORG whatever the tagger read; a name that stops
  * just before one takes it in ("Kestrel" + "Compute"). */
-static void apply_org_heads(ent_state *st, const nm_doc *d, size_t e, size_t from)
+/* Capitalised words that open sentences without being names. */
+static const char *const not_names[] = {"the", "a", "an", "in", "on", "at", "for", "but", "and", "while", "when",
+                                        "if", "its", "their", "his", "her", "this", "that", "these", "those",
+                                        "as", "after", "before", "under", "with", "by", "from", "of", "to", "new",
+                                        "shares", "analysts", "regulators", "officials"};
+
+static bool norm_in_list(const nm_doc *d, size_t t, const char *const *list, size_t n)
+{
+    const nm_tok *k = &d->toks[t];
+    for (size_t i = 0; i < n; i++)
+        if (strlen(list[i]) == k->norm_len && !memcmp(norm(d, t), list[i], k->norm_len))
+            return true;
+    return false;
+}
+#define NORM_IN_LIST(d, t, list) norm_in_list(d, t, list, sizeof(list) / sizeof((list)[0]))
+
+static void apply_org_heads(ent_state *st, const nm_doc *d, size_t sent_b, size_t e, size_t from)
 {
     for (size_t k = from; k < st->n_spans; k++) {
         ent_span *a = &st->spans[k];
@@ -640,6 +656,22 @@ static void apply_org_heads(ent_state *st, const nm_doc *d, size_t e, size_t fro
                 a->e++;
                 st->spans[by].type = -9; /* dropped below */
                 a->type = NER_ORG;
+            }
+        }
+        /* "Pharma" alone, the tagger having missed "Northgate" before it
+         * (a sentence's first word): "Northgate Pharma" is one company */
+        if (a->e - a->b == 1 && org_head(st, d, a->b) && a->b > sent_b) {
+            size_t p = a->b - 1;
+            const nm_tok *pk = &d->toks[p];
+            bool free = true;
+            for (size_t q = 0; q < k && free; q++)
+                free = st->spans[q].type < 0 || st->spans[q].e <= p || st->spans[q].b > p;
+            if (free && pk->kind == NM_TOK_WORD && (pk->flags & NM_TF_UPPER_INITIAL) && pk->end - pk->start > 1 &&
+                d->text[pk->start + 1] >= 'a' && d->text[pk->start + 1] <= 'z' &&
+                !(d->toks[a->b].flags & NM_TF_NEWLINE_BEFORE) && !NORM_IN_LIST(d, p, not_names)) {
+                a->b = (uint32_t)p;
+                a->type = NER_ORG;
+                continue;
             }
         }
         /* a person or a product with a company's last word; places keep
@@ -1244,6 +1276,51 @@ static int unify_types(ent_state *st, const nm_doc *d)
 }
 
 
+/* A company introduced by its full name ("Velora Therapeutics") is then
+ * called by the rest of it ("Velora"): those mentions, whatever the tagger
+ * read, are the organisation.  At most 64 such names a document (the
+ * check is a scan of them per span). */
+static void short_names(ent_state *st, const nm_doc *d)
+{
+    enum { MAX_SHORT = 64 };
+    uint32_t sb[MAX_SHORT], se[MAX_SHORT];
+    size_t n = 0;
+    for (size_t k = 0; k < st->n_spans && n < MAX_SHORT; k++) {
+        const ent_span *a = &st->spans[k];
+        if (a->type == NER_ORG && a->e - a->b >= 2 && org_head(st, d, a->e - 1) && !org_head(st, d, a->b)) {
+            sb[n] = a->b;
+            se[n++] = a->e - 1;
+        }
+    }
+    for (size_t k = 0; n && k < st->n_spans; k++) {
+        ent_span *a = &st->spans[k];
+        if (a->type < 0 || a->type == NER_ORG)
+            continue;
+        /* a listed place stays one ("Singapore" beside "Singapore Exchange") */
+        bool place = false;
+        for (size_t g = 0; a->type == NER_LOC && g < st->n_doc_gm && !place; g++) {
+            const nm_gz_match *x = &st->doc_gm[g];
+            place = x->b == a->b && x->e == a->e &&
+                    st->m->gz->lists[st->m->gz->entries[x->entry].list].ner_type == NER_LOC;
+        }
+        if (place)
+            continue;
+        for (size_t q = 0; q < n; q++) {
+            if (a->e - a->b != se[q] - sb[q])
+                continue;
+            bool same = true;
+            for (size_t t = 0; t < a->e - a->b && same; t++) {
+                const nm_tok *x = &d->toks[a->b + t], *y = &d->toks[sb[q] + t];
+                same = x->norm_len == y->norm_len && !memcmp(norm(d, a->b + t), norm(d, sb[q] + t), x->norm_len);
+            }
+            if (same) {
+                a->type = NER_ORG;
+                break;
+            }
+        }
+    }
+}
+
 static int cmp_span(const void *x, const void *y)
 {
     const ent_span *a = x, *b = y;
@@ -1308,7 +1385,7 @@ static int ent_run(void *state, nm_doc *d, nm_err *err)
         if ((rc = tag_sentence(st, d, b, e)) < 0)
             goto fail;
         apply_lists(st, first_name);
-        apply_org_heads(st, d, e, first_name);
+        apply_org_heads(st, d, b, e, first_name);
         drop_heading_names(st, d, b, e, first_name);
         /* money and percentages win over a name they overlap */
         for (size_t k = first_name; k < st->n_spans; k++)
@@ -1324,6 +1401,7 @@ static int ent_run(void *state, nm_doc *d, nm_err *err)
         goto fail;
     if ((rc = propagate_names(st, d)) < 0 || (rc = unify_types(st, d)) < 0)
         goto fail;
+    short_names(st, d);
     /* canonical ids: a "span" list entry of the same type over exactly the
      * entity's tokens */
     const nm_gazetteer *gz = m->gz;

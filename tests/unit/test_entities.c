@@ -190,6 +190,18 @@ static void test_entities__org_heads(void **state)
     /* places keep theirs */
     got = ents_of(f->p, "Talks on the West Bank resumed on Monday.", "PER,ORG,LOC,MISC");
     assert_null(strstr(got, "West Bank=ORG"));
+    /* a head word found alone takes in the name before it; the company is
+     * then called by the rest of its name, a listed place stays a place */
+    got = ents_of(f->p, "Northgate Pharma agreed on Monday to buy Velora Therapeutics for 2.1 billion euros. "
+                        "Velora shareholders will receive 41 euros a share, and Northgate will fund the deal "
+                        "with debt.", "PER,ORG,LOC,MISC");
+    assert_non_null(strstr(got, "Northgate Pharma=ORG"));
+    assert_non_null(strstr(got, "Velora Therapeutics=ORG"));
+    assert_null(strstr(got, "Velora=LOC"));
+    assert_null(strstr(got, "Northgate=LOC"));
+    assert_null(strstr(got, "Northgate=PER"));
+    got = ents_of(f->p, "Singapore Airlines said on Monday that Singapore would host the talks.", "PER,ORG,LOC,MISC");
+    assert_non_null(strstr(got, "Singapore=LOC"));
     FX_END;
 }
 
