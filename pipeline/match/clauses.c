@@ -572,6 +572,7 @@ typedef struct cl_state {
     uint32_t qlegal_b[8], qlegal_e[8]; /* quoted contract language in news */
     size_t n_qlegal;
     bool reg_done;        /* contract and qlegal_* worked out for [reg_b, reg_e) */
+    char season[4];       /* the second year of a "2030-31 season" until (no NUL) */
     size_t reg_b, reg_e;
 } cl_state;
 
@@ -1347,6 +1348,40 @@ static bool bound_is(const char *b, size_t n, const char *const *set)
     return false;
 }
 
+/* A DATE "the 2030-31 season" (or 2030/31) whose value is the first year:
+ * the second year, in OUT (4 bytes).  False for any other date. */
+static bool season_end(const nm_doc *d, const dspan *s, const char *v, size_t vn, char out[4])
+{
+    if (vn != 4)
+        return false;
+    for (size_t t = s->tb; t + 1 < s->te; t++) {
+        const nm_tok *k = &d->toks[t];
+        const char *w = d->text + k->start;
+        size_t n = k->end - k->start;
+        /* "2030-31" one token, or "2030" "-" "31" / "2030" "/" "31" */
+        const char *yy = NULL;
+        if (n == 7 && (w[4] == '-' || w[4] == '/') && !memcmp(w, v, 4))
+            yy = w + 5;
+        else if (n == 4 && !memcmp(w, v, 4) && t + 2 < s->te && d->toks[t + 2].end - d->toks[t + 2].start == 2 &&
+                 (d->text[d->toks[t + 1].start] == '-' || d->text[d->toks[t + 1].start] == '/'))
+            yy = d->text + d->toks[t + 2].start;
+        if (!yy || yy[0] < '0' || yy[0] > '9' || yy[1] < '0' || yy[1] > '9')
+            continue;
+        int y1 = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
+        int y2 = (y1 / 100) * 100 + (yy[0] - '0') * 10 + (yy[1] - '0');
+        if (y2 != y1 + 1 && !(y1 % 100 == 99 && y2 == (y1 / 100) * 100)) /* "1999-00" */
+            continue;
+        if (y1 % 100 == 99)
+            y2 = y1 + 1;
+        if (y2 > 9999)
+            return false;
+        for (int i = 3; i >= 0; i--, y2 /= 10)
+            out[i] = (char)('0' + y2 % 10);
+        return true;
+    }
+    return false;
+}
+
 /* Does the bound DATE S belong to clause F?  To every clause before it
  * with no status cue between ("keeps a ROFR on new capacity through 2030":
  * both), else, if none, to the nearest clause after it. */
@@ -1592,6 +1627,12 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
             until = v;
             until_n = vn;
             until_dist = dist;
+            /* "until the end of the 2030-31 season": a season that spans
+             * two years ends in the second */
+            if (season_end(d, s, v, vn, st->season)) {
+                until = st->season;
+                until_n = 4;
+            }
         } else if (bound_is(bw, bn, since_words) && dist < since_dist) {
             since = v;
             since_n = vn;

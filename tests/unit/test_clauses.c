@@ -229,6 +229,11 @@ static void test_clauses__status_rules(void **state)
     CL("The competition authority ruled the lock-in unlawful.", "TIE_IN_BUNDLING:REMOVED");
     assert_non_null(strstr(clauses_of(f->p, "Ballantree's royalties on replica shirts rise to 18% from 12% from next "
                                              "season.", "2025-10-28"), "REVENUE_SHARE:MODIFIED"));
+    /* a season that spans two years ends in the second */
+    assert_non_null(strstr(clauses_of(f->p, "The shirt sponsorship runs until the end of the 2027-28 season.",
+                                      "2025-10-28"), "TERM_EXPIRY:UNSPECIFIED@2028"));
+    assert_non_null(strstr(clauses_of(f->p, "The shirt sponsorship runs until the end of the 1999/00 season.",
+                                      "1998-10-28"), "@2000"));
     /* cues match as written, -ing forms included; a status word inside a
      * name ("Corbel Pay") is no cue */
     assert_non_null(strstr(clauses_of(f->p, "Corbel Pay halted its card business, buying a stake in Ledgerline.",
