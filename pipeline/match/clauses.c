@@ -1319,6 +1319,16 @@ static bool date_bound(const nm_doc *d, const dspan *s, const char **bound, size
     if (!k) {
         /* no bound recorded: the word before it ("to 2029") */
         static const char *const words[] = {"to", "until", "through", "till", "thru", "into", "from", "since"};
+        /* "between 2016 and 2021": from the first, until the second */
+        bool second = s->tb >= 3 && norm_is(d, s->tb - 1, "and") && norm_is(d, s->tb - 3, "between");
+        bool first = s->tb >= 1 && norm_is(d, s->tb - 1, "between");
+        if (first || second) {
+            *bound = first ? "since" : "until";
+            *blen = 5;
+            *val = d->strings.ptr + r->value_off;
+            *vlen = r->value_len;
+            return true;
+        }
         for (size_t i = 0; s->tb > 0 && i < sizeof(words) / sizeof(words[0]); i++)
             if (norm_is(d, s->tb - 1, words[i])) {
                 *bound = words[i];

@@ -234,6 +234,9 @@ static void test_clauses__status_rules(void **state)
                                       "2025-10-28"), "TERM_EXPIRY:UNSPECIFIED@2028"));
     assert_non_null(strstr(clauses_of(f->p, "The shirt sponsorship runs until the end of the 1999/00 season.",
                                       "1998-10-28"), "@2000"));
+    /* "between 2016 and 2021": since the first, until the second */
+    assert_non_null(strstr(clauses_of(f->p, "Six banks operated a no-poach pact between 2016 and 2021.", "2025-10-28"),
+                           "NO_POACH:UNSPECIFIED@2021"));
     /* cues match as written, -ing forms included; a status word inside a
      * name ("Corbel Pay") is no cue */
     assert_non_null(strstr(clauses_of(f->p, "Corbel Pay halted its card business, buying a stake in Ledgerline.",
