@@ -1230,6 +1230,12 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
         const dspan *s = &st->spans[st->ss[j]];
         if (!is_party(s) || s->tb < b || s->te > e || (s->tb < f->e && f->b < s->te))
             continue;
+        /* a name that is another clause's trigger ("the ROFR clause") is no party */
+        bool trig = false;
+        for (size_t i = 0; i < st->n_found && !trig; i++)
+            trig = !st->found[i].dead && st->found[i].b < s->te && s->tb < st->found[i].e;
+        if (trig)
+            continue;
         if (s->te <= f->b && possessive(d, s->te, e)) {
             if (f->b - s->te <= 3)
                 poss = s; /* "OpenAI's exclusive cloud provider", "its new licence" */
@@ -1524,8 +1530,16 @@ static bool scope_of(const cl_state *st, const nm_doc *d, const found *f, size_t
                                         "to"};
     static const char *const dets[] = {"the", "a", "an", "any", "all", "its", "their", "his", "her", "this",
                                        "that", "these", "those", "some", "each", "every"};
+    /* "to" before a verb is a purpose, not what the term covers ("a
+     * provider to capture a share", "first dibs to host") */
+    static const char *const verbs[] = {"use", "capture", "host", "sell", "buy", "build", "develop", "make", "run",
+                                        "train", "serve", "offer", "provide", "supply", "distribute", "market",
+                                        "operate", "launch", "acquire", "keep", "take", "expand", "compete",
+                                        "deliver", "show", "broadcast", "stream", "produce", "manufacture"};
     size_t t = f->e;
     if (t >= e || !NORM_IN(d, t, preps))
+        return false;
+    if (norm_is(d, t, "to") && t + 1 < e && NORM_IN(d, t + 1, verbs))
         return false;
     t++;
     while (t < e && NORM_IN(d, t, dets))
