@@ -573,6 +573,8 @@ typedef struct cl_state {
     size_t n_qlegal;
     bool reg_done;        /* contract and qlegal_* worked out for [reg_b, reg_e) */
     char season[4];       /* the second year of a "2030-31 season" until (no NUL) */
+    nm_span_rec *role_recs; /* the records of ROLE spans ("the league") */
+    size_t cap_role_recs;
     size_t reg_b, reg_e;
 } cl_state;
 
@@ -863,6 +865,93 @@ static size_t tok_at(const nm_doc *d, uint32_t off)
     return lo;
 }
 
+static bool is_party_type(const char *t);
+
+/* Parties named by their role ("the league", "its customers", "the
+ * streamer"): the holder of a term is as often one of these as a name.
+ * A ROLE span is a determiner, up to two lower-case words and a role noun,
+ * or a bare plural role noun; none overlaps a name. */
+static size_t role_at(const nm_doc *d, size_t t, size_t n)
+{
+    static const char *const roles[] = {
+        "league", "club", "clubs", "team", "streamer", "broadcaster", "label", "labels", "carmaker", "automaker",
+        "utility", "airline", "airlines", "studio", "studios", "publisher", "publishers", "franchisees", "franchisee",
+        "customers", "customer", "clients", "client", "suppliers", "supplier", "retailers", "retailer", "players",
+        "employees", "staff", "artists", "farmers", "growers", "tenant", "tenants", "landlord", "landlords", "buyer",
+        "buyers", "seller", "sellers", "government", "council", "university", "lenders", "lender", "insurer",
+        "developer", "developers", "manufacturer", "licensee", "licensor", "union", "federation", "association",
+        "operator", "operators", "drugmaker", "chipmaker", "miner", "shipper", "investor", "investors",
+        "shareholders", "owner", "owners", "merchants", "restaurants", "dealers", "hospitals", "pilots", "chefs",
+        "executives", "partner", "partners", "distributor", "distributors", "subscribers", "users", "members"};
+    static const char *const plural_bare[] = {"customers", "clients", "suppliers", "retailers", "players",
+                                              "employees", "artists", "farmers", "growers", "tenants", "buyers",
+                                              "sellers", "lenders", "developers", "franchisees", "merchants",
+                                              "restaurants", "dealers", "publishers", "investors", "shareholders",
+                                              "subscribers", "users", "members", "owners"};
+    static const char *const dets[] = {"the", "its", "their", "his", "her"};
+    static const char *const glue[] = {"that", "which", "who", "to", "of", "and", "or", "for", "with", "by", "in",
+                                       "on", "at", "from", "as", "demand", "plan", "decision", "right", "rights"};
+    if (NORM_IN(d, t, dets)) {
+        for (size_t k = t + 1; k < n && k <= t + 3; k++) {
+            const nm_tok *w = &d->toks[k];
+            if (w->kind != NM_TOK_WORD || (w->flags & NM_TF_UPPER_INITIAL) || NORM_IN(d, k, glue))
+                return 0;
+            if (NORM_IN(d, k, roles))
+                return k + 1 - t;
+        }
+        return 0;
+    }
+    const nm_tok *w = &d->toks[t];
+    /* not "Cobblestone Coffee franchisees": a name's own people */
+    if (w->kind == NM_TOK_WORD && !(w->flags & NM_TF_UPPER_INITIAL) && NORM_IN(d, t, plural_bare) &&
+        !(t > 0 && (NORM_IN(d, t - 1, dets) || (d->toks[t - 1].flags & NM_TF_UPPER_INITIAL))))
+        return 1;
+    return 0;
+}
+
+static int index_roles(cl_state *st, const nm_doc *d)
+{
+    const nm_allocator *a = &st->m->alloc;
+    size_t n_roles = 0;
+    bool named = false;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t k = 0;
+        for (size_t t = 0; t < d->n_toks; t++) {
+            size_t len = role_at(d, t, d->n_toks);
+            if (!len)
+                continue;
+            named = false;
+            for (size_t u = t; u < t + len && !named; u++)
+                for (int32_t j = st->span_at[u]; j >= 0 && !named; j = st->spans[j].next)
+                    named = is_party_type(st->spans[j].type) || !strcmp(st->spans[j].type, "LOC") ||
+                            !strcmp(st->spans[j].type, "MISC");
+            if (named)
+                continue;
+            if (pass == 0) {
+                n_roles++;
+            } else {
+                nm_span_rec *r = &st->role_recs[k++];
+                memset(r, 0, sizeof(*r));
+                r->start = d->toks[t].start;
+                r->end = d->toks[t + len - 1].end;
+                r->type = "ROLE";
+                if (push(a, (void **)&st->spans, &st->n_spans, &st->cap_spans, sizeof(*st->spans)) < 0)
+                    return NM_ENOMEM;
+                dspan *s = &st->spans[st->n_spans - 1];
+                *s = (dspan){(uint32_t)t, (uint32_t)(t + len), 0x524F4C45u, "ROLE", r, st->span_at[t]};
+                st->span_at[t] = (int32_t)(st->n_spans - 1);
+            }
+            t += len - 1;
+        }
+        if (pass == 0 && n_roles &&
+            nm__grow(a, (void **)&st->role_recs, &st->cap_role_recs, n_roles, sizeof(*st->role_recs)) < 0)
+            return NM_ENOMEM;
+        if (!n_roles)
+            break;
+    }
+    return 0;
+}
+
 /* The earlier stages' spans, by the token they start at. */
 static int index_spans(cl_state *st, const nm_doc *d)
 {
@@ -892,7 +981,7 @@ static int index_spans(cl_state *st, const nm_doc *d)
         *s = (dspan){(uint32_t)tb, (uint32_t)te, st->span_keys[type_ix], type, r, st->span_at[tb]};
         st->span_at[tb] = (int32_t)(st->n_spans - 1);
     }
-    return 0;
+    return index_roles(st, d);
 }
 
 /* ------------------------------------------------------------ analysis */
@@ -903,7 +992,7 @@ static bool is_boundary(const nm_doc *d, size_t t)
     return norm_is(d, t, ";") || norm_is(d, t, ":");
 }
 
-static bool is_party_type(const char *t) { return !strcmp(t, "ORG") || !strcmp(t, "PER"); }
+static bool is_party_type(const char *t) { return !strcmp(t, "ORG") || !strcmp(t, "PER") || !strcmp(t, "ROLE"); }
 
 /* Does an entity (a party) cover token T? */
 static bool party_at(const cl_state *st, size_t t)
@@ -1308,6 +1397,26 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
             break;
         }
     }
+    /* "the airline" after "Brisa Airlines": the role names the company */
+    for (int side = 0; side < 2; side++) {
+        const dspan **pp = side ? counter : holder;
+        const dspan *r = *pp;
+        if (!r || strcmp(r->type, "ROLE") != 0 || !norm_is(d, r->tb, "the"))
+            continue;
+        const nm_tok *head = &d->toks[r->te - 1];
+        const char *hw = d->strings.ptr + head->norm_off;
+        for (size_t j = 0; j < st->n_ss; j++) {
+            const dspan *s = &st->spans[st->ss[j]];
+            if (strcmp(s->type, "ORG") != 0 || s->tb < b || s->te > e || s->te > r->tb)
+                continue;
+            const nm_tok *last = &d->toks[s->te - 1];
+            if (last->norm_len >= head->norm_len && head->norm_len >= 3 &&
+                !memcmp(d->strings.ptr + last->norm_off, hw, head->norm_len)) {
+                *pp = s;
+                break;
+            }
+        }
+    }
     if (*counter && *holder && (*counter)->tb == (*holder)->tb)
         *counter = NULL;
 }
@@ -1614,6 +1723,7 @@ static void cl_close(void *state)
     nm__free(a, st->nkeys);
     nm__free(a, st->span_at);
     nm__free(a, st->spans);
+    nm__free(a, st->role_recs);
     nm__free(a, st->found);
     nm__free(a, st->cues);
     nm__free(a, st->ss);

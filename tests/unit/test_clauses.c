@@ -237,6 +237,13 @@ static void test_clauses__status_rules(void **state)
     /* "between 2016 and 2021": since the first, until the second */
     assert_non_null(strstr(clauses_of(f->p, "Six banks operated a no-poach pact between 2016 and 2021.", "2025-10-28"),
                            "NO_POACH:UNSPECIFIED@2021"));
+    /* parties named by their role; "the airline" after "Brisa Airlines" is Brisa Airlines */
+    assert_non_null(strstr(clauses_of(f->p, "Kestle Media signed a deal with the league that gives the streamer a "
+                                             "right of first refusal on highlights.", "2025-10-28"),
+                           "ROFR:UNSPECIFIED:the streamer>the league"));
+    assert_non_null(strstr(clauses_of(f->p, "Astrel's contract with Brisa Airlines includes a clause that lets the "
+                                             "airline terminate if repairs take too long.", "2025-10-28"),
+                           "TERMINATION_TRIGGER:UNSPECIFIED:Brisa Airlines"));
     /* cues match as written, -ing forms included; a status word inside a
      * name ("Corbel Pay") is no cue */
     assert_non_null(strstr(clauses_of(f->p, "Corbel Pay halted its card business, buying a stake in Ledgerline.",
