@@ -909,15 +909,18 @@ static size_t role_at(const nm_doc *d, size_t t, size_t n)
     return 0;
 }
 
-static int index_roles(cl_state *st, const nm_doc *d)
+/* The ROLE spans of tokens [b, e), appended to st->spans and to the
+ * chunk's st->ss (not to span_at: no pattern names them).  Worked out only
+ * for a chunk with a clause to emit; the caller drops them after. */
+static int index_roles(cl_state *st, const nm_doc *d, size_t b, size_t e)
 {
     const nm_allocator *a = &st->m->alloc;
     size_t n_roles = 0;
     bool named = false;
     for (int pass = 0; pass < 2; pass++) {
         size_t k = 0;
-        for (size_t t = 0; t < d->n_toks; t++) {
-            size_t len = role_at(d, t, d->n_toks);
+        for (size_t t = b; t < e; t++) {
+            size_t len = role_at(d, t, e);
             if (!len)
                 continue;
             named = false;
@@ -938,8 +941,10 @@ static int index_roles(cl_state *st, const nm_doc *d)
                 if (push(a, (void **)&st->spans, &st->n_spans, &st->cap_spans, sizeof(*st->spans)) < 0)
                     return NM_ENOMEM;
                 dspan *s = &st->spans[st->n_spans - 1];
-                *s = (dspan){(uint32_t)t, (uint32_t)(t + len), 0x524F4C45u, "ROLE", r, st->span_at[t]};
-                st->span_at[t] = (int32_t)(st->n_spans - 1);
+                *s = (dspan){(uint32_t)t, (uint32_t)(t + len), 0x524F4C45u, "ROLE", r, -1};
+                if (push(a, (void **)&st->ss, &st->n_ss, &st->cap_ss, sizeof(*st->ss)) < 0)
+                    return NM_ENOMEM;
+                st->ss[st->n_ss - 1] = (uint32_t)(st->n_spans - 1);
             }
             t += len - 1;
         }
@@ -981,7 +986,7 @@ static int index_spans(cl_state *st, const nm_doc *d)
         *s = (dspan){(uint32_t)tb, (uint32_t)te, st->span_keys[type_ix], type, r, st->span_at[tb]};
         st->span_at[tb] = (int32_t)(st->n_spans - 1);
     }
-    return index_roles(st, d);
+    return 0;
 }
 
 /* ------------------------------------------------------------ analysis */
@@ -1918,11 +1923,13 @@ static int read_chunk(cl_state *st, nm_doc *d, size_t b, size_t e)
         live |= !st->found[i].dead;
     if (!live)
         return 0;
-    if ((rc = find_matches(st, d, b, e, true)) < 0)
+    size_t n_real = st->n_spans;
+    if ((rc = index_roles(st, d, b, e)) < 0 || (rc = find_matches(st, d, b, e, true)) < 0)
         return rc;
     for (size_t i = 0; i < st->n_found; i++)
         if (!st->found[i].dead && (rc = emit(st, d, &st->found[i], b, e)) < 0)
             return rc;
+    st->n_spans = n_real; /* the chunk's ROLE spans go */
     return 0;
 }
 
