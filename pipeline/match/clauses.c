@@ -1029,8 +1029,14 @@ static bool is_clause_break(const nm_doc *d, size_t t)
 }
 
 /* The status of clause F from the cues of sentence [b, e). */
-static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t b, size_t e)
+static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_t b, size_t e)
 {
+    /* the whole match counts as the trigger: "a [ten-year] network-sharing
+     * agreement signed on Tuesday" is governed by "signed" */
+    found fx = *f0;
+    if (fx.me > fx.e)
+        fx.e = fx.me;
+    const found *f = &fx;
     /* the clause: no further than a ';' or ':' */
     size_t lo = b, hi = e;
     for (size_t t = f->b; t > b; t--)
@@ -1138,6 +1144,12 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
             best = rel ? rel : main;
     }
     int status = best ? best->cls : (f->status >= 0 ? f->status : ST_UNSPECIFIED);
+    /* "takes a commission of 30%", "pays the chain a royalty": what a
+     * contract does, described, not a term granted */
+    static const char *const habitual[] = {"takes", "pays", "earns", "collects", "charges"};
+    if (best && best->cls == ST_GRANTED && NORM_IN(d, best->b, habitual) &&
+        !(best->b > lo && (norm_is(d, best->b - 1, "now") || norm_is(d, best->b - 1, "also"))))
+        status = ST_UNSPECIFIED;
     /* "will still take a 12% commission": kept, whatever the verb */
     if (best && best->cls == ST_GRANTED && best->b >= lo + 1 &&
         (norm_is(d, best->b - 1, "still") || (best->b >= lo + 2 && norm_is(d, best->b - 2, "still"))))
@@ -1190,6 +1202,11 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
      * penalty", is not negated twice) */
     bool absent = false; /* "includes no liability cap": the term is absent */
     if (f->b > lo && f->status < 0 && (norm_is(d, f->b - 1, "no") || norm_is(d, f->b - 1, "without")))
+        negated = absent = true;
+    /* "the licence is not perpetual" */
+    if (f->b > lo + 1 && f->status < 0 && norm_is(d, f->b - 1, "not") &&
+        (norm_is(d, f->b - 2, "is") || norm_is(d, f->b - 2, "are") || norm_is(d, f->b - 2, "was") ||
+         norm_is(d, f->b - 2, "were")))
         negated = absent = true;
     /* "must pay", "shall indemnify": what a contract imposes, not a change */
     for (size_t i = 0; best && i < st->n_cues; i++) {
@@ -1247,6 +1264,13 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
         if (!timed)
             status = ST_MODIFIED;
     }
+    /* "an 8% royalty on gross sales, up from 6%" */
+    for (size_t t = f->e; t + 2 < hi && t < f->e + 8; t++)
+        if (norm_is(d, t, ",") && (norm_is(d, t + 1, "up") || norm_is(d, t + 1, "down")) &&
+            norm_is(d, t + 2, "from")) {
+            status = ST_MODIFIED;
+            break;
+        }
     /* "the authority ruled the lock-in unlawful" */
     static const char *const unlawful[] = {"unlawful", "unenforceable", "illegal", "invalid", "void"};
     if (f->e < hi && NORM_IN(d, f->e, unlawful))
@@ -1266,7 +1290,8 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f, size_t
     if (modal) {
         /* "could end access if", "could lose that right if": a condition
          * of the clause, not a plan */
-        status = f->type == CL_TERMINATION_TRIGGER || (cond_after && modal_verb) ? ST_UNSPECIFIED : ST_PROPOSED;
+        status = (f->type == CL_TERMINATION_TRIGGER && modal_verb) || (cond_after && modal_verb) ? ST_UNSPECIFIED
+                                                                                                  : ST_PROPOSED;
         if (modal_negated)
             status = ST_REMOVED;
     }

@@ -244,6 +244,17 @@ static void test_clauses__status_rules(void **state)
     assert_non_null(strstr(clauses_of(f->p, "Astrel's contract with Brisa Airlines includes a clause that lets the "
                                              "airline terminate if repairs take too long.", "2025-10-28"),
                            "TERMINATION_TRIGGER:UNSPECIFIED:Brisa Airlines"));
+    /* the whole match is the trigger: "a [ten-year] ... agreement signed on Tuesday" */
+    assert_non_null(strstr(clauses_of(f->p, "Norwen Mobile and Ferrisk Telecom will share masts under a ten-year "
+                                             "network-sharing agreement signed on Tuesday.", "2025-10-28"),
+                           "TERM_EXPIRY:GRANTED"));
+    CL("Brockley Homes said it would stop enforcing no-poach clauses in its contracts.", "NO_POACH:REMOVED:Brockley Homes");
+    assert_non_null(strstr(clauses_of(f->p, "Franchise owners now pay the chain an 8% royalty on gross sales, up from 6%.",
+                                      "2025-10-28"), "REVENUE_SHARE:MODIFIED"));
+    assert_non_null(strstr(clauses_of(f->p, "A court ruled that the licence to the characters is not perpetual.",
+                                      "2025-10-28"), "PERPETUAL_LICENSE:REMOVED"));
+    /* a present-tense habit describes the contract */
+    CL("Gloomfang Studios takes a commission of 30% on every in-game purchase.", "REVENUE_SHARE:UNSPECIFIED:Gloomfang Studios");
     /* cues match as written, -ing forms included; a status word inside a
      * name ("Corbel Pay") is no cue */
     assert_non_null(strstr(clauses_of(f->p, "Corbel Pay halted its card business, buying a stake in Ledgerline.",
