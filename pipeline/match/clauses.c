@@ -731,6 +731,9 @@ static int try_pattern(cl_state *st, const nm_doc *d, const nm_cl_pattern *p, si
          * Energy"); a regulator's name still challenges */
         if (p->cls != CUE_CHALLENGE && (party_at(st, c.sb) || party_at(st, c.se - 1)))
             return 0;
+        /* "until the end of the season": a noun, no removal */
+        if (c.sb > 0 && norm_is(d, c.sb, "end") && (norm_is(d, c.sb - 1, "the") || norm_is(d, c.sb - 1, "an")))
+            return 0;
         if (push(a, (void **)&st->cues, &st->n_cues, &st->cap_cues, sizeof(*st->cues)) < 0)
             return NM_ENOMEM;
         st->cues[st->n_cues - 1] = (cue){(uint32_t)c.sb, (uint32_t)c.se, p->cls};
@@ -1062,6 +1065,14 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
             continue;
         long dist;
         if (c->e <= f->b) {
+            /* a verb before ", which" governs the noun it follows, not a
+             * term in the relative clause ("renew the contract, which
+             * lapses in 2026") */
+            bool rel = false;
+            for (size_t t = c->e; t + 1 < f->b && !rel; t++)
+                rel = norm_is(d, t, ",") && (norm_is(d, t + 1, "which") || norm_is(d, t + 1, "who"));
+            if (rel)
+                continue;
             dist = (long)(f->b - c->e) * 2;
         } else if (c->b >= f->e) {
             if (c->b == f->e + 1 && norm_is(d, f->e, "to"))
@@ -1144,6 +1155,16 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
             best = rel ? rel : main;
     }
     int status = best ? best->cls : (f->status >= 0 ? f->status : ST_UNSPECIFIED);
+    /* the term as a verb in the perfect or passive: "has licensed its
+     * catalogue to Netflix", "was assigned to the fund" */
+    static const char *const made_verbs[] = {"licensed", "sublicensed", "assigned", "transferred"};
+    static const char *const perfect[] = {"has", "have", "had", "was", "were"};
+    if (!best && f->b > lo && NORM_IN(d, f->b, made_verbs) && NORM_IN(d, f->b - 1, perfect))
+        status = ST_GRANTED;
+    /* "can be renewed twice", "may be extended": what the contract allows */
+    if (!best && f->status >= 0 && f->b >= lo + 2 && norm_is(d, f->b - 1, "be") &&
+        (norm_is(d, f->b - 2, "can") || norm_is(d, f->b - 2, "may") || norm_is(d, f->b - 2, "could")))
+        status = ST_UNSPECIFIED;
     /* "takes a commission of 30%", "pays the chain a royalty": what a
      * contract does, described, not a term granted */
     static const char *const habitual[] = {"takes", "pays", "earns", "collects", "charges"};
@@ -1180,7 +1201,10 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
             negated = true;
         if (c->cls == CUE_CEASE && c->e <= f->b && f->b - c->e <= 6)
             ceased = true;
-        if (c->cls == ST_PROPOSED && c->e <= anchor && anchor - c->e <= 6) {
+        bool across_rel = false; /* "weighing whether to renew the contract, which lapses in 2026" */
+        for (size_t t = c->e; c->cls == ST_PROPOSED && t + 1 < f->b && !across_rel; t++)
+            across_rel = norm_is(d, t, ",") && (norm_is(d, t + 1, "which") || norm_is(d, t + 1, "who"));
+        if (c->cls == ST_PROPOSED && c->e <= anchor && anchor - c->e <= 6 && !across_rel) {
             modal = true;
             /* "could", "might", "may": a possibility, which a condition
              * after the term makes the term's own condition */

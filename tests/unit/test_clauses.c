@@ -255,6 +255,19 @@ static void test_clauses__status_rules(void **state)
                                       "2025-10-28"), "PERPETUAL_LICENSE:REMOVED"));
     /* a present-tense habit describes the contract */
     CL("Gloomfang Studios takes a commission of 30% on every in-game purchase.", "REVENUE_SHARE:UNSPECIFIED:Gloomfang Studios");
+    /* "the end of the season" is no removal; "can be renewed" is a permission */
+    assert_non_null(strstr(clauses_of(f->p, "The sponsorship runs until the end of the 2027-28 season, with an option "
+                                             "to extend for two more years.", "2025-10-28"),
+                           "RENEWAL_EXTENSION:UNSPECIFIED"));
+    assert_non_null(strstr(clauses_of(f->p, "The partnership runs until 2024 and can be renewed twice.", "2020-10-28"),
+                           "RENEWAL_EXTENSION:UNSPECIFIED"));
+    /* "has licensed X to Y": granted */
+    assert_non_null(strstr(clauses_of(f->p, "Pinecrest Studios has licensed its back catalogue to Netflix.", "2025-10-28"),
+                           "LICENSE_GRANT:GRANTED"));
+    /* a proposal does not reach into a relative clause */
+    assert_non_null(strstr(clauses_of(f->p, "Stellar Sports is weighing whether to renew the cricket contract, which "
+                                             "lapses at the end of 2026.", "2025-10-28"),
+                           "TERM_EXPIRY:UNSPECIFIED"));
     /* cues match as written, -ing forms included; a status word inside a
      * name ("Corbel Pay") is no cue */
     assert_non_null(strstr(clauses_of(f->p, "Corbel Pay halted its card business, buying a stake in Ledgerline.",
