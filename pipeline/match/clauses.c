@@ -1047,7 +1047,12 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
             lo = t;
             break;
         }
-    for (size_t t = f->e; t < e; t++)
+    /* a label opening a line or a bullet ("- Audit rights: narrowed from
+     * quarterly to once a year"): the words after its colon are its clause */
+    bool label = f->e < e && norm_is(d, f->e, ":") &&
+                 (f->b == b || norm_is(d, f->b - 1, "-") || norm_is(d, f->b - 1, "•") ||
+                  (d->toks[f->b].flags & NM_TF_NEWLINE_BEFORE));
+    for (size_t t = label ? f->e + 1 : f->e; t < e; t++)
         if (is_boundary(d, t)) {
             hi = t;
             break;
@@ -1077,6 +1082,14 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
         } else if (c->b >= f->e) {
             if (c->b == f->e + 1 && norm_is(d, f->e, "to"))
                 continue; /* "the exclusive right to sell": what the right is */
+            if (label && c->b > f->e && c->b - f->e <= 8) { /* after the label's colon */
+                long dl = (long)(c->b - f->e) * 2 + 1;
+                if (dl < best_d) {
+                    best_d = dl;
+                    best = c;
+                }
+                continue;
+            }
             /* a cue after the trigger governs it only through auxiliaries
              * ("exclusivity was dropped", "rights have been extended", "the
              * ROFR remains") */
@@ -1134,7 +1147,12 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
     size_t ap = f->b;
     if (ap > lo && norm_is(d, ap - 1, "so-called"))
         ap--;
-    bool apposition = ap > lo + 1 && (norm_is(d, ap - 1, "a") || norm_is(d, ap - 1, "an")) && norm_is(d, ap - 2, ",");
+    /* (", the largest spending commitment": a determiner and an adjective) */
+    if (ap > lo + 2 && norm_is(d, ap - 2, "the") && norm_is(d, ap - 3, ",") &&
+        d->toks[ap - 1].kind == NM_TOK_WORD && !(d->toks[ap - 1].flags & NM_TF_UPPER_INITIAL))
+        ap--;
+    bool apposition = ap > lo + 1 && (norm_is(d, ap - 1, "a") || norm_is(d, ap - 1, "an") || norm_is(d, ap - 1, "the")) &&
+                      norm_is(d, ap - 2, ",");
     if (apposition) {
         /* unless a relative clause after it says more ("a tie-in the
          * regulator has told it to scrap", "a guarantee it added") */
@@ -1148,8 +1166,10 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
                 continue;
             if (c->e <= ap - 2 && c->cls != ST_PROPOSED && (!main || c->b < main->b))
                 main = c;
-            if (c->b >= f->e && c->e <= stop && (!rel || c->b < rel->b))
-                rel = c;
+            if (c->b >= f->e && c->e <= stop && (!rel || c->b < rel->b) &&
+                !(c->cls == ST_PROPOSED && (norm_is(d, c->b, "could") || norm_is(d, c->b, "might") ||
+                                            norm_is(d, c->b, "may"))))
+                rel = c; /* ("a takeover provision that could put off bidders": comment) */
         }
         if (rel || main)
             best = rel ? rel : main;
@@ -1264,7 +1284,7 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
         else if (status == ST_REMOVED || status == ST_MODIFIED)
             status = ST_RETAINED;
     }
-    if (ceased)
+    if (ceased || (absent && !modal)) /* "with no exit fee owed": absent, whatever the verb */
         status = ST_REMOVED;
     /* a term that says its own absence ("non-exclusive", "royalty-free",
      * "unbundle") is removed whatever verb grants the rest */

@@ -268,6 +268,14 @@ static void test_clauses__status_rules(void **state)
     assert_non_null(strstr(clauses_of(f->p, "Stellar Sports is weighing whether to renew the cricket contract, which "
                                              "lapses at the end of 2026.", "2025-10-28"),
                            "TERM_EXPIRY:UNSPECIFIED"));
+    /* a bullet's label takes the verb after its colon; "no exit fee owed" is absent */
+    assert_non_null(strstr(clauses_of(f->p, "- Audit rights: narrowed from quarterly to once a year.", "2025-10-28"),
+                           "AUDIT_VERIFICATION:MODIFIED"));
+    assert_non_null(strstr(clauses_of(f->p, "The contract lets Ostwind walk away after two years if uptime falls, "
+                                             "with no exit fee owed.", "2025-10-28"),
+                           "TERMINATION_FEE:REMOVED"));
+    assert_null(strstr(clauses_of(f->p, "Governing law: the swap agreements are governed by English law.", "2025-10-28"),
+                       "REMOVED"));
     /* cues match as written, -ing forms included; a status word inside a
      * name ("Corbel Pay") is no cue */
     assert_non_null(strstr(clauses_of(f->p, "Corbel Pay halted its card business, buying a stake in Ledgerline.",
