@@ -172,7 +172,7 @@ static void test_clauses__status_rules(void **state)
     CL("Pinecrest's indemnity for flood damage remains in place under the new deal.", "LIABILITY_INDEMNITY:RETAINED");
     /* a term in apposition takes the main clause's verb */
     HAS("Orla Chips agreed to buy at least 2 million wafers a year from Fennick, "
-                                             "a minimum commitment that runs to 2029.", "MINIMUM_COMMITMENT:GRANTED:Orla Chips>Fennick@2029");
+        "a minimum commitment that runs to 2029.", "MINIMUM_COMMITMENT:GRANTED:Orla Chips>Fennick@2029");
     /* "could lose it if": a condition, not a plan; an offer is not a deal */
     CL("Kerrow Bank could lose its right of first refusal if the fund sells more shares.", "ROFR:UNSPECIFIED:Kerrow Bank");
     HAS("Lumen Air has offered Westjet Cargo a revenue share on the new routes.", "REVENUE_SHARE:PROPOSED");
@@ -183,15 +183,15 @@ static void test_clauses__status_rules(void **state)
     HAS("Tradeway will still take a 12% commission on each sale.", "REVENUE_SHARE:RETAINED");
     /* a fee owed under a condition is no fee granted */
     HAS("The merger agreement requires Dorrance Financial to pay Crosswell Trust "
-                                             "a $210 million break-up fee if it accepts a rival offer.", "TERMINATION_FEE:UNSPECIFIED");
+        "a $210 million break-up fee if it accepts a rival offer.", "TERMINATION_FEE:UNSPECIFIED");
     /* a relative clause's verb, and its date is the signing's, not the end's */
     HAS("Harcastle Media can leave under a break clause in the 15-year lease "
-                                             "it signed in 2018.", "TERM_EXPIRY:GRANTED:Harcastle Media");
+        "it signed in 2018.", "TERM_EXPIRY:GRANTED:Harcastle Media");
     NOT_HAS("Harcastle Media can leave under a break clause in the 15-year lease "
-                                        "it signed in 2018.", "@2018");
+        "it signed in 2018.", "@2018");
     /* the verb after the term's phrase, parties and all */
     HAS("The standstill agreement between Sentinel Bank and Halbrook Capital "
-                                             "has been lengthened by twelve months.", "NON_COMPETE:EXTENDED");
+        "has been lengthened by twelve months.", "NON_COMPETE:EXTENDED");
     /* stems shared by other words: "according" is no accord, "Renewables" no renewal */
     NOT_HAS("It will not compete for five years, according to the filing.", "TERM_EXPIRY");
     assert_string_equal(clauses_of(f->p, "Solvane Renewables' shares fell 4% on Monday.", "2025-10-28"), "");
@@ -205,12 +205,12 @@ static void test_clauses__status_rules(void **state)
     /* a proposal turned down; a reported commitment; an absent term; a ruling */
     CL("Skelda said it would not seek a renewal of its highlights package.", "RENEWAL_EXTENSION:REMOVED:Skelda");
     HAS("Cindral Systems said it would indemnify enterprise customers against "
-                                             "copyright claims.", "LIABILITY_INDEMNITY:GRANTED");
+        "copyright claims.", "LIABILITY_INDEMNITY:GRANTED");
     HAS("Solvik Shipping's charter contracts include no liability cap for spoiled "
-                                             "cargo.", "LIABILITY_INDEMNITY:REMOVED");
+        "cargo.", "LIABILITY_INDEMNITY:REMOVED");
     CL("The competition authority ruled the lock-in unlawful.", "TIE_IN_BUNDLING:REMOVED");
     HAS("Ballantree's royalties on replica shirts rise to 18% from 12% from next "
-                                             "season.", "REVENUE_SHARE:MODIFIED");
+        "season.", "REVENUE_SHARE:MODIFIED");
     /* a season that spans two years ends in the second */
     HAS("The shirt sponsorship runs until the end of the 2027-28 season.", "TERM_EXPIRY:UNSPECIFIED@2028");
     assert_non_null(strstr(clauses_of(f->p, "The shirt sponsorship runs until the end of the 1999/00 season.",
@@ -219,12 +219,12 @@ static void test_clauses__status_rules(void **state)
     HAS("Six banks operated a no-poach pact between 2016 and 2021.", "NO_POACH:UNSPECIFIED@2021");
     /* parties named by their role; "the airline" after "Brisa Airlines" is Brisa Airlines */
     HAS("Kestle Media signed a deal with the league that gives the streamer a "
-                                             "right of first refusal on highlights.", "ROFR:UNSPECIFIED:the streamer>the league");
+        "right of first refusal on highlights.", "ROFR:UNSPECIFIED:the streamer>the league");
     HAS("Astrel's contract with Brisa Airlines includes a clause that lets the "
-                                             "airline terminate if repairs take too long.", "TERMINATION_TRIGGER:UNSPECIFIED:Brisa Airlines");
+        "airline terminate if repairs take too long.", "TERMINATION_TRIGGER:UNSPECIFIED:Brisa Airlines");
     /* the whole match is the trigger: "a [ten-year] ... agreement signed on Tuesday" */
     HAS("Norwen Mobile and Ferrisk Telecom will share masts under a ten-year "
-                                             "network-sharing agreement signed on Tuesday.", "TERM_EXPIRY:GRANTED");
+        "network-sharing agreement signed on Tuesday.", "TERM_EXPIRY:GRANTED");
     CL("Brockley Homes said it would stop enforcing no-poach clauses in its contracts.", "NO_POACH:REMOVED:Brockley Homes");
     HAS("Franchise owners now pay the chain an 8% royalty on gross sales, up from 6%.", "REVENUE_SHARE:MODIFIED");
     HAS("A court ruled that the licence to the characters is not perpetual.", "PERPETUAL_LICENSE:REMOVED");
@@ -232,18 +232,18 @@ static void test_clauses__status_rules(void **state)
     CL("Gloomfang Studios takes a commission of 30% on every in-game purchase.", "REVENUE_SHARE:UNSPECIFIED:Gloomfang Studios");
     /* "the end of the season" is no removal; "can be renewed" is a permission */
     HAS("The sponsorship runs until the end of the 2027-28 season, with an option "
-                                             "to extend for two more years.", "RENEWAL_EXTENSION:UNSPECIFIED");
+        "to extend for two more years.", "RENEWAL_EXTENSION:UNSPECIFIED");
     assert_non_null(strstr(clauses_of(f->p, "The partnership runs until 2024 and can be renewed twice.", "2020-10-28"),
                            "RENEWAL_EXTENSION:UNSPECIFIED"));
     /* "has licensed X to Y": granted */
     HAS("Pinecrest Studios has licensed its back catalogue to Netflix.", "LICENSE_GRANT:GRANTED");
     /* a proposal does not reach into a relative clause */
     HAS("Stellar Sports is weighing whether to renew the cricket contract, which "
-                                             "lapses at the end of 2026.", "TERM_EXPIRY:UNSPECIFIED");
+        "lapses at the end of 2026.", "TERM_EXPIRY:UNSPECIFIED");
     /* a bullet's label takes the verb after its colon; "no exit fee owed" is absent */
     HAS("- Audit rights: narrowed from quarterly to once a year.", "AUDIT_VERIFICATION:MODIFIED");
     HAS("The contract lets Ostwind walk away after two years if uptime falls, "
-                                             "with no exit fee owed.", "TERMINATION_FEE:REMOVED");
+        "with no exit fee owed.", "TERMINATION_FEE:REMOVED");
     NOT_HAS("Governing law: the swap agreements are governed by English law.", "REMOVED");
     /* cues match as written, -ing forms included; a status word inside a
      * name ("Corbel Pay") is no cue */
