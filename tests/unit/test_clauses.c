@@ -148,6 +148,9 @@ static void test_clauses__register(void **state)
     /* a royalty paid under a contract is a term; a defined term is not */
     HAS("Licensee shall pay to Licensor a royalty of five percent (5%) of Net Sales.", "REVENUE_SHARE");
     assert_string_equal(clauses_of(f->p, "The Royalty Term shall be set out in Exhibit B.", "2025-10-28"), "");
+    /* a contract's reservation of rights grants nothing */
+    NOT_HAS("Nothing in this Agreement shall be construed as granting to Licensee any license under the Patents.",
+            "LICENSE_GRANT");
     /* "contract" lines: insurance is a liability term in a contract only */
     assert_string_equal(clauses_of(f->p, "Shares of the insurance group rose after its insurers reported results.",
                                    "2025-10-28"), "");
