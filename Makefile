@@ -106,10 +106,13 @@ test: all unit golden regress $(if $(SAN),,install-check models-check data-check
 
 # the corpus gold (offsets, overlaps, value formats) and the gazetteer lists
 # (format, ids, clashes between lists) are checked as data
-data-check:
+data-check: $(BIN)
 	@python3 scripts/check-gold.py > $(BUILD)/check-gold.log 2>&1 || { cat $(BUILD)/check-gold.log; exit 1; }
 	@python3 scripts/check-entity-lists.py > $(BUILD)/check-lists.log 2>&1 || { cat $(BUILD)/check-lists.log; exit 1; }
-	@echo "data-check: corpus gold and entity lists are well-formed"
+	@python3 scripts/clause-errors.py corpus/gold/clauses-dev.gold.jsonl status --bin $(BIN) > $(BUILD)/clause-errors.log 2>&1 && \
+	  ! python3 scripts/clause-errors.py corpus/gold/clauses-heldout.gold.jsonl --bin $(BIN) >> $(BUILD)/clause-errors.log 2>&1 || \
+	  { echo "data-check: scripts/clause-errors.py failed, or read a held-back split"; cat $(BUILD)/clause-errors.log; exit 1; }
+	@echo "data-check: corpus gold and entity lists are well-formed; the clause error lister runs"
 
 golden-update: $(BIN)
 	@sh tests/golden/run.sh $(BIN) --update tests/golden tests/regress
