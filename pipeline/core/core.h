@@ -234,6 +234,27 @@ typedef struct nm_doc {
     bool stems_done;
 } nm_doc;
 
+/** Is token T of D the word W (its normalised form)?  The first byte is
+ *  compared first: most tokens are not the word asked for. */
+static inline bool nm__norm_is(const nm_doc *d, size_t t, const char *w)
+{
+    const nm_tok *k = &d->toks[t];
+    if (!k->norm_len || d->strings.ptr[k->norm_off] != w[0])
+        return false;
+    return k->norm_len == strlen(w) && !memcmp(d->strings.ptr + k->norm_off, w, k->norm_len);
+}
+
+/** Is token T of D any of the N words of LIST (normalised forms)? */
+static inline bool nm__norm_in(const nm_doc *d, size_t t, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (nm__norm_is(d, t, list[i]))
+            return true;
+    return false;
+}
+/** nm__norm_in over a static array of words. */
+#define NM__NORM_IN(d, t, list) nm__norm_in(d, t, list, sizeof(list) / sizeof((list)[0]))
+
 int nm__doc_init(nm_doc *d, const nm_allocator *a, size_t max_text);
 void nm__doc_reset(nm_doc *d);
 void nm__doc_free(nm_doc *d);

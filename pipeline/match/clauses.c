@@ -659,24 +659,6 @@ static int push(const nm_allocator *a, void **arr, size_t *n, size_t *cap, size_
     return 0;
 }
 
-static bool norm_is(const nm_doc *d, size_t t, const char *w)
-{
-    const nm_tok *k = &d->toks[t];
-    /* the first byte first: most words of a text are not the one asked for */
-    if (!k->norm_len || d->strings.ptr[k->norm_off] != w[0])
-        return false;
-    return k->norm_len == strlen(w) && !memcmp(d->strings.ptr + k->norm_off, w, k->norm_len);
-}
-
-/* Is token T any of the N words of LIST (as normalised)? */
-static bool norm_in(const nm_doc *d, size_t t, const char *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (norm_is(d, t, list[i]))
-            return true;
-    return false;
-}
-#define NORM_IN(d, t, list) norm_in(d, t, list, sizeof(list) / sizeof((list)[0]))
 
 /* Where triggers of two types overlap, the more specific type wins ("a
  * perpetual licence" is a PERPETUAL_LICENSE, "grants it a right of first
@@ -732,7 +714,7 @@ static int try_pattern(cl_state *st, const nm_doc *d, const nm_cl_pattern *p, si
         if (p->cls != CUE_CHALLENGE && (party_at(st, c.sb) || party_at(st, c.se - 1)))
             return 0;
         /* "until the end of the season": a noun, no removal */
-        if (c.sb > 0 && norm_is(d, c.sb, "end") && (norm_is(d, c.sb - 1, "the") || norm_is(d, c.sb - 1, "an")))
+        if (c.sb > 0 && nm__norm_is(d, c.sb, "end") && (nm__norm_is(d, c.sb - 1, "the") || nm__norm_is(d, c.sb - 1, "an")))
             return 0;
         if (push(a, (void **)&st->cues, &st->n_cues, &st->cap_cues, sizeof(*st->cues)) < 0)
             return NM_ENOMEM;
@@ -816,7 +798,7 @@ static int find_matches(cl_state *st, const nm_doc *d, size_t b, size_t e, bool 
         found *f = &st->found[i];
         if (f->e >= e || f->e != f->me)
             continue;
-        if (NORM_IN(d, f->e, heads) && !NORM_IN(d, f->e - 1, heads))
+        if (NM__NORM_IN(d, f->e, heads) && !NM__NORM_IN(d, f->e - 1, heads))
             f->e++;
     }
     /* overlaps: the longer wins (then the earlier, then the rule higher up) */
@@ -842,7 +824,7 @@ static int find_matches(cl_state *st, const nm_doc *d, size_t b, size_t e, bool 
      * refusal is on is its scope, not another clause */
     for (size_t i = first; i < st->n_found; i++) {
         const found *r = &st->found[i];
-        if (r->dead || r->type != CL_ROFR || r->e >= e || !(norm_is(d, r->e, "on") || norm_is(d, r->e, "over")))
+        if (r->dead || r->type != CL_ROFR || r->e >= e || !(nm__norm_is(d, r->e, "on") || nm__norm_is(d, r->e, "over")))
             continue;
         for (size_t j = first; j < st->n_found; j++) {
             found *g = &st->found[j];
@@ -894,20 +876,20 @@ static size_t role_at(const nm_doc *d, size_t t, size_t n)
     static const char *const dets[] = {"the", "its", "their", "his", "her"};
     static const char *const glue[] = {"that", "which", "who", "to", "of", "and", "or", "for", "with", "by", "in",
                                        "on", "at", "from", "as", "demand", "plan", "decision", "right", "rights"};
-    if (NORM_IN(d, t, dets)) {
+    if (NM__NORM_IN(d, t, dets)) {
         for (size_t k = t + 1; k < n && k <= t + 3; k++) {
             const nm_tok *w = &d->toks[k];
-            if (w->kind != NM_TOK_WORD || (w->flags & NM_TF_UPPER_INITIAL) || NORM_IN(d, k, glue))
+            if (w->kind != NM_TOK_WORD || (w->flags & NM_TF_UPPER_INITIAL) || NM__NORM_IN(d, k, glue))
                 return 0;
-            if (NORM_IN(d, k, roles))
+            if (NM__NORM_IN(d, k, roles))
                 return k + 1 - t;
         }
         return 0;
     }
     const nm_tok *w = &d->toks[t];
     /* not "Cobblestone Coffee franchisees": a name's own people */
-    if (w->kind == NM_TOK_WORD && !(w->flags & NM_TF_UPPER_INITIAL) && NORM_IN(d, t, plural_bare) &&
-        !(t > 0 && (NORM_IN(d, t - 1, dets) || (d->toks[t - 1].flags & NM_TF_UPPER_INITIAL))))
+    if (w->kind == NM_TOK_WORD && !(w->flags & NM_TF_UPPER_INITIAL) && NM__NORM_IN(d, t, plural_bare) &&
+        !(t > 0 && (NM__NORM_IN(d, t - 1, dets) || (d->toks[t - 1].flags & NM_TF_UPPER_INITIAL))))
         return 1;
     return 0;
 }
@@ -997,7 +979,7 @@ static int index_spans(cl_state *st, const nm_doc *d)
 
 static bool is_boundary(const nm_doc *d, size_t t)
 {
-    return norm_is(d, t, ";") || norm_is(d, t, ":");
+    return nm__norm_is(d, t, ";") || nm__norm_is(d, t, ":");
 }
 
 static bool is_party_type(const char *t) { return !strcmp(t, "ORG") || !strcmp(t, "PER") || !strcmp(t, "ROLE"); }
@@ -1019,16 +1001,16 @@ static bool is_aux(const nm_doc *d, size_t t)
                                         "still", "now", "also", "to", "not", "n't", "already", "then", "quietly",
                                         "effectively", "formally", "largely", "fully", "officially", "finally",
                                         "in", "place", "get", "got", "gets"};
-    return NORM_IN(d, t, words);
+    return NM__NORM_IN(d, t, words);
 }
 
 /* A token that opens another clause: ';', "but", "while", ", and"... */
 static bool is_clause_break(const nm_doc *d, size_t t)
 {
     static const char *const words[] = {";", "but", "while", "whereas", "although", "though", "however", "yet"};
-    if (NORM_IN(d, t, words))
+    if (NM__NORM_IN(d, t, words))
         return true;
-    return t > 0 && norm_is(d, t, "and") && norm_is(d, t - 1, ",");
+    return t > 0 && nm__norm_is(d, t, "and") && nm__norm_is(d, t - 1, ",");
 }
 
 /* The status of clause F from the cues of sentence [b, e). */
@@ -1049,8 +1031,8 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
         }
     /* a label opening a line or a bullet ("- Audit rights: narrowed from
      * quarterly to once a year"): the words after its colon are its clause */
-    bool label = f->e < e && norm_is(d, f->e, ":") &&
-                 (f->b == b || norm_is(d, f->b - 1, "-") || norm_is(d, f->b - 1, "•") ||
+    bool label = f->e < e && nm__norm_is(d, f->e, ":") &&
+                 (f->b == b || nm__norm_is(d, f->b - 1, "-") || nm__norm_is(d, f->b - 1, "•") ||
                   (d->toks[f->b].flags & NM_TF_NEWLINE_BEFORE));
     for (size_t t = label ? f->e + 1 : f->e; t < e; t++)
         if (is_boundary(d, t)) {
@@ -1075,12 +1057,12 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
              * lapses in 2026") */
             bool rel = false;
             for (size_t t = c->e; t + 1 < f->b && !rel; t++)
-                rel = norm_is(d, t, ",") && (norm_is(d, t + 1, "which") || norm_is(d, t + 1, "who"));
+                rel = nm__norm_is(d, t, ",") && (nm__norm_is(d, t + 1, "which") || nm__norm_is(d, t + 1, "who"));
             if (rel)
                 continue;
             dist = (long)(f->b - c->e) * 2;
         } else if (c->b >= f->e) {
-            if (c->b == f->e + 1 && norm_is(d, f->e, "to"))
+            if (c->b == f->e + 1 && nm__norm_is(d, f->e, "to"))
                 continue; /* "the exclusive right to sell": what the right is */
             if (label && c->b > f->e && c->b - f->e <= 8) { /* after the label's colon */
                 long dl = (long)(c->b - f->e) * 2 + 1;
@@ -1098,7 +1080,7 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
             static const char *const after_rel[] = {"in", "on", "at", "with", "last", "this", "earlier", "until",
                                                     "through", ",", ".", ";"};
             size_t from = f->e;
-            if (c->b > f->e && NORM_IN(d, f->e, rel) && (c->e >= hi || NORM_IN(d, c->e, after_rel)))
+            if (c->b > f->e && NM__NORM_IN(d, f->e, rel) && (c->e >= hi || NM__NORM_IN(d, c->e, after_rel)))
                 from++; /* "the 15-year lease it signed in 2018", not "deals that kept copies off" */
             for (size_t t = from; t < c->b && through; t++)
                 through = is_aux(d, t);
@@ -1108,24 +1090,25 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
             if (!through && c->b > f->e + 1 && c->b - f->e <= 8 && is_aux(d, c->b - 1)) {
                 through = true;
                 for (size_t t = f->e; t < c->b && through; t++)
-                    through = (d->toks[t].kind != NM_TOK_PUNCT || norm_is(d, t, "'")) && !party_at(st, t) &&
-                              !norm_is(d, t, "and") && !norm_is(d, t, "or");
+                    through = (d->toks[t].kind != NM_TOK_PUNCT || nm__norm_is(d, t, "'")) && !party_at(st, t) &&
+                              !nm__norm_is(d, t, "and") && !nm__norm_is(d, t, "or");
             }
             /* or across a prepositional phrase straight to a verb with no
              * object of its own ("its indemnity for grounded aircraft
              * remains in place", not "clauses with platforms keep rates
              * high") */
-            static const char *const preps[] = {"for", "on", "over", "in", "of", "to", "with", "from", "covering", "between"};
+            static const char *const preps[] = {"for", "on", "over", "in", "of", "to", "with", "from", "covering",
+                                                "between"};
             static const char *const ends[] = {"in", "intact", "unchanged", "until", "through", "to", "from",
                                                "by", ",", ".", ";"};
-            if (!through && c->b > f->e + 1 && c->b - f->e <= 10 && NORM_IN(d, f->e, preps) &&
+            if (!through && c->b > f->e + 1 && c->b - f->e <= 8 && NM__NORM_IN(d, f->e, preps) &&
                 c->cls >= ST_GRANTED && c->cls <= ST_EXTENDED &&
-                (c->e >= hi || NORM_IN(d, c->e, ends) || (is_aux(d, c->b - 1) && c->b - f->e > 2))) {
+                (c->e >= hi || NM__NORM_IN(d, c->e, ends) || (is_aux(d, c->b - 1) && c->b - f->e > 2))) {
                 /* the parties of "the standstill between A and B has been
                  * lengthened" are the phrase's own */
                 through = true;
                 for (size_t t = f->e; t < c->b && through; t++)
-                    through = d->toks[t].kind != NM_TOK_PUNCT || norm_is(d, t, "'") || norm_is(d, t, "'s");
+                    through = d->toks[t].kind != NM_TOK_PUNCT || nm__norm_is(d, t, "'") || nm__norm_is(d, t, "'s");
             }
             if (!through)
                 continue;
@@ -1145,14 +1128,14 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
      * spend $1.8 billion, a minimum commitment"; "ended the requirement,
      * a tie-in"): the main verb governs it */
     size_t ap = f->b;
-    if (ap > lo && norm_is(d, ap - 1, "so-called"))
+    if (ap > lo && nm__norm_is(d, ap - 1, "so-called"))
         ap--;
     /* (", the largest spending commitment": a determiner and an adjective) */
-    if (ap > lo + 2 && norm_is(d, ap - 2, "the") && norm_is(d, ap - 3, ",") &&
+    if (ap > lo + 2 && nm__norm_is(d, ap - 2, "the") && nm__norm_is(d, ap - 3, ",") &&
         d->toks[ap - 1].kind == NM_TOK_WORD && !(d->toks[ap - 1].flags & NM_TF_UPPER_INITIAL))
         ap--;
-    bool apposition = ap > lo + 1 && (norm_is(d, ap - 1, "a") || norm_is(d, ap - 1, "an") || norm_is(d, ap - 1, "the")) &&
-                      norm_is(d, ap - 2, ",");
+    bool apposition = ap > lo + 1 && (nm__norm_is(d, ap - 1, "a") || nm__norm_is(d, ap - 1, "an") || nm__norm_is(d, ap - 1, "the")) &&
+                      nm__norm_is(d, ap - 2, ",");
     if (apposition) {
         /* unless a relative clause after it says more ("a tie-in the
          * regulator has told it to scrap", "a guarantee it added") */
@@ -1167,8 +1150,8 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
             if (c->e <= ap - 2 && c->cls != ST_PROPOSED && (!main || c->b < main->b))
                 main = c;
             if (c->b >= f->e && c->e <= stop && (!rel || c->b < rel->b) &&
-                !(c->cls == ST_PROPOSED && (norm_is(d, c->b, "could") || norm_is(d, c->b, "might") ||
-                                            norm_is(d, c->b, "may"))))
+                !(c->cls == ST_PROPOSED && (nm__norm_is(d, c->b, "could") || nm__norm_is(d, c->b, "might") ||
+                                            nm__norm_is(d, c->b, "may"))))
                 rel = c; /* ("a takeover provision that could put off bidders": comment) */
         }
         if (rel || main)
@@ -1179,21 +1162,21 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
      * catalogue to Netflix", "was assigned to the fund" */
     static const char *const made_verbs[] = {"licensed", "sublicensed", "assigned", "transferred"};
     static const char *const perfect[] = {"has", "have", "had", "was", "were"};
-    if (!best && f->b > lo && NORM_IN(d, f->b, made_verbs) && NORM_IN(d, f->b - 1, perfect))
+    if (!best && f->b > lo && NM__NORM_IN(d, f->b, made_verbs) && NM__NORM_IN(d, f->b - 1, perfect))
         status = ST_GRANTED;
     /* "can be renewed twice", "may be extended": what the contract allows */
-    if (!best && f->status >= 0 && f->b >= lo + 2 && norm_is(d, f->b - 1, "be") &&
-        (norm_is(d, f->b - 2, "can") || norm_is(d, f->b - 2, "may") || norm_is(d, f->b - 2, "could")))
+    if (!best && f->status >= 0 && f->b >= lo + 2 && nm__norm_is(d, f->b - 1, "be") &&
+        (nm__norm_is(d, f->b - 2, "can") || nm__norm_is(d, f->b - 2, "may") || nm__norm_is(d, f->b - 2, "could")))
         status = ST_UNSPECIFIED;
     /* "takes a commission of 30%", "pays the chain a royalty": what a
      * contract does, described, not a term granted */
     static const char *const habitual[] = {"takes", "pays", "earns", "collects", "charges"};
-    if (best && best->cls == ST_GRANTED && NORM_IN(d, best->b, habitual) &&
-        !(best->b > lo && (norm_is(d, best->b - 1, "now") || norm_is(d, best->b - 1, "also"))))
+    if (best && best->cls == ST_GRANTED && NM__NORM_IN(d, best->b, habitual) &&
+        !(best->b > lo && (nm__norm_is(d, best->b - 1, "now") || nm__norm_is(d, best->b - 1, "also"))))
         status = ST_UNSPECIFIED;
     /* "will still take a 12% commission": kept, whatever the verb */
     if (best && best->cls == ST_GRANTED && best->b >= lo + 1 &&
-        (norm_is(d, best->b - 1, "still") || (best->b >= lo + 2 && norm_is(d, best->b - 2, "still"))))
+        (nm__norm_is(d, best->b - 1, "still") || (best->b >= lo + 2 && nm__norm_is(d, best->b - 2, "still"))))
         status = ST_RETAINED;
     if (best && best->cls == CUE_SELL) /* selling a stake ends it; selling a licence grants one */
         status = f->type == CL_EQUITY_GOVERNANCE || f->type == CL_IP_OWNERSHIP ? ST_REMOVED : ST_GRANTED;
@@ -1205,7 +1188,7 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
         /* "replaced X with Y": X goes, Y comes */
         bool after_with = false;
         for (size_t t = best->e; t < f->b; t++)
-            after_with |= norm_is(d, t, "with") || norm_is(d, t, "by") || norm_is(d, t, "for");
+            after_with |= nm__norm_is(d, t, "with") || nm__norm_is(d, t, "by") || nm__norm_is(d, t, "for");
         status = f->b >= best->e && after_with ? ST_GRANTED : ST_REMOVED;
     }
     /* negation just before the cue (or before the trigger if no cue) */
@@ -1223,12 +1206,12 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
             ceased = true;
         bool across_rel = false; /* "weighing whether to renew the contract, which lapses in 2026" */
         for (size_t t = c->e; c->cls == ST_PROPOSED && t + 1 < f->b && !across_rel; t++)
-            across_rel = norm_is(d, t, ",") && (norm_is(d, t + 1, "which") || norm_is(d, t + 1, "who"));
+            across_rel = nm__norm_is(d, t, ",") && (nm__norm_is(d, t + 1, "which") || nm__norm_is(d, t + 1, "who"));
         if (c->cls == ST_PROPOSED && c->e <= anchor && anchor - c->e <= 6 && !across_rel) {
             modal = true;
             /* "could", "might", "may": a possibility, which a condition
              * after the term makes the term's own condition */
-            modal_verb |= norm_is(d, c->b, "could") || norm_is(d, c->b, "might") || norm_is(d, c->b, "may");
+            modal_verb |= nm__norm_is(d, c->b, "could") || nm__norm_is(d, c->b, "might") || nm__norm_is(d, c->b, "may");
             /* "would not seek a renewal": a decision against it */
             for (size_t j = 0; j < st->n_cues; j++)
                 if (st->cues[j].cls == CUE_NEGATION && st->cues[j].e <= c->b && c->b - st->cues[j].e <= 1 &&
@@ -1245,18 +1228,18 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
     /* "gave it no audit rights" (a term that says its own absence, "without
      * penalty", is not negated twice) */
     bool absent = false; /* "includes no liability cap": the term is absent */
-    if (f->b > lo && f->status < 0 && (norm_is(d, f->b - 1, "no") || norm_is(d, f->b - 1, "without")))
+    if (f->b > lo && f->status < 0 && (nm__norm_is(d, f->b - 1, "no") || nm__norm_is(d, f->b - 1, "without")))
         negated = absent = true;
     /* "the licence is not perpetual" */
-    if (f->b > lo + 1 && f->status < 0 && norm_is(d, f->b - 1, "not") &&
-        (norm_is(d, f->b - 2, "is") || norm_is(d, f->b - 2, "are") || norm_is(d, f->b - 2, "was") ||
-         norm_is(d, f->b - 2, "were")))
+    if (f->b > lo + 1 && f->status < 0 && nm__norm_is(d, f->b - 1, "not") &&
+        (nm__norm_is(d, f->b - 2, "is") || nm__norm_is(d, f->b - 2, "are") || nm__norm_is(d, f->b - 2, "was") ||
+         nm__norm_is(d, f->b - 2, "were")))
         negated = absent = true;
     /* "must pay", "shall indemnify": what a contract imposes, not a change */
     for (size_t i = 0; best && i < st->n_cues; i++) {
         const cue *c = &st->cues[i];
         if (c->cls == CUE_OBLIGATION && c->e <= best->b && c->b >= lo &&
-            (best->b - c->e <= 2 || (best->b - c->e <= 6 && best->b > lo && norm_is(d, best->b - 1, "to"))))
+            (best->b - c->e <= 2 || (best->b - c->e <= 6 && best->b > lo && nm__norm_is(d, best->b - 1, "to"))))
             status = ST_UNSPECIFIED; /* "obliges each outlet to buy" */
     }
     /* "will not compete": the promise itself, for the terms that are
@@ -1294,8 +1277,8 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
         status = ST_EXTENDED;
     /* "the clause extends until 2030": how long it runs, not a change */
     if (best && best->cls == ST_EXTENDED && best->e < hi &&
-        (norm_is(d, best->b, "extends") || norm_is(d, best->b, "extend")) &&
-        (norm_is(d, best->e, "until") || norm_is(d, best->e, "through") || norm_is(d, best->e, "till")))
+        (nm__norm_is(d, best->b, "extends") || nm__norm_is(d, best->b, "extend")) &&
+        (nm__norm_is(d, best->e, "until") || nm__norm_is(d, best->e, "through") || nm__norm_is(d, best->e, "till")))
         status = ST_UNSPECIFIED;
     if (status == ST_EXTENDED && best && best->cls == ST_EXTENDED) {
         /* lengthened only if a date or a length follows */
@@ -1310,17 +1293,17 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
     }
     /* "an 8% royalty on gross sales, up from 6%" */
     for (size_t t = f->e; t + 2 < hi && t < f->e + 8; t++)
-        if (norm_is(d, t, ",") && (norm_is(d, t + 1, "up") || norm_is(d, t + 1, "down")) &&
-            norm_is(d, t + 2, "from")) {
+        if (nm__norm_is(d, t, ",") && (nm__norm_is(d, t + 1, "up") || nm__norm_is(d, t + 1, "down")) &&
+            nm__norm_is(d, t + 2, "from")) {
             status = ST_MODIFIED;
             break;
         }
     /* "the authority ruled the lock-in unlawful" */
     static const char *const unlawful[] = {"unlawful", "unenforceable", "illegal", "invalid", "void"};
-    if (f->e < hi && NORM_IN(d, f->e, unlawful))
+    if (f->e < hi && NM__NORM_IN(d, f->e, unlawful))
         for (size_t t = f->b > lo + 4 ? f->b - 4 : lo; t < f->b; t++)
-            if (norm_is(d, t, "ruled") || norm_is(d, t, "declared") || norm_is(d, t, "found") ||
-                norm_is(d, t, "deemed")) {
+            if (nm__norm_is(d, t, "ruled") || nm__norm_is(d, t, "declared") || nm__norm_is(d, t, "found") ||
+                nm__norm_is(d, t, "deemed")) {
                 status = ST_REMOVED;
                 break;
             }
@@ -1345,8 +1328,8 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
      * condition would cost, not a term granted */
     if (cond_after && (status == ST_GRANTED || status == ST_REMOVED) && best) {
         for (size_t t = lo; t < best->b; t++)
-            if ((norm_is(d, t, "would") && best->b - t <= 4) || norm_is(d, t, "requires") || norm_is(d, t, "require") ||
-                norm_is(d, t, "required") || norm_is(d, t, "must") || norm_is(d, t, "obliges")) {
+            if ((nm__norm_is(d, t, "would") && best->b - t <= 4) || nm__norm_is(d, t, "requires") || nm__norm_is(d, t, "require") ||
+                nm__norm_is(d, t, "required") || nm__norm_is(d, t, "must") || nm__norm_is(d, t, "obliges")) {
                 status = ST_UNSPECIFIED;
                 break;
             }
@@ -1355,8 +1338,8 @@ static int status_of(const cl_state *st, const nm_doc *d, const found *f0, size_
         status = ST_UNSPECIFIED;
     static const char *const made[] = {"signed", "signs", "sign", "signing", "struck", "strikes", "inked", "inks",
                                        "sealed", "clinched", "agreed", "agrees", "reached", "concluded"};
-    bool signing = best && best->cls == ST_GRANTED && (best->b >= f->e || NORM_IN(d, best->b, made));
-    bool still = best && best->cls == ST_RETAINED && norm_is(d, best->b, "still");
+    bool signing = best && best->cls == ST_GRANTED && (best->b >= f->e || NM__NORM_IN(d, best->b, made));
+    bool still = best && best->cls == ST_RETAINED && nm__norm_is(d, best->b, "still");
     if (f->type == CL_TERM_EXPIRY && ((status == ST_RETAINED && !still) || (status == ST_GRANTED && !signing))) {
         /* "the deal ends in 2030": when it ends, not that it ended */
         for (size_t j = 0; j < st->n_ss; j++)
@@ -1375,13 +1358,13 @@ static bool after_prep(const nm_doc *d, size_t t, size_t b)
                                         "between", "of", "at", "and", "than", "in"};
     if (t <= b)
         return false;
-    return NORM_IN(d, t - 1, preps);
+    return NM__NORM_IN(d, t - 1, preps);
 }
 
 /* Does the entity ending at token TE stand as a possessor ("OpenAI's")? */
 static bool possessive(const nm_doc *d, size_t te, size_t e)
 {
-    return te < e && (norm_is(d, te, "'s") || norm_is(d, te, "'"));
+    return te < e && (nm__norm_is(d, te, "'s") || nm__norm_is(d, te, "'"));
 }
 
 static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size_t b, size_t e,
@@ -1421,7 +1404,7 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
     static const char *const roles[] = {"provider", "partner", "supplier", "distributor", "licensee", "broadcaster",
                                         "carrier", "vendor", "seller", "agent", "sponsor", "reseller", "retailer",
                                         "platform", "licensor", "host", "customer", "client", "buyer"};
-    bool role = NORM_IN(d, f->e - 1, roles);
+    bool role = NM__NORM_IN(d, f->e - 1, roles);
     if (poss && !role) {
         *holder = poss;
         *counter = subj ? subj : obj;
@@ -1445,7 +1428,7 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
         const dspan *s = &st->spans[st->ss[j]];
         if (!is_party(s) || s->tb <= b || s->te > f->b || f->b - s->te > 8)
             continue;
-        if (!NORM_IN(d, s->tb - 1, gives))
+        if (!NM__NORM_IN(d, s->tb - 1, gives))
             continue;
         const dspan *giver = *holder && (*holder)->tb < s->tb ? *holder : subj;
         *holder = s;
@@ -1458,11 +1441,11 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
      * "assigned the patents to Ferrovia"): the party after "to" gets it */
     static const char *const give_verbs[] = {"licensed", "sublicensed", "assign", "assigns", "assigned", "assigning",
                                              "transfer", "transfers", "transferred", "transferring"};
-    if (NORM_IN(d, f->b, give_verbs)) {
+    if (NM__NORM_IN(d, f->b, give_verbs)) {
         for (size_t j = 0; j < st->n_ss; j++) {
             const dspan *s = &st->spans[st->ss[j]];
             /* ("a licence to Lumen's models": what is licensed, not to whom) */
-            if (!is_party(s) || s->tb < f->e || s->tb - f->e > 8 || !norm_is(d, s->tb - 1, "to") ||
+            if (!is_party(s) || s->tb < f->e || s->tb - f->e > 8 || !nm__norm_is(d, s->tb - 1, "to") ||
                 possessive(d, s->te, e))
                 continue;
             const dspan *giver = subj ? subj : *holder;
@@ -1475,7 +1458,7 @@ static void parties_of(const cl_state *st, const nm_doc *d, const found *f, size
     for (int side = 0; side < 2; side++) {
         const dspan **pp = side ? counter : holder;
         const dspan *r = *pp;
-        if (!r || strcmp(r->type, "ROLE") != 0 || !norm_is(d, r->tb, "the"))
+        if (!r || strcmp(r->type, "ROLE") != 0 || !nm__norm_is(d, r->tb, "the"))
             continue;
         const nm_tok *head = &d->toks[r->te - 1];
         const char *hw = d->strings.ptr + head->norm_off;
@@ -1509,8 +1492,8 @@ static bool date_bound(const nm_doc *d, const dspan *s, const char **bound, size
         /* no bound recorded: the word before it ("to 2029") */
         static const char *const words[] = {"to", "until", "through", "till", "thru", "into", "from", "since"};
         /* "between 2016 and 2021": from the first, until the second */
-        bool second = s->tb >= 3 && norm_is(d, s->tb - 1, "and") && norm_is(d, s->tb - 3, "between");
-        bool first = s->tb >= 1 && norm_is(d, s->tb - 1, "between");
+        bool second = s->tb >= 3 && nm__norm_is(d, s->tb - 1, "and") && nm__norm_is(d, s->tb - 3, "between");
+        bool first = s->tb >= 1 && nm__norm_is(d, s->tb - 1, "between");
         if (first || second) {
             *bound = first ? "since" : "until";
             *blen = 5;
@@ -1519,7 +1502,7 @@ static bool date_bound(const nm_doc *d, const dspan *s, const char **bound, size
             return true;
         }
         for (size_t i = 0; s->tb > 0 && i < sizeof(words) / sizeof(words[0]); i++)
-            if (norm_is(d, s->tb - 1, words[i])) {
+            if (nm__norm_is(d, s->tb - 1, words[i])) {
                 *bound = words[i];
                 *blen = strlen(words[i]);
                 *val = d->strings.ptr + r->value_off;
@@ -1637,7 +1620,7 @@ static bool name_word(const nm_doc *d, size_t t)
     const nm_tok *k = &d->toks[t];
     if (k->kind != NM_TOK_WORD || !(k->flags & NM_TF_UPPER_INITIAL))
         return false;
-    return !NORM_IN(d, t, not_names);
+    return !NM__NORM_IN(d, t, not_names);
 }
 
 static bool head_word(const nm_doc *d, size_t t)
@@ -1654,7 +1637,7 @@ static bool head_word(const nm_doc *d, size_t t)
         "utilities", "kraft", "radio", "tv", "broadcasting", "publishing", "books", "music", "labs", "ai",
         "vaccines", "cells", "turbines", "towers", "outlets", "cellars", "dairy", "bakehouse", "minerals",
         "renewables", "satellite", "telecoms", "broadband", "components", "entertainment", "semiconductors"};
-    return NORM_IN(d, t, heads);
+    return NM__NORM_IN(d, t, heads);
 }
 
 static bool is_name_type(const char *t)
@@ -1720,19 +1703,19 @@ static bool scope_of(const cl_state *st, const nm_doc *d, const found *f, size_t
                                         "operate", "launch", "acquire", "keep", "take", "expand", "compete",
                                         "deliver", "show", "broadcast", "stream", "produce", "manufacture"};
     size_t t = f->e;
-    if (t >= e || !NORM_IN(d, t, preps))
+    if (t >= e || !NM__NORM_IN(d, t, preps))
         return false;
-    if (norm_is(d, t, "to") && t + 1 < e && NORM_IN(d, t + 1, verbs))
+    if (nm__norm_is(d, t, "to") && t + 1 < e && NM__NORM_IN(d, t + 1, verbs))
         return false;
     t++;
-    while (t < e && NORM_IN(d, t, dets))
+    while (t < e && NM__NORM_IN(d, t, dets))
         t++;
     size_t b = t;
     for (; t < e && t - b < 6; t++) {
         const nm_tok *k = &d->toks[t];
-        if (k->kind == NM_TOK_PUNCT && !(k->flags & NM_TF_HYPHEN) && !norm_is(d, t, "'s"))
+        if (k->kind == NM_TOK_PUNCT && !(k->flags & NM_TF_HYPHEN) && !nm__norm_is(d, t, "'s"))
             break;
-        bool stop = NORM_IN(d, t, stops);
+        bool stop = NM__NORM_IN(d, t, stops);
         for (size_t j = 0; j < st->n_ss && !stop; j++)
             stop = st->spans[st->ss[j]].tb == t && (!strcmp(st->spans[st->ss[j]].type, "DATE") ||
                                                     !strcmp(st->spans[st->ss[j]].type, "MONEY"));
@@ -1763,7 +1746,7 @@ static bool subject_name(const cl_state *st, const nm_doc *d, const found *f, si
         t++;
     if (t == b || t >= f->b)
         return false;
-    if (!NORM_IN(d, t, verbs) || norm_is(d, t, "and"))
+    if (!NM__NORM_IN(d, t, verbs) || nm__norm_is(d, t, "and"))
         return false; /* "X and Y will...": two parties, not one name */
     *sb = b;
     *se = t;
@@ -1853,12 +1836,12 @@ static int emit(cl_state *st, nm_doc *d, const found *f, size_t b, size_t e)
             const dspan *s = &st->spans[st->ss[j]];
             if (!strcmp(s->type, "DATE") && s->tb > f->e && s->tb <= f->e + 3 && s->te <= e &&
                 s->rec->value_len &&
-                (norm_is(d, s->tb - 1, "in") || norm_is(d, s->tb - 1, "on") || norm_is(d, s->tb - 1, "at") ||
-                 norm_is(d, s->tb - 1, "by") || norm_is(d, s->tb - 1, "after") || norm_is(d, s->tb - 1, "until") ||
-                 norm_is(d, s->tb - 1, "through") || norm_is(d, s->tb - 1, "to"))) {
+                (nm__norm_is(d, s->tb - 1, "in") || nm__norm_is(d, s->tb - 1, "on") || nm__norm_is(d, s->tb - 1, "at") ||
+                 nm__norm_is(d, s->tb - 1, "by") || nm__norm_is(d, s->tb - 1, "after") || nm__norm_is(d, s->tb - 1, "until") ||
+                 nm__norm_is(d, s->tb - 1, "through") || nm__norm_is(d, s->tb - 1, "to"))) {
                 /* "the lease it signed in 2018": when it was made */
                 static const char *const made[] = {"signed", "agreed", "struck", "inked", "sealed", "reached", "made"};
-                if (s->tb >= 2 && NORM_IN(d, s->tb - 2, made))
+                if (s->tb >= 2 && NM__NORM_IN(d, s->tb - 2, made))
                     break;
                 until = d->strings.ptr + s->rec->value_off;
                 until_n = s->rec->value_len;
@@ -1909,19 +1892,19 @@ static bool defined_term(const nm_doc *d, size_t b, size_t t)
     const nm_tok *k = &d->toks[t];
     if (t == b || k->kind != NM_TOK_WORD)
         return false;
-    if (norm_is(d, t, "forth") && norm_is(d, t - 1, "set")) /* "as set forth in" */
+    if (nm__norm_is(d, t, "forth") && nm__norm_is(d, t - 1, "set")) /* "as set forth in" */
         return true;
     if (!(k->flags & NM_TF_UPPER_INITIAL))
         return false;
-    if (norm_is(d, t, "rights") && t >= b + 2 && norm_is(d, t - 1, "property") &&
+    if (nm__norm_is(d, t, "rights") && t >= b + 2 && nm__norm_is(d, t - 1, "property") &&
         (d->toks[t - 1].flags & NM_TF_UPPER_INITIAL) && (d->toks[t - 2].flags & NM_TF_UPPER_INITIAL))
         return true; /* "Intellectual Property Rights" */
     if (d->toks[t - 1].kind == NM_TOK_WORD && (d->toks[t - 1].flags & NM_TF_UPPER_INITIAL))
         return false; /* "Labour Party", "Paris Agreement" */
-    if (NORM_IN(d, t, parties) && NORM_IN(d, t - 1, before))
+    if (NM__NORM_IN(d, t, parties) && NM__NORM_IN(d, t - 1, before))
         return true;
     static const char *const refs[] = {"section", "article", "clause", "exhibit", "schedule", "annex"};
-    return t + 1 < d->n_toks && NORM_IN(d, t, refs) && d->toks[t + 1].kind == NM_TOK_NUMBER &&
+    return t + 1 < d->n_toks && NM__NORM_IN(d, t, refs) && d->toks[t + 1].kind == NM_TOK_NUMBER &&
            (k->flags & NM_TF_UPPER_INITIAL);
 }
 
@@ -1958,7 +1941,7 @@ static void find_register(cl_state *st, const nm_doc *d, size_t b, size_t e)
             }
             continue;
         }
-        bool legal_here = NORM_IN(d, t, legal) || defined_term(d, b, t);
+        bool legal_here = NM__NORM_IN(d, t, legal) || defined_term(d, b, t);
         if (qopen != SIZE_MAX)
             qlegal |= legal_here;
         else

@@ -624,15 +624,6 @@ static const char *const not_names[] = {"the", "a", "an", "in", "on", "at", "for
                                         "as", "after", "before", "under", "with", "by", "from", "of", "to", "new",
                                         "shares", "analysts", "regulators", "officials"};
 
-static bool norm_in_list(const nm_doc *d, size_t t, const char *const *list, size_t n)
-{
-    const nm_tok *k = &d->toks[t];
-    for (size_t i = 0; i < n; i++)
-        if (strlen(list[i]) == k->norm_len && !memcmp(norm(d, t), list[i], k->norm_len))
-            return true;
-    return false;
-}
-#define NORM_IN_LIST(d, t, list) norm_in_list(d, t, list, sizeof(list) / sizeof((list)[0]))
 
 static void apply_org_heads(ent_state *st, const nm_doc *d, size_t sent_b, size_t e, size_t from)
 {
@@ -663,12 +654,14 @@ static void apply_org_heads(ent_state *st, const nm_doc *d, size_t sent_b, size_
         if (a->e - a->b == 1 && org_head(st, d, a->b) && a->b > sent_b) {
             size_t p = a->b - 1;
             const nm_tok *pk = &d->toks[p];
-            bool free = true;
-            for (size_t q = 0; q < k && free; q++)
+            bool free = pk->kind == NM_TOK_WORD && (pk->flags & NM_TF_UPPER_INITIAL) && pk->end - pk->start > 1 &&
+                        d->text[pk->start + 1] >= 'a' && d->text[pk->start + 1] <= 'z' &&
+                        !(d->toks[a->b].flags & NM_TF_NEWLINE_BEFORE) && !NM__NORM_IN(d, p, not_names);
+            /* spans run sentence by sentence: those of earlier sentences
+             * end by sent_b and cannot hold P; the scan stops there */
+            for (size_t q = k; q-- > 0 && free && st->spans[q].e > sent_b;)
                 free = st->spans[q].type < 0 || st->spans[q].e <= p || st->spans[q].b > p;
-            if (free && pk->kind == NM_TOK_WORD && (pk->flags & NM_TF_UPPER_INITIAL) && pk->end - pk->start > 1 &&
-                d->text[pk->start + 1] >= 'a' && d->text[pk->start + 1] <= 'z' &&
-                !(d->toks[a->b].flags & NM_TF_NEWLINE_BEFORE) && !NORM_IN_LIST(d, p, not_names)) {
+            if (free) {
                 a->b = (uint32_t)p;
                 a->type = NER_ORG;
                 continue;
