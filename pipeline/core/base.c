@@ -11,7 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdint.h>
+#include <sys/mman.h>
+
 #include "core.h"
+
+enum { HUGE_PAGE = 2 << 20 };
 
 const char *nm_strerror(int code)
 {
@@ -65,6 +70,24 @@ void *nm__calloc(const nm_allocator *a, size_t n, size_t size)
     void *p = nm__malloc(a, n * size);
     if (p)
         memset(p, 0, n * size);
+    return p;
+}
+
+void *nm__alloc_huge(const nm_allocator *a, size_t size)
+{
+    void *p = nm__malloc(a, size);
+    if (!p)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    /* before the first touch: the pages are then faulted in huge where
+     * the 2 MiB-aligned part of the block allows; advice only, so its
+     * failure is not an error */
+    uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    uintptr_t hi = ((uintptr_t)p + size) & ~(uintptr_t)(HUGE_PAGE - 1);
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#endif
+    memset(p, 0, size);
     return p;
 }
 

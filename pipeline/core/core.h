@@ -45,6 +45,10 @@ void *nm__malloc(const nm_allocator *a, size_t size);
 void *nm__calloc(const nm_allocator *a, size_t n, size_t size);
 void *nm__realloc(const nm_allocator *a, void *ptr, size_t size);
 void nm__free(const nm_allocator *a, void *ptr);
+/** Zeroed memory for a large table probed at random: the kernel is asked
+ *  to back it with huge pages where it can (fewer TLB misses); freed with
+ *  nm__free. */
+void *nm__alloc_huge(const nm_allocator *a, size_t size);
 char *nm__strndup(const nm_allocator *a, const char *s, size_t len);
 /** Make room for WANT elements of ELEM bytes in *ARR (capacity *CAP, doubled
  *  from 256).  @return 0 or NM_ENOMEM (*ARR is left as it was). */

@@ -41,7 +41,7 @@ typedef struct ent_span {
     char value[224];
 } ent_span;
 
-enum { WCACHE_SLOTS = 4096, WORD_FEATS = 16 };
+enum { MEMO_SLOTS = 16384 };
 
 #define CUR_BLOOM_BITS 8192
 
@@ -60,26 +60,40 @@ typedef struct ent_state {
     size_t n_gm, cap_gm;
     nm_gz_match *doc_gm; /* the whole document's matches, for ids */
     size_t n_doc_gm, cap_doc_gm;
+    void *scratch_block; /* the per-token arrays of a sentence, cap_cand tokens (sentence_scratch) */
     uint8_t *tags;
-    size_t cap_tags;
     uint8_t *cand;
     size_t cap_cand;
     int32_t *sscore; /* static score of each token of a sentence */
-    size_t cap_sscore;
-    /* the summed weights of a word's own features (nm__ner_word_features),
-     * by a hash of the word: news repeats its capitalised words */
-    struct word_row {
-        uint64_t key; /* 0: empty */
-        int32_t row[NER_NTAGS];
-    } *wcache, wtmp;
-    /* per token of a sentence whose word is not in wcache: its word
-     * features (WORD_FEATS a token), how many, its key and their sum */
-    uint64_t *wf, *wkey;
-    uint8_t *wn;
-    int32_t *wscore;
-    size_t cap_w;
+    /* What the tagger knows of a token by its text alone (its type), kept
+     * across sentences and documents (news repeats its words): the hashes
+     * its neighbours' features read, the summed weights of its own word
+     * features, and of the features it gives the tokens around it.  A
+     * slot taken for the current sentence (stamp) is not overwritten during
+     * it; a type that would need it gets a slot of OVER instead. */
+    struct type_memo {
+        uint64_t key; /* nm__ner_type_key; 0: empty */
+        uint64_t word, shapec;
+        uint32_t stamp;
+        int32_t own[NER_NTAGS];
+        /* as the token before, after, two before, two after (in a row
+         * with after_o: memo_of zeroes the five at once) */
+        int32_t m1[NER_NTAGS], p1[NER_NTAGS], m2[NER_NTAGS], p2[NER_NTAGS];
+        int32_t after_o[NER_NTAGS]; /* its features paired with tag O before it */
+    } *memo, *over, bound[2];
+    uint32_t stamp;
+    size_t n_over;
+    const struct type_memo **tm; /* per token of the sentence, or NULL */
+    uint64_t *tkey;               /* per token: its nm__ner_type_key */
+    uint8_t *tm_want;             /* per token: near a candidate */
+    uint64_t *bkey;               /* features to look up, BATCH_KEYS a token */
+    int32_t **bdst;               /* and the row each goes to */
+    size_t n_batch;
+    size_t cap_tm;
     /* the weights of the features of the tags before alone, per (t2, t1) */
     int32_t tagrow[NER_NTAGS * NER_NTAGS][NER_STRIDE];
+    /* the weights of the features of few values, per nm__ner_rest_features code */
+    int32_t smallrow[NER_SMALL_CODES][NER_NTAGS];
     ent_span *spans;
     size_t n_spans, cap_spans;
     nm_buf scratch;
@@ -93,18 +107,15 @@ static void ent_close(void *state)
     nm__ner_feats_free(&st->nf);
     nm__free(&st->m->alloc, st->gm);
     nm__free(&st->m->alloc, st->doc_gm);
-    nm__free(&st->m->alloc, st->tags);
-    nm__free(&st->m->alloc, st->cand);
-    nm__free(&st->m->alloc, st->sscore);
-    nm__free(&st->m->alloc, st->wcache);
-    nm__free(&st->m->alloc, st->wf);
-    nm__free(&st->m->alloc, st->wkey);
-    nm__free(&st->m->alloc, st->wn);
-    nm__free(&st->m->alloc, st->wscore);
+    nm__free(&st->m->alloc, st->memo);
+    nm__free(&st->m->alloc, st->scratch_block);
     nm__free(&st->m->alloc, st->spans);
     nm_buf_free(&st->scratch);
     nm__free(&st->m->alloc, st);
 }
+
+static void memo_fill_context(const nm_ner_weights *w, struct type_memo *x);
+static void sum_rows(const nm_ner_weights *w, const uint64_t *f, size_t n, int32_t *row);
 
 static int ent_open(void **state, const nm_model *m, const nm_opts *o, nm_err *err)
 {
@@ -115,7 +126,7 @@ static int ent_open(void **state, const nm_model *m, const nm_opts *o, nm_err *e
     st->m = m;
     st->nf.alloc = &m->alloc;
     st->nf.words_cached = true;
-    if (!(st->wcache = nm__calloc(&m->alloc, WCACHE_SLOTS, sizeof(*st->wcache)))) {
+    if (!(st->memo = nm__alloc_huge(&m->alloc, MEMO_SLOTS * sizeof(*st->memo)))) {
         nm__free(&m->alloc, st);
         return nm__err_set(err, NM_ENOMEM, "out of memory");
     }
@@ -142,6 +153,16 @@ static int ent_open(void **state, const nm_model *m, const nm_opts *o, nm_err *e
         st->cur_bloom[(h % CUR_BLOOM_BITS) / 64] |= 1ull << (h % 64);
     }
     nm_buf_init(&st->scratch, (size_t)1 << 20, &m->alloc);
+    for (unsigned code = 0; m->ner && code < NER_SMALL_CODES; code++) {
+        uint64_t k[4];
+        size_t n;
+        nm__ner_small_keys(code, k, &n);
+        sum_rows(m->ner, k, n, st->smallrow[code]);
+    }
+    for (int k = 0; m->ner && k < 2; k++) {
+        st->bound[k].word = st->bound[k].shapec = nm__ner_bound(k == 1);
+        memo_fill_context(m->ner, &st->bound[k]);
+    }
     for (int t2 = 0; m->ner && t2 < NER_NTAGS; t2++)
         for (int t1 = 0; t1 < NER_NTAGS; t1++) {
             uint64_t k[2];
@@ -838,218 +859,253 @@ static int keep_heading_names(ent_state *st, const nm_doc *d)
 /* The cache key of token I's word: the hash of the token as written, its
  * kind and its norm's length; 0 for tokens longer than the hash reads
  * (they are not cached). */
-static uint64_t word_key(const ent_state *st, const nm_doc *d, size_t b, size_t i)
+/* Sum into ROW the weights of the N features at F. */
+static void sum_rows(const nm_ner_weights *w, const uint64_t *f, size_t n, int32_t *row)
 {
-    const nm_tok *t = &d->toks[i];
-    if (t->end - t->start > 40 || t->norm_len > 40)
-        return 0;
-    uint64_t key = st->nf.ti[i - b].raw ^ ((uint64_t)t->kind << 56) ^
-                   ((uint64_t)t->norm_len * 0x9E3779B97F4A7C15ull);
-    return key + !key;
-}
-
-static inline struct word_row *word_slot(ent_state *st, uint64_t key)
-{
-    return &st->wcache[(key >> 17) & (WCACHE_SLOTS - 1)];
-}
-
-/* The summed weights of token I's own features, from the cache or worked
- * out (and kept). */
-static const int32_t *word_row(ent_state *st, const nm_doc *d, size_t b, size_t i)
-{
-    struct word_row *wr = &st->wtmp;
-    uint64_t key = word_key(st, d, b, i);
-    if (key) {
-        wr = word_slot(st, key);
-        if (wr->key == key)
-            return wr->row;
-    }
-    uint64_t f[WORD_FEATS];
-    size_t n = nm__ner_word_features(&st->nf, d, b, i, f);
-    memset(wr->row, 0, sizeof(wr->row));
+    memset(row, 0, NER_NTAGS * sizeof(*row));
     for (size_t q = 0; q < n; q++) {
-        const int16_t *r = nm__ner_row(st->m->ner, f[q]);
+        const int16_t *r = nm__ner_row(w, f[q]);
         for (int tg = 0; r && tg < NER_NTAGS; tg++)
-            wr->row[tg] += r[tg];
+            row[tg] += r[tg];
     }
-    wr->key = key;
-    return wr->row;
 }
 
-/* Add the weights of each token's features to its row of DST: token T
- * has N_OF[T] features at FEATS + T * STRIDE.  Over all the tokens'
- * features in blocks: the lookups are independent, so the block's table
- * slots are all prefetched, then probed (prefetching the rows found), then
- * summed: their cache misses overlap instead of queueing. */
-static void score_features(const nm_ner_weights *w, const uint64_t *feats, size_t stride, const uint8_t *n_of,
-                           size_t nt, int32_t *dst)
+/* Fill the context rows of memo entry X from its word and shape. */
+static void memo_fill_context(const nm_ner_weights *w, struct type_memo *x)
+{
+    uint64_t k[6];
+    nm__ner_type_keys(x->word, x->shapec, k);
+    sum_rows(w, k, 2, x->m1);
+    sum_rows(w, k + 2, 2, x->p1);
+    sum_rows(w, k + 4, 1, x->m2);
+    sum_rows(w, k + 5, 1, x->p2);
+}
+
+/* Add the weights of feature KEY[q] to row DST[q], for q < N: in blocks,
+ * the table slots of a block prefetched, then probed (prefetching the rows
+ * found), then summed, so that their cache misses overlap. */
+static void sum_batch(const nm_ner_weights *w, const uint64_t *key, int32_t *const *dst, size_t n)
 {
     enum { BLOCK = 64 };
-    size_t slot[BLOCK];
-    uint64_t key[BLOCK];
-    uint32_t tok[BLOCK];
+    size_t slot[BLOCK], idx[BLOCK];
     const int16_t *row[BLOCK];
-    size_t ti = 0, fi = 0;
-    for (;;) {
-        size_t n = 0;
-        while (n < BLOCK && ti < nt) {
-            if (fi >= n_of[ti]) {
-                ti++;
-                fi = 0;
-                continue;
-            }
-            uint64_t k = feats[ti * stride + fi++];
+    for (size_t q0 = 0; q0 < n;) {
+        size_t m = 0;
+        for (; q0 < n && m < BLOCK; q0++) {
+            uint64_t k = key[q0];
             size_t bit = (size_t)(k >> 40) & w->filter_mask;
             if (!(w->filter[bit >> 6] & (1ull << (bit & 63))))
-                continue; /* not in the model: most of a text's features */
-            size_t sl = (size_t)(k ^ (k >> 29)) & w->mask;
-            __builtin_prefetch(&w->keys[sl]);
-            key[n] = k;
-            slot[n] = sl;
-            tok[n] = (uint32_t)ti;
-            n++;
+                continue; /* not in the model */
+            slot[m] = (size_t)(k ^ (k >> 29)) & w->mask;
+            __builtin_prefetch(&w->keys[slot[m]]);
+            idx[m++] = q0;
         }
-        if (!n)
-            break;
-        for (size_t q = 0; q < n; q++) {
+        for (size_t q = 0; q < m; q++) {
             size_t sl = slot[q];
-            while (w->keys[sl] && w->keys[sl] != key[q])
+            uint64_t k = key[idx[q]];
+            while (w->keys[sl] && w->keys[sl] != k)
                 sl = (sl + 1) & w->mask;
             row[q] = w->keys[sl] ? w->w + (size_t)w->row[sl] * NER_STRIDE : NULL;
             if (row[q])
                 __builtin_prefetch(row[q]);
         }
-        for (size_t q = 0; q < n; q++) {
+        for (size_t q = 0; q < m; q++) {
             if (!row[q])
                 continue;
-            int32_t *sc = dst + (size_t)tok[q] * NER_STRIDE;
+            int32_t *d = dst[idx[q]];
             for (int tg = 0; tg < NER_NTAGS; tg++)
-                sc[tg] += row[q][tg];
+                d[tg] += row[q][tg];
         }
     }
 }
 
+/* a token's keys in a batch: its type's (word features and the keys of
+ * memo_of), or its own static features (nm__ner_rest_features) */
+enum { BATCH_KEYS = NER_FEATS_MAX + 8 };
+
+/* The memo entry of token I of the sentence starting at B (KEY: its
+ * nm__ner_type_key): found, or taken (a slot not used by this sentence, or
+ * one of OVER, which has a slot per token of the sentence) and its rows
+ * zeroed, their features queued in st->bkey / st->bdst for sum_batch. */
+static const struct type_memo *memo_of(ent_state *st, const nm_doc *d, size_t b, size_t i, uint64_t key)
+{
+    struct type_memo *x = NULL;
+    if (key) {
+        x = &st->memo[(key >> 17) & (MEMO_SLOTS - 1)];
+        if (x->key == key) {
+            x->stamp = st->stamp;
+            return x;
+        }
+        if (x->stamp == st->stamp)
+            x = NULL; /* another type of this sentence has it */
+    }
+    if (!x)
+        x = &st->over[st->n_over++];
+    x->key = key;
+    x->stamp = st->stamp;
+    nm_ner_tinfo *ti = &st->nf.ti[i - b];
+    nm__ner_token_info(d, i, ti);
+    st->nf.have[i - b] = 2;
+    x->word = ti->word;
+    x->shapec = ti->shapec;
+    memset(x->own, 0, sizeof(x->own));
+    memset(x->m1, 0, 5 * sizeof(x->m1));
+    uint64_t *k = st->bkey + st->n_batch;
+    int32_t **dst = st->bdst + st->n_batch;
+    size_t n = nm__ner_word_features(&st->nf, d, b, i, k);
+    for (size_t q = 0; q < n; q++)
+        dst[q] = x->own;
+    nm__ner_type_keys(x->word, x->shapec, k + n);
+    nm__ner_word_tag_keys(x->word, x->shapec, NER_O, k + n + 6);
+    int32_t *ctx[8] = {x->m1, x->m1, x->p1, x->p1, x->m2, x->p2, x->after_o, x->after_o};
+    memcpy(dst + n, ctx, sizeof(ctx));
+    st->n_batch += n + 8;
+    return x;
+}
+
+/* Room for the per-token arrays of a sentence of C tokens, in one block
+ * (they are scratch: nothing in them is kept from one sentence to the
+ * next), widest elements first so that each is aligned. */
+static int sentence_scratch(ent_state *st, size_t c)
+{
+    size_t sz[] = {
+        c * sizeof(*st->over), c * BATCH_KEYS * sizeof(*st->bkey), c * BATCH_KEYS * sizeof(*st->bdst),
+        c * sizeof(*st->tkey), c * sizeof(*st->tm), c * NER_STRIDE * sizeof(*st->sscore), c, c, c,
+    };
+    size_t total = 0;
+    for (size_t k = 0; k < sizeof(sz) / sizeof(sz[0]); k++)
+        total += sz[k];
+    char *p = nm__malloc(&st->m->alloc, total);
+    if (!p)
+        return NM_ENOMEM;
+    nm__free(&st->m->alloc, st->scratch_block);
+    st->scratch_block = p;
+    st->over = (struct type_memo *)p, p += sz[0];
+    st->bkey = (uint64_t *)p, p += sz[1];
+    st->bdst = (int32_t **)p, p += sz[2];
+    st->tkey = (uint64_t *)p, p += sz[3];
+    st->tm = (const struct type_memo **)p, p += sz[4];
+    st->sscore = (int32_t *)p, p += sz[5];
+    st->cand = (uint8_t *)p, p += sz[6];
+    st->tags = (uint8_t *)p, p += sz[7];
+    st->tm_want = (uint8_t *)p;
+    st->cap_cand = c;
+    return 0;
+}
+
 static int tag_sentence(ent_state *st, const nm_doc *d, size_t b, size_t e)
 {
-    static const int32_t zero[NER_STRIDE];
     const nm_model *m = st->m;
     const nm_ner_weights *w = m->ner;
+    nm_ner_feats *nf = &st->nf;
+    size_t nt = e - b;
     int rc;
-    if (e - b > st->cap_cand) {
-        size_t c = e - b + 64;
-        uint8_t *p = nm__realloc(&m->alloc, st->cand, c);
-        if (!p)
-            return NM_ENOMEM;
-        st->cand = p;
-        st->cap_cand = c;
-    }
-    nm__ner_candidates(d, b, e, st->gm, st->n_gm, st->cand);
-    if ((rc = nm__ner_sentence_features(&st->nf, m, d, b, e, st->gm, st->n_gm, st->cand)) < 0)
+    if (nt > st->cap_cand && (rc = sentence_scratch(st, nt + 64)) < 0)
         return rc;
-    if (e - b > st->cap_tags) {
-        size_t c = e - b + 64;
-        uint8_t *p = nm__realloc(&m->alloc, st->tags, c);
-        if (!p)
-            return NM_ENOMEM;
-        st->tags = p;
-        st->cap_tags = c;
-    }
+    /* per-token scratch of the feature code (hashes, features) */
+    if ((rc = nm__ner_sentence_begin(nf, nt)) < 0)
+        return rc;
+    nm__ner_candidates(d, b, e, st->gm, st->n_gm, st->cand);
     uint8_t *tags = st->tags;
-    if ((e - b) * NER_STRIDE > st->cap_sscore) {
-        size_t c = (e - b + 64) * NER_STRIDE;
-        int32_t *p = nm__realloc(&m->alloc, st->sscore, c * sizeof(*p));
-        if (!p)
-            return NM_ENOMEM;
-        st->sscore = p;
-        st->cap_sscore = c;
+    if (++st->stamp == 0) { /* wrapped: no slot may look taken */
+        for (size_t k = 0; k < MEMO_SLOTS; k++)
+            st->memo[k].stamp = 0;
+        st->stamp = 1;
     }
-    if (e - b > st->cap_w) {
-        size_t c = e - b + 64;
-        uint64_t *f = nm__realloc(&m->alloc, st->wf, c * WORD_FEATS * sizeof(*f));
-        if (f)
-            st->wf = f;
-        uint64_t *k = f ? nm__realloc(&m->alloc, st->wkey, c * sizeof(*k)) : NULL;
-        if (k)
-            st->wkey = k;
-        uint8_t *n = k ? nm__realloc(&m->alloc, st->wn, c) : NULL;
-        if (n)
-            st->wn = n;
-        int32_t *sc = n ? nm__realloc(&m->alloc, st->wscore, c * NER_STRIDE * sizeof(*sc)) : NULL;
-        if (!sc)
-            return NM_ENOMEM;
-        st->wscore = sc;
-        st->cap_w = c;
-    }
-    /* The static part of every candidate's score first: the features of
-     * its context, and of its word where the word is not in the cache.
-     * Tag by tag, only the few features of the tags before are looked up. */
+    st->n_over = 0;
+    /* the types of the candidates and of the two tokens either side: their
+     * keys first and their slots prefetched, then looked up (a sentence's
+     * cache misses overlap instead of queueing), their rows prefetched */
+    uint64_t *key = st->tkey;
     for (size_t i = b; i < e; i++) {
-        st->wn[i - b] = 0;
+        bool near = false;
+        for (size_t k = i >= b + 2 ? i - 2 : b; k < e && k <= i + 2 && !near; k++)
+            near = st->cand[k - b];
+        key[i - b] = near ? nm__ner_type_key(d, i) : 0;
+        if (key[i - b])
+            __builtin_prefetch(&st->memo[(key[i - b] >> 17) & (MEMO_SLOTS - 1)]);
+        st->tm[i - b] = NULL;
+        st->tm_want[i - b] = near;
+    }
+    st->n_batch = 0;
+    for (size_t i = b; i < e; i++) {
+        if (!st->tm_want[i - b])
+            continue;
+        const struct type_memo *x = st->tm[i - b] = memo_of(st, d, b, i, key[i - b]);
+        for (size_t off = 64; off < sizeof(*x); off += 64)
+            __builtin_prefetch((const char *)x + off);
+    }
+    sum_batch(w, st->bkey, st->bdst, st->n_batch);
+    st->n_batch = 0;
+    /* The static score of every candidate: the memo's rows for its word and
+     * its neighbours, and the few features left (pairs, place, lists) looked
+     * up for all candidates at once.  Tag by tag, only the features of the
+     * tags before are added. */
+    for (size_t i = b; i < e; i++) {
         if (!st->cand[i - b])
             continue;
-        memset(st->sscore + (i - b) * NER_STRIDE, 0, NER_STRIDE * sizeof(int32_t));
-        uint64_t key = st->wkey[i - b] = word_key(st, d, b, i);
-        if (!key || word_slot(st, key)->key != key) {
-            st->wn[i - b] = (uint8_t)nm__ner_word_features(&st->nf, d, b, i, st->wf + (i - b) * WORD_FEATS);
-            memset(st->wscore + (i - b) * NER_STRIDE, 0, NER_STRIDE * sizeof(int32_t));
-        }
-    }
-    score_features(w, st->nf.f, NER_FEATS_MAX, st->nf.nf, e - b, st->sscore);
-    score_features(w, st->wf, WORD_FEATS, st->wn, e - b, st->wscore);
-    /* the cached words first (a word missed below may take their slot),
-     * then the others, kept for next time */
-    for (size_t i = b; i < e; i++) {
-        if (!st->cand[i - b] || st->wn[i - b])
-            continue;
-        const int32_t *wrow = word_slot(st, st->wkey[i - b])->row;
+        const struct type_memo *x = st->tm[i - b];
+        const struct type_memo *xm1 = i > b ? st->tm[i - b - 1] : &st->bound[0];
+        const struct type_memo *xm2 = i > b + 1 ? st->tm[i - b - 2] : &st->bound[0];
+        const struct type_memo *xp1 = i + 1 < e ? st->tm[i - b + 1] : &st->bound[1];
+        const struct type_memo *xp2 = i + 2 < e ? st->tm[i - b + 2] : &st->bound[1];
+        nm_ner_ctx c = {
+            .wm2 = xm2->word, .wm1 = xm1->word, .w0 = x->word, .wp1 = xp1->word, .wp2 = xp2->word,
+            .sm1 = xm1->shapec, .s0 = x->shapec, .sp1 = xp1->shapec,
+        };
+        unsigned code;
+        size_t n = nm__ner_rest_features(nf, m, d, b, e, i, st->gm, st->n_gm, &c, st->bkey + st->n_batch,
+                                         6, &code);
+        const int32_t *sm = st->smallrow[code];
         int32_t *sc = st->sscore + (i - b) * NER_STRIDE;
         for (int tg = 0; tg < NER_NTAGS; tg++)
-            sc[tg] += wrow[tg];
+            sc[tg] = x->own[tg] + xm1->m1[tg] + xm2->m2[tg] + xp1->p1[tg] + xp2->p2[tg] + sm[tg];
+        for (size_t q = 0; q < n; q++)
+            st->bdst[st->n_batch + q] = sc;
+        st->n_batch += n;
     }
+    sum_batch(w, st->bkey, st->bdst, st->n_batch);
     for (size_t i = b; i < e; i++) {
-        if (!st->cand[i - b] || !st->wn[i - b])
-            continue;
-        const int32_t *ws = st->wscore + (i - b) * NER_STRIDE;
-        int32_t *sc = st->sscore + (i - b) * NER_STRIDE;
-        for (int tg = 0; tg < NER_NTAGS; tg++)
-            sc[tg] += ws[tg];
-        if (st->wkey[i - b]) {
-            struct word_row *wr = word_slot(st, st->wkey[i - b]);
-            wr->key = st->wkey[i - b];
-            memcpy(wr->row, ws, sizeof(wr->row));
-        }
-    }
-    for (size_t i = b; i < e; i++) {
-        uint64_t *f = st->nf.f + (i - b) * NER_FEATS_MAX;
-        size_t k = st->nf.nf[i - b];
-        uint64_t dyn[8];
         int t1 = i > b ? tags[i - b - 1] : NER_O, t2 = i > b + 1 ? tags[i - b - 2] : NER_O;
-        const int32_t *wrow = zero; /* a non-candidate's own word */
         bool open = t1 != NER_O && (NER_POS_OF(t1) == BIO_B || NER_POS_OF(t1) == BIO_I);
-        if (!st->cand[i - b]) {
-            if (!open) { /* no capital, no list, nothing open: O, unscored */
-                tags[i - b] = NER_O;
-                continue;
-            }
-            nm__ner_ensure_info(&st->nf, d, b, e, i);
-            k = nm__ner_token_features(&st->nf, m, d, b, e, i, st->gm, st->n_gm, f);
-            wrow = word_row(st, d, b, i);
-        } else {
-            k = 0; /* its static score is in sscore */
-        }
-        size_t kd = nm__ner_word_tag_features(&st->nf, b, i, t1, dyn);
         int32_t score[NER_STRIDE];
-        const int32_t *ss = st->cand[i - b] ? st->sscore + (i - b) * NER_STRIDE : zero;
+        const struct type_memo *x = st->tm[i - b];
         const int32_t *tr = st->tagrow[t2 * NER_NTAGS + t1];
-        for (int tg = 0; tg < NER_NTAGS; tg++)
-            score[tg] = ss[tg] + tr[tg] + wrow[tg];
-        for (size_t q = 0; q < k + kd; q++) {
-            uint64_t key = q < k ? f[q] : dyn[q - k];
-            const int16_t *row = nm__ner_row(w, key);
-            if (!row)
-                continue;
+        if (st->cand[i - b]) {
+            const int32_t *ss = st->sscore + (i - b) * NER_STRIDE;
             for (int tg = 0; tg < NER_NTAGS; tg++)
-                score[tg] += row[tg];
+                score[tg] = ss[tg] + tr[tg];
+        } else if (!open) { /* no capital, no list, nothing open: O, unscored */
+            tags[i - b] = NER_O;
+            continue;
+        } else { /* inside a name: scored in full ("of" in "Bank of X") */
+            uint64_t f[NER_FEATS_MAX];
+            if (!x) {
+                st->n_batch = 0;
+                x = st->tm[i - b] = memo_of(st, d, b, i, nm__ner_type_key(d, i));
+                sum_batch(w, st->bkey, st->bdst, st->n_batch);
+            }
+            nm__ner_ensure_info(nf, d, b, e, i);
+            size_t k = nm__ner_token_features(nf, m, d, b, e, i, st->gm, st->n_gm, f);
+            for (int tg = 0; tg < NER_NTAGS; tg++)
+                score[tg] = tr[tg] + x->own[tg];
+            for (size_t q = 0; q < k; q++) {
+                const int16_t *row = nm__ner_row(w, f[q]);
+                for (int tg = 0; row && tg < NER_NTAGS; tg++)
+                    score[tg] += row[tg];
+            }
+        }
+        if (t1 == NER_O) { /* most often: summed in the memo */
+            for (int tg = 0; tg < NER_NTAGS; tg++)
+                score[tg] += x->after_o[tg];
+        } else {
+            uint64_t dyn[2];
+            nm__ner_word_tag_keys(x->word, x->shapec, t1, dyn);
+            for (size_t q = 0; q < 2; q++) {
+                const int16_t *row = nm__ner_row(w, dyn[q]);
+                for (int tg = 0; row && tg < NER_NTAGS; tg++)
+                    score[tg] += row[tg];
+            }
         }
         int best = 0;
         for (int tg = 1; tg < NER_NTAGS; tg++)

@@ -110,6 +110,7 @@ extern const char *const nm__ner_types[NER_NTYPES];
 int nm__ner_type_index(const char *t);
 
 typedef struct nm_ner_weights {
+    void *block;    /* what the arrays below are carved from */
     uint64_t *keys; /* 0: empty slot */
     uint32_t *row;  /* the slot's row of weights */
     int16_t *w;     /* NER_STRIDE a row (NER_NTAGS used), rows packed */
@@ -171,6 +172,38 @@ int nm__ner_doc_prepare(nm_ner_feats *nf, const nm_doc *d);
  * is open before them; the tagger never scores them otherwise. */
 void nm__ner_candidates(const nm_doc *d, size_t b, size_t e, const nm_gz_match *gm, size_t n_gm,
                         uint8_t *cand);
+/* The words and shapes around token I that its features pair up. */
+typedef struct nm_ner_ctx {
+    uint64_t wm2, wm1, w0, wp1, wp2; /* words, I-2..I+2 (or the sentence bounds) */
+    uint64_t sm1, s0, sp1;           /* compressed shapes, I-1..I+1 */
+} nm_ner_ctx;
+/* Token I's context, from the hashes nm__ner_ensure_info worked out. */
+void nm__ner_ctx_of(const nm_ner_feats *nf, size_t b, size_t e, size_t i, nm_ner_ctx *c);
+/* The hashes of token I (all of them). */
+void nm__ner_token_info(const nm_doc *d, size_t i, nm_ner_tinfo *ti);
+/* A key for token I's type: tokens with the same key have the same hashes
+ * and word features; 0 for a token too long to have one. */
+uint64_t nm__ner_type_key(const nm_doc *d, size_t i);
+/* The word (and shape) a sentence bound stands for, left or right. */
+uint64_t nm__ner_bound(bool right);
+/* The features a token gives its neighbours by its word and shape alone,
+ * into K: as the token before (K[0], K[1]), after (K[2], K[3]), two before
+ * (K[4]) and two after (K[5]). */
+void nm__ner_type_keys(uint64_t word, uint64_t shapec, uint64_t k[6]);
+/* Token I's static features other than its word's (nm__ner_word_features)
+ * and its neighbours' alone (nm__ner_type_keys): bias, pairs, place, case,
+ * document and gazetteer; K0 features are already in the caller's row.
+ * @return how many. */
+size_t nm__ner_rest_features(const nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
+                             size_t e, size_t i, const nm_gz_match *gm, size_t n_gm,
+                             const nm_ner_ctx *c, uint64_t *f, size_t k0, unsigned *small);
+/* With SMALL not NULL, nm__ner_rest_features leaves out the features of
+ * few values (bias, place and case, line breaks, the document's uses of
+ * the word) and codes them in *SMALL, below NER_SMALL_CODES; their keys are
+ * nm__ner_small_keys(code) (at most 4), so a caller can sum their weights
+ * once for every code. */
+enum { NER_SMALL_LINES = 1u << 7, NER_SMALL_DOC = 1u << 8, NER_SMALL_CODES = 1u << 9 };
+void nm__ner_small_keys(unsigned code, uint64_t *out, size_t *n);
 /* The static features of token I of sentence [b, e) into F (room for
  * NER_FEATS_MAX), once nm__ner_sentence_features has run on the sentence;
  * @return how many. */
@@ -183,6 +216,8 @@ size_t nm__ner_word_features(const nm_ner_feats *nf, const nm_doc *d, size_t b, 
 /* Work out the hashes of tokens I-2..I+2 of the sentence, if not yet
  * (before nm__ner_token_features or the dynamic features of I). */
 void nm__ner_ensure_info(nm_ner_feats *nf, const nm_doc *d, size_t b, size_t e, size_t i);
+/* Make room for a sentence of NT tokens, none of them worked out yet. */
+int nm__ner_sentence_begin(nm_ner_feats *nf, size_t nt);
 /* WANT (may be NULL: all): which tokens need features. */
 int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
                               size_t e, const nm_gz_match *gm, size_t n_gm, const uint8_t *want);
@@ -192,7 +227,7 @@ size_t nm__ner_dyn_features(const nm_ner_feats *nf, size_t b, size_t i, int t2, 
 /* The same split: the keys that depend on the tags alone (cacheable per
  * pipeline), and the two that pair the tag before with the word. */
 void nm__ner_tag_keys(int t2, int t1, uint64_t *k_t1, uint64_t *k_t21);
-size_t nm__ner_word_tag_features(const nm_ner_feats *nf, size_t b, size_t i, int t1, uint64_t *out);
+void nm__ner_word_tag_keys(uint64_t word, uint64_t shapec, int t1, uint64_t out[2]);
 /* Tag BEST chosen for token I of a sentence starting at B: made
  * consistent with TAGS[b..i) (an entity left open is closed, an I or L with
  * nothing open starts one), TAGS[i-1] fixed up if need be.  @return the

@@ -90,10 +90,7 @@ void nm__ner_free(nm_model *m)
     nm_ner_weights *w = m->ner;
     if (!w)
         return;
-    nm__free(&m->alloc, w->keys);
-    nm__free(&m->alloc, w->row);
-    nm__free(&m->alloc, w->w);
-    nm__free(&m->alloc, w->filter);
+    nm__free(&m->alloc, w->block);
     nm__free(&m->alloc, w);
     m->ner = NULL;
 }
@@ -167,13 +164,18 @@ int nm__ner_load(nm_model *m, const char *mpath, long mline, const char *rel)
     while (fbits < n_keys * 16)
         fbits *= 2;
     w->filter_mask = fbits - 1;
-    if (!(w->keys = nm__calloc(&m->alloc, size, sizeof(*w->keys))) ||
-        !(w->row = nm__calloc(&m->alloc, size, sizeof(*w->row))) ||
-        !(w->filter = nm__calloc(&m->alloc, fbits / 64, sizeof(*w->filter))) ||
-        !(w->w = nm__calloc(&m->alloc, n_keys * NER_STRIDE, sizeof(*w->w)))) {
+    /* one block: the tagger probes it at random for every name, and in one
+     * block it can sit on huge pages (fewer TLB misses) */
+    size_t sz_keys = size * sizeof(*w->keys), sz_row = size * sizeof(*w->row);
+    size_t sz_filter = fbits / 8, sz_w = n_keys * NER_STRIDE * sizeof(*w->w);
+    if (!(w->block = nm__alloc_huge(&m->alloc, sz_keys + sz_row + sz_filter + sz_w))) {
         rc = nm__err_set(&m->err, NM_ENOMEM, "out of memory");
         goto done;
     }
+    w->keys = (uint64_t *)w->block;
+    w->filter = (uint64_t *)((char *)w->block + sz_keys);
+    w->row = (uint32_t *)((char *)w->block + sz_keys + sz_filter);
+    w->w = (int16_t *)((char *)w->block + sz_keys + sz_filter + sz_row);
     while (gzgets(gz, line, (int)cap)) {
         lineno++;
         if (line[0] == '#')
@@ -503,45 +505,93 @@ size_t nm__ner_word_features(const nm_ner_feats *nf, const nm_doc *d, size_t b, 
     return k;
 }
 
-size_t nm__ner_token_features(const nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
-                              size_t e, size_t i, const nm_gz_match *gm, size_t n_gm, uint64_t *f)
+void nm__ner_token_info(const nm_doc *d, size_t i, nm_ner_tinfo *ti)
+{
+    token_info(d, i, ti, true);
+}
+
+uint64_t nm__ner_type_key(const nm_doc *d, size_t i)
+{
+    const nm_tok *t = &d->toks[i];
+    if (t->end - t->start > 40 || t->norm_len > 40)
+        return 0; /* hashed on 40 bytes, its affixes on more: not a type */
+    uint64_t key = hash_bytes(d->text + t->start, t->end - t->start) ^ ((uint64_t)t->kind << 56) ^
+                   ((uint64_t)t->norm_len * 0x9E3779B97F4A7C15ull);
+    return key + !key;
+}
+
+uint64_t nm__ner_bound(bool right)
+{
+    return right ? BOUND_R : BOUND_L;
+}
+
+void nm__ner_type_keys(uint64_t word, uint64_t shapec, uint64_t k[6])
+{
+    k[0] = f1(F_LM1, word);
+    k[1] = f1(F_SHM1, shapec);
+    k[2] = f1(F_LP1, word);
+    k[3] = f1(F_SHP1, shapec);
+    k[4] = f1(F_LM2, word);
+    k[5] = f1(F_LP2, word);
+}
+
+void nm__ner_ctx_of(const nm_ner_feats *nf, size_t b, size_t e, size_t i, nm_ner_ctx *c)
+{
+    const nm_ner_tinfo *ti = nf->ti - b; /* indexed by token */
+    c->w0 = ti[i].word;
+    c->s0 = ti[i].shapec;
+    c->wm1 = i > b ? ti[i - 1].word : BOUND_L;
+    c->wp1 = i + 1 < e ? ti[i + 1].word : BOUND_R;
+    c->wm2 = i > b + 1 ? ti[i - 2].word : BOUND_L;
+    c->wp2 = i + 2 < e ? ti[i + 2].word : BOUND_R;
+    c->sm1 = i > b ? ti[i - 1].shapec : BOUND_L;
+    c->sp1 = i + 1 < e ? ti[i + 1].shapec : BOUND_R;
+}
+
+void nm__ner_small_keys(unsigned code, uint64_t *out, size_t *n)
+{
+    size_t k = 0;
+    unsigned flags = code & 7u;
+    out[k++] = f1(F_BIAS, 0);
+    out[k++] = f1(F_FLAGS, flags);
+    if (code & NER_SMALL_LINES)
+        out[k++] = f1(F_LINES, ((code >> 3) & 3u) | (flags & 4u));
+    if (code & NER_SMALL_DOC)
+        out[k++] = f1(F_DOC, ((code >> 5) & 3u) | (flags & 6u) << 4);
+    *n = k;
+}
+
+size_t nm__ner_rest_features(const nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
+                             size_t e, size_t i, const nm_gz_match *gm, size_t n_gm,
+                             const nm_ner_ctx *c, uint64_t *f, size_t k0, unsigned *small)
 {
     const nm_gazetteer *gz = m->gz;
-    const nm_ner_tinfo *ti = nf->ti - b; /* indexed by token */
     size_t k = 0;
     const nm_tok *t = &d->toks[i];
-    uint64_t w0 = ti[i].word;
-    uint64_t wm1 = i > b ? ti[i - 1].word : BOUND_L, wp1 = i + 1 < e ? ti[i + 1].word : BOUND_R;
-    uint64_t wm2 = i > b + 1 ? ti[i - 2].word : BOUND_L, wp2 = i + 2 < e ? ti[i + 2].word : BOUND_R;
-    uint64_t sm1 = i > b ? ti[i - 1].shapec : BOUND_L, sp1 = i + 1 < e ? ti[i + 1].shapec : BOUND_R;
-    f[k++] = f1(F_BIAS, 0);
-    if (!nf->words_cached)
-        k += nm__ner_word_features(nf, d, b, i, f + k);
-    f[k++] = f1(F_LM1, wm1);
-    f[k++] = f1(F_LP1, wp1);
-    f[k++] = f2(F_BIM, wm1, w0);
-    f[k++] = f2(F_BIP, w0, wp1);
-    f[k++] = f1(F_LM2, wm2);
-    f[k++] = f1(F_LP2, wp2);
-    f[k++] = f1(F_SHM1, sm1);
-    f[k++] = f1(F_SHP1, sp1);
-    f[k++] = f2(F_SHM1C, sm1, ti[i].shapec);
     /* place and case */
     uint32_t df = nf->doc_flags[i];
     unsigned flags = (i == b) | ((df & W_ALLCAPS_SENT) ? 2u : 0u) |
                      ((t->flags & NM_TF_UPPER_INITIAL) ? 4u : 0u);
-    f[k++] = f1(F_FLAGS, flags);
     /* a line break before this token or the next: wire copy and
      * tables break lines between names more often than inside one */
     unsigned lines = ((t->flags & NM_TF_NEWLINE_BEFORE) && i > b ? 1u : 0u) |
                      (i + 1 < e && (d->toks[i + 1].flags & NM_TF_NEWLINE_BEFORE) ? 2u : 0u);
-    if (lines)
-        f[k++] = f1(F_LINES, lines | (flags & 4u));
-    if (i == b)
-        f[k++] = f1(F_FIRSTW, w0); /* "The" opening a sentence */
     /* the document's other uses of the word, for capitalised words */
-    if (t->kind == NM_TOK_WORD)
-        f[k++] = f1(F_DOC, (df & (W_CAPMID | W_LOWER)) | (flags & 6u) << 4);
+    unsigned code = flags | (lines ? NER_SMALL_LINES | lines << 3 : 0u) |
+                    (t->kind == NM_TOK_WORD ? NER_SMALL_DOC | (df & (W_CAPMID | W_LOWER)) << 5 : 0u);
+    if (small) { /* the caller scores these few from a table of its own */
+        *small = code;
+        k0 += 2 + !!lines + (t->kind == NM_TOK_WORD);
+    } else {
+        size_t n;
+        nm__ner_small_keys(code, f + k, &n);
+        k += n;
+    }
+    f[k++] = f2(F_BIM, c->wm1, c->w0);
+    f[k++] = f2(F_BIP, c->w0, c->wp1);
+    f[k++] = f2(F_SHM1C, c->sm1, c->s0);
+    if (i == b)
+        f[k++] = f1(F_FIRSTW, c->w0); /* "The" opening a sentence */
     /* gazetteer lists over this token and its neighbours */
     /* matches are in text order and at most 16 tokens long: only those
      * starting from i-16 on can cover or touch token i */
@@ -553,7 +603,7 @@ size_t nm__ner_token_features(const nm_ner_feats *nf, const nm_model *m, const n
         else
             g_hi = mid;
     }
-    for (size_t g = g_lo; g < n_gm && gm[g].b <= i + 1 && k + 3 < NER_FEATS_MAX; g++) {
+    for (size_t g = g_lo; g < n_gm && gm[g].b <= i + 1 && k0 + k + 3 < NER_FEATS_MAX; g++) {
         const nm_gz_match *x = &gm[g];
         uint32_t list = gz->entries[x->entry].list;
         if (x->b <= i && i < x->e) {
@@ -569,10 +619,28 @@ size_t nm__ner_token_features(const nm_ner_feats *nf, const nm_model *m, const n
     return k;
 }
 
-int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
-                              size_t e, const nm_gz_match *gm, size_t n_gm, const uint8_t *want)
+size_t nm__ner_token_features(const nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
+                              size_t e, size_t i, const nm_gz_match *gm, size_t n_gm, uint64_t *f)
 {
-    size_t nt = e - b;
+    nm_ner_ctx c;
+    nm__ner_ctx_of(nf, b, e, i, &c);
+    size_t k = 0;
+    if (!nf->words_cached)
+        k += nm__ner_word_features(nf, d, b, i, f + k);
+    uint64_t tk[6];
+    nm__ner_type_keys(c.wm1, c.sm1, tk);
+    f[k++] = tk[0]; /* LM1 */
+    f[k++] = tk[1]; /* SHM1 */
+    nm__ner_type_keys(c.wp1, c.sp1, tk);
+    f[k++] = tk[2]; /* LP1 */
+    f[k++] = tk[3]; /* SHP1 */
+    f[k++] = f1(F_LM2, c.wm2);
+    f[k++] = f1(F_LP2, c.wp2);
+    return k + nm__ner_rest_features(nf, m, d, b, e, i, gm, n_gm, &c, f + k, k, NULL);
+}
+
+int nm__ner_sentence_begin(nm_ner_feats *nf, size_t nt)
+{
     if (nt > nf->cap) {
         size_t c = nt + 64;
         uint64_t *f = nm__realloc(nf->alloc, nf->f, c * NER_FEATS_MAX * sizeof(*f));
@@ -593,9 +661,19 @@ int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc 
         nf->have = h;
         nf->cap = c;
     }
+    memset(nf->have, 0, nt);
+    return 0;
+}
+
+int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,
+                              size_t e, const nm_gz_match *gm, size_t n_gm, const uint8_t *want)
+{
+    size_t nt = e - b;
+    int rc = nm__ner_sentence_begin(nf, nt);
+    if (rc < 0)
+        return rc;
     /* the hashes of the tokens the features will read: those wanted and
      * two either side (most tokens of news are neither) */
-    memset(nf->have, 0, nt);
     for (size_t i = b; i < e; i++)
         if (!want || want[i - b])
             nm__ner_ensure_info(nf, d, b, e, i);
@@ -615,12 +693,10 @@ void nm__ner_tag_keys(int t2, int t1, uint64_t *k_t1, uint64_t *k_t21)
     *k_t21 = f1(F_T21, (uint64_t)(t2 * 32 + t1));
 }
 
-size_t nm__ner_word_tag_features(const nm_ner_feats *nf, size_t b, size_t i, int t1, uint64_t *out)
+void nm__ner_word_tag_keys(uint64_t word, uint64_t shapec, int t1, uint64_t out[2])
 {
-    const nm_ner_tinfo *ti = &nf->ti[i - b];
-    out[0] = f2(F_T1W, (uint64_t)t1, ti->word);
-    out[1] = f2(F_T1S, (uint64_t)t1, ti->shapec);
-    return 2;
+    out[0] = f2(F_T1W, (uint64_t)t1, word);
+    out[1] = f2(F_T1S, (uint64_t)t1, shapec);
 }
 
 size_t nm__ner_dyn_features(const nm_ner_feats *nf, size_t b, size_t i, int t2, int t1, uint64_t *out)

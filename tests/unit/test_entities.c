@@ -123,6 +123,52 @@ static void test_entities__one_type_per_name(void **state)
     FX_END;
 }
 
+/* The tagger keeps what it worked out of each word (its memo) across
+ * sentences and documents: a document tagged again, every word now known,
+ * gets the same spans; so does a sentence with more distinct words than the
+ * memo has slots (some go to its overflow), run cold and warm. */
+static void test_entities__memo_changes_nothing(void **state)
+{
+    FX_BEGIN;
+    const char *text = "Chief executive Satya Nadella said Microsoft Corp. will open an office in Paris. "
+                       "Harlow Dynamics, based in Leeds, hired Maria Ortega from the Bank of England.";
+    char cold[4096];
+    snprintf(cold, sizeof(cold), "%s", ents_of(f->p, text, "PER,ORG,LOC,MISC"));
+    assert_non_null(strstr(cold, "Satya Nadella=PER"));
+    assert_string_equal(ents_of(f->p, text, "PER,ORG,LOC,MISC"), cold);
+    /* one sentence of 40,000 distinct words, a name among them */
+    size_t cap = 40000 * 12 + 64, n = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    n += (size_t)snprintf(big + n, cap - n, "Yesterday Satya Nadella met");
+    for (int i = 0; i < 40000; i++)
+        n += (size_t)snprintf(big + n, cap - n, " %s%c%c%c", i % 3 ? "Zq" : "zq", 'a' + i % 26,
+                              'a' + i / 26 % 26, 'a' + i / 676 % 26);
+    snprintf(big + n, cap - n, " in Paris");
+    const nm_result *r;
+    char *first = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        assert_int_equal(nm_pipeline_run(f->p, big, strlen(big), NULL, &r), 0);
+        size_t len = 0, ns = nm_result_n_spans(r);
+        char *got = calloc(ns + 1, 32);
+        assert_non_null(got);
+        for (size_t i = 0; i < ns; i++) {
+            nm_span s;
+            nm_result_span(r, i, &s);
+            len += (size_t)snprintf(got + len, 32, "%u-%u:%.4s;", (unsigned)s.start, (unsigned)s.end, s.type);
+        }
+        if (!pass)
+            first = got;
+        else {
+            assert_string_equal(got, first);
+            free(got);
+        }
+    }
+    free(first);
+    free(big);
+    FX_END;
+}
+
 static void test_entities__spans_in_text_order(void **state)
 {
     FX_BEGIN;
@@ -231,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_entities__not_money),
         cmocka_unit_test(test_entities__names),
         cmocka_unit_test(test_entities__one_type_per_name),
+        cmocka_unit_test(test_entities__memo_changes_nothing),
         cmocka_unit_test(test_entities__spans_in_text_order),
         cmocka_unit_test(test_entities__ids_from_lists),
         cmocka_unit_test(test_entities__lists_decide_over_the_tagger),
