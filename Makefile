@@ -32,7 +32,7 @@ ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
 endif
-LIBS     := -lpcre2-8 -lstemmer -lutf8proc -lyajl -lz -lpthread -lm
+LIBS     := -lpcre2-8 -lstemmer -lutf8proc -lyajl -lz -lnettle -lpthread -lm
 
 LIB_SRC  := $(sort $(wildcard pipeline/*.c pipeline/core/*.c pipeline/read/*.c \
                                pipeline/text/*.c pipeline/match/*.c pipeline/emit/*.c))

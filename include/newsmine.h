@@ -275,12 +275,27 @@ const char *nm_record_file(const nm_record *rec);
 long nm_record_line(const nm_record *rec);
 /** The raw bytes of the record (a JSONL line, or a whole .txt file). */
 const char *nm_record_raw(const nm_record *rec, size_t *len_out);
+/** In a batch's on_emit: the document's id, as in its output record (for a
+ *  record without one, "FILE:LINE"); NULL elsewhere. */
+const char *nm_record_id(const nm_record *rec);
+/** In a batch's on_emit with NM_BATCH_SHA256: the 32 bytes of the SHA-256
+ *  of the document's text (what a store keys a version of it by); NULL
+ *  elsewhere. */
+const unsigned char *nm_record_sha256(const nm_record *rec);
+
+/**
+ * The shard (1..N) that a document id belongs to: the first 8 bytes of the
+ * SHA-256 of the id's bytes, big-endian, modulo N, plus 1.  The same id
+ * always lands in the same shard, so N processes with --shard K/N cover an
+ * input exactly once between them, in any order.  N <= 1: 1.
+ */
+unsigned nm_shard_of(const char *id, size_t len, unsigned n);
 
 /* ------------------------------------------------------------------ batch */
 
 /** Counters of a batch run. */
 typedef struct nm_batch_stats {
-    uint64_t n_records;  /**< records read (after sharding) */
+    uint64_t n_records;  /**< records read (of this shard) */
     uint64_t n_ok;       /**< records emitted */
     uint64_t n_rejected; /**< records rejected (reported through on_reject) */
     uint64_t n_bytes;    /**< bytes of document text processed */
@@ -294,15 +309,21 @@ typedef int (*nm_emit_fn)(const nm_record *rec, const char *json,
 typedef int (*nm_reject_fn)(const nm_record *rec, const char *message,
                             void *payload);
 
+/** nm_batch_opts.flags: hash each document's text (nm_record_sha256). */
+#define NM_BATCH_SHA256 (1u << 0)
+
 typedef struct nm_batch_opts {
     int n_threads;             /**< worker threads; <= 0: 1 */
-    unsigned shard_k, shard_n; /**< keep record i (0-based) iff i % n == k-1;
-                                    0/0: keep everything */
+    unsigned shard_k, shard_n; /**< keep the records whose id is in shard k
+                                    of n (nm_shard_of; a record that cannot
+                                    be parsed goes by "FILE:LINE"); 0/0: keep
+                                    everything */
     const char *default_dct;   /**< dct for records that carry none */
     nm_pipeline_opts pipe;     /**< options of every worker's pipeline */
     nm_emit_fn on_emit;
     nm_reject_fn on_reject;
     void *payload;
+    unsigned flags;            /**< NM_BATCH_* */
 } nm_batch_opts;
 
 /**

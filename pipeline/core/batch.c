@@ -46,6 +46,9 @@ typedef struct slot {
     bool rejected;
     uint64_t text_len;
     nm_buf out; /* JSON record, or the reject message */
+    nm_buf id;  /* rec.id's bytes */
+    unsigned char sha[32]; /* rec.sha256's */
+    bool skip;  /* not of our shard: no callback, not counted */
 } slot;
 
 typedef struct batch {
@@ -74,6 +77,21 @@ typedef struct worker {
     bool started;
 } worker;
 
+/* Is the record outside our shard?  It goes by its id, or by FILE:LINE
+ * when it could not be parsed (ID NULL), so that each shard reports its own
+ * bad records and no other shard does. */
+static bool not_ours(const batch *b, const char *id, const nm_record *rec)
+{
+    char key[4200];
+    if (!b->o->shard_n)
+        return false;
+    if (!id) {
+        snprintf(key, sizeof(key), "%s:%ld", rec->file, rec->line);
+        id = key;
+    }
+    return nm_shard_of(id, strlen(id), b->o->shard_n) != b->o->shard_k;
+}
+
 static void process(worker *w, slot *s)
 {
     batch *b = w->b;
@@ -90,6 +108,20 @@ static void process(worker *w, slot *s)
     nm_buf_clear(&s->out);
     nm__parsed *p = s->parsed_ready ? &s->parsed : &w->parsed;
     rc = s->parsed_ready ? 0 : nm__record_parse(&s->rec, p, b->o->pipe.flags, &err);
+    if (!s->parsed_ready && not_ours(b, rc == 0 ? nm__parsed_id(p) : NULL, &s->rec)) {
+        s->skip = true;
+        return;
+    }
+    if (rc == 0) {
+        nm_buf_clear(&s->id);
+        if ((rc = nm_buf_puts(&s->id, nm__parsed_id(p))) < 0)
+            nm__err_set(&err, rc, "id too long");
+        s->rec.id = s->id.ptr;
+        if (b->o->flags & NM_BATCH_SHA256) {
+            nm__sha256(p->text, p->text_len, s->sha);
+            s->rec.sha256 = s->sha;
+        }
+    }
     if (rc == 0) {
         nm_doc_opts d = {nm__parsed_id(p), p->dct ? p->dct : b->o->default_dct,
                          nm__parsed_source(p), p->extra, p->extra_len,
@@ -164,11 +196,15 @@ static int drain(batch *b, int mode, nm_batch_stats *st)
             continue;
         }
         pthread_mutex_unlock(&b->mu);
-        if (s->rejected) {
+        if (s->skip) {
+            /* another shard's */
+        } else if (s->rejected) {
+            st->n_records++;
             st->n_rejected++;
             if (b->o->on_reject)
                 rc = b->o->on_reject(&s->rec, s->out.ptr ? s->out.ptr : "", b->o->payload);
         } else {
+            st->n_records++;
             st->n_ok++;
             st->n_bytes += s->text_len;
             if (b->o->on_emit)
@@ -191,6 +227,9 @@ static int fill_slot(batch *b, slot *s, const nm_record *rec, int read_rc, const
 {
     int rc;
     s->parsed_ready = false;
+    s->skip = false;
+    s->rec.id = NULL;
+    s->rec.sha256 = NULL;
     nm_buf_clear(&s->file);
     nm_buf_clear(&s->raw);
     nm_buf_clear(&s->out);
@@ -203,13 +242,18 @@ static int fill_slot(batch *b, slot *s, const nm_record *rec, int read_rc, const
     s->rec.raw = s->raw.ptr;
     s->rec.raw_len = s->raw.len;
     s->read_rc = read_rc;
-    if (read_rc < 0 && (rc = nm_buf_puts(&s->out, read_msg)) < 0)
-        return rc;
+    if (read_rc < 0) {
+        s->skip = not_ours(b, NULL, &s->rec);
+        if ((rc = nm_buf_puts(&s->out, read_msg)) < 0)
+            return rc;
+    }
     if (read_rc == 0 && b->parse_in_reader) {
         nm_err err = {0};
         if (nm__record_parse(&s->rec, &s->parsed, b->o->pipe.flags, &err) == 0) {
             s->parsed_ready = true;
+            s->skip = not_ours(b, nm__parsed_id(&s->parsed), &s->rec);
         } else {
+            s->skip = not_ours(b, NULL, &s->rec);
             /* a parse error is a rejection, in order, like a read error */
             s->read_rc = err.code ? err.code : NM_EPARSE;
             if ((rc = nm_buf_printf(&s->out, "%s:%ld: %s", s->rec.file, s->rec.line, err.msg)) < 0)
@@ -227,7 +271,6 @@ int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *o, nm_ba
     worker *ws = NULL;
     int n_threads = o->n_threads > 0 ? o->n_threads : 1;
     int rc = 0, i;
-    uint64_t index = 0;
     bool locked = false;
 
     memset(&b, 0, sizeof(b));
@@ -263,6 +306,7 @@ int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *o, nm_ba
         nm_buf_init(&b.slots[k].file, 8192, &m->alloc);
         nm_buf_init(&b.slots[k].raw, max + 1, &m->alloc);
         nm_buf_init(&b.slots[k].out, max * 16 + 65536, &m->alloc);
+        nm_buf_init(&b.slots[k].id, 65536, &m->alloc);
     }
     for (i = 0; i < n_threads; i++) {
         ws[i].b = &b;
@@ -298,10 +342,6 @@ int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *o, nm_ba
             snprintf(b.fatal_msg, sizeof(b.fatal_msg), "%s", nm_reader_errmsg(rd));
             break;
         }
-        uint64_t my = index++;
-        if (o->shard_n && my % o->shard_n != o->shard_k - 1)
-            continue;
-        st.n_records++;
         /* wait for a free slot, and for room under the in-flight cap */
         slot *s = &b.slots[b.n_read % b.n_slots];
         while (s->state != SLOT_FREE ||
@@ -317,6 +357,8 @@ int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *o, nm_ba
             snprintf(b.fatal_msg, sizeof(b.fatal_msg), "out of memory");
             goto stop;
         }
+        if (s->skip) /* another shard's, known already: the slot stays free */
+            continue;
         b.inflight += s->raw.len;
         s->state = SLOT_FULL;
         b.n_read++;
@@ -348,6 +390,7 @@ done:
         nm_buf_free(&b.slots[k].file);
         nm_buf_free(&b.slots[k].raw);
         nm_buf_free(&b.slots[k].out);
+        nm_buf_free(&b.slots[k].id);
     }
     nm__free(&m->alloc, b.slots);
     nm__free(&m->alloc, ws);

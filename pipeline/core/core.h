@@ -45,6 +45,8 @@ void *nm__malloc(const nm_allocator *a, size_t size);
 void *nm__calloc(const nm_allocator *a, size_t n, size_t size);
 void *nm__realloc(const nm_allocator *a, void *ptr, size_t size);
 void nm__free(const nm_allocator *a, void *ptr);
+/** SHA-256 of LEN bytes at DATA into OUT (digest.c). */
+void nm__sha256(const void *data, size_t len, unsigned char out[32]);
 /** Zeroed memory for a large table probed at random: the kernel is asked
  *  to back it with huge pages where it can (fewer TLB misses); freed with
  *  nm__free. */

@@ -416,6 +416,8 @@ int nm_reader_next(nm_reader *rd, const nm_record **out)
 
 const char *nm_record_file(const nm_record *rec) { return rec->file; }
 long nm_record_line(const nm_record *rec) { return rec->line; }
+const char *nm_record_id(const nm_record *rec) { return rec->id; }
+const unsigned char *nm_record_sha256(const nm_record *rec) { return rec->sha256; }
 const char *nm_record_raw(const nm_record *rec, size_t *len_out)
 {
     *len_out = rec->raw_len;

@@ -14,6 +14,10 @@ struct nm_record {
     const char *raw;
     size_t raw_len;
     int kind; /* NM_REC_* */
+    /* set by a batch for the callbacks: the document's id (as in its
+     * output record) and the SHA-256 of its text, or NULL */
+    const char *id;
+    const unsigned char *sha256;
 };
 
 /**
