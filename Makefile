@@ -25,14 +25,17 @@ SHARED_DIR ?= ../shared
 
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
 OPT      := -O3 -g
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ipipeline -Ipipeline/core \
+# libpq's header directory, asked of pkg-config when a file is compiled
+# (after scripts/deps.sh has installed it)
+PQ_CFLAGS = $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ipipeline -Ipipeline/core $(PQ_CFLAGS) \
             -DNM_MODELS_DIR='"$(PREFIX)/share/newsmine/models"'
 CFLAGS   += -std=c11 $(WARN) $(OPT) -fPIC -pthread $(if $(WERROR),-Werror)
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
 endif
-LIBS     := -lpcre2-8 -lstemmer -lutf8proc -lyajl -lz -lnettle -lpthread -lm
+LIBS     := -lpcre2-8 -lstemmer -lutf8proc -lyajl -lz -lnettle -lsqlite3 -lpq -lpthread -lm
 
 LIB_SRC  := $(sort $(wildcard pipeline/*.c pipeline/core/*.c pipeline/read/*.c \
                                pipeline/text/*.c pipeline/match/*.c pipeline/emit/*.c))

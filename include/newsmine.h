@@ -43,7 +43,8 @@ enum {
     NM_EUTF8 = -5,   /**< text is not valid UTF-8 */
     NM_ELIMIT = -6,  /**< a size cap was hit */
     NM_EREJECT = -7, /**< a record was rejected (message says why) */
-    NM_EOF = -8      /**< no more records (nm_reader_next only; not an error) */
+    NM_EOF = -8,     /**< no more records (nm_reader_next only; not an error) */
+    NM_EDB = -9      /**< the database refused a statement or went away */
 };
 
 /** @return static text for an NM_E* code; never NULL. Thread-safe. */
@@ -338,6 +339,64 @@ typedef struct nm_batch_opts {
  */
 int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *opts,
                  nm_batch_stats *stats, char *errbuf, size_t errbuf_len);
+
+/* ------------------------------------------------------------------ store */
+
+/**
+ * A store loads output records into a database (docs/storage.md has the
+ * schema and example queries):
+ *   "sqlite:PATH"              an SQLite file (created if need be; WAL mode)
+ *   "postgresql://..." or "postgres://..."   PostgreSQL through libpq, by
+ *                              COPY into a staging table (libpq's URI form:
+ *                              postgresql:///DB?host=/socket/dir works)
+ * A document is keyed by its id and the SHA-256 of its text: the same
+ * document again changes nothing, a changed text replaces the old rows.
+ * Records are written in large transactions; a document is stored once
+ * its transaction commits (nm_store_flush, or every opts.batch_docs
+ * documents), so a process killed part-way loses only the uncommitted
+ * batch, and a run started again over the same input completes the job
+ * without a duplicate.  One store per thread; a store is not thread-safe.
+ */
+typedef struct nm_store nm_store;
+
+typedef struct nm_store_opts {
+    size_t batch_docs;  /**< commit every N documents; 0: 2000 */
+    size_t batch_bytes; /**< or every N bytes of records; 0: 32 MiB */
+} nm_store_opts;
+
+typedef struct nm_store_stats {
+    uint64_t n_new;      /**< documents stored for the first time */
+    uint64_t n_same;     /**< documents already there with the same text */
+    uint64_t n_replaced; /**< documents whose text changed: old rows replaced */
+    uint64_t n_spans;    /**< span rows written */
+    uint64_t n_commits;  /**< transactions committed */
+} nm_store_stats;
+
+/**
+ * Open (and if need be create the schema of) the store URL names.
+ * @param[out] out a store, or NULL on error
+ * @param errbuf   the reason on error ("sqlite:x.db: unable to open ...")
+ * @return 0, NM_EINVAL (an unknown URL), NM_EDB, NM_ENOMEM
+ */
+int nm_store_open(nm_store **out, const char *url, const nm_store_opts *opts, char *errbuf,
+                  size_t errbuf_len);
+/**
+ * Queue one output record (JSON, as nm_result_json or a batch's on_emit
+ * give it) of document ID whose text has digest SHA256 (32 bytes).  The
+ * record reaches the database with the batch it belongs to.
+ * @return 0, or NM_EDB / NM_ENOMEM (message: nm_store_errmsg); after an
+ *         error the uncommitted batch is lost and the store is closed to
+ *         writes.
+ */
+int nm_store_put(nm_store *st, const char *id, const unsigned char sha256[32], const char *json,
+                 size_t json_len);
+/** Commit what is queued.  @return 0, NM_EDB */
+int nm_store_flush(nm_store *st);
+/** Commit what is queued and close; ST is freed whatever happens.
+ *  @return 0, NM_EDB (message in ERRBUF, which may be NULL) */
+int nm_store_close(nm_store *st, char *errbuf, size_t errbuf_len);
+const char *nm_store_errmsg(const nm_store *st);
+void nm_store_get_stats(const nm_store *st, nm_store_stats *out);
 
 /* ------------------------------------------------------------------- eval */
 

@@ -12,7 +12,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,10 +24,15 @@ typedef struct run_ctx {
     FILE *out;
     FILE *rejects;
     const char *out_name;
+    nm_store *store; /* --db: records go there */
     bool quiet;
     bool progress;
-    bool write_failed;
+    bool write_failed, store_failed;
     uint64_t n_emitted, n_rejected;
+    uint64_t in_bytes;    /* raw bytes of the records seen */
+    uint64_t text_bytes;  /* of their texts */
+    uint64_t total_bytes; /* of the input, when known (plain files); 0: unknown */
+    unsigned shard_n;
     double t0, last_progress;
 } run_ctx;
 
@@ -36,21 +43,40 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The progress line, on a terminal only: documents, MB of text, MB/s,
+ * rejected, and the time left when the input's size is known (plain files;
+ * with --shard K/N, this process reads about 1/N of it). */
 static void progress(run_ctx *c)
 {
     double t = now();
     if (!c->progress || t - c->last_progress < 0.5)
         return;
     c->last_progress = t;
-    fprintf(stderr, "\rnewsmine: %llu records, %llu rejected, %.0fs ",
-            (unsigned long long)c->n_emitted, (unsigned long long)c->n_rejected, t - c->t0);
+    double secs = t - c->t0, mb = (double)c->text_bytes / 1e6;
+    fprintf(stderr, "\rnewsmine: %llu documents, %.1f MB, %.1f MB/s, %llu rejected",
+            (unsigned long long)c->n_emitted, mb, secs > 0 ? mb / secs : 0.0,
+            (unsigned long long)c->n_rejected);
+    if (c->total_bytes && c->in_bytes && secs > 1) {
+        double share = (double)c->total_bytes / (c->shard_n ? c->shard_n : 1);
+        double left = share > (double)c->in_bytes ? (share - (double)c->in_bytes) * secs / (double)c->in_bytes : 0;
+        fprintf(stderr, ", ETA %dm%02ds", (int)(left / 60), (int)left % 60);
+    }
+    fputs("\033[K", stderr);
 }
 
 static int on_emit(const nm_record *rec, const char *json, size_t len, void *payload)
 {
     run_ctx *c = payload;
-    (void)rec;
-    if (fwrite(json, 1, len, c->out) != len || putc('\n', c->out) == EOF) {
+    size_t raw_len;
+    nm_record_raw(rec, &raw_len);
+    c->in_bytes += raw_len + 1;
+    if (c->store) {
+        if (nm_store_put(c->store, nm_record_id(rec), nm_record_sha256(rec), json, len) < 0) {
+            c->store_failed = true;
+            return 1;
+        }
+    }
+    if (c->out && (fwrite(json, 1, len, c->out) != len || putc('\n', c->out) == EOF)) {
         c->write_failed = true;
         return 1;
     }
@@ -62,6 +88,9 @@ static int on_emit(const nm_record *rec, const char *json, size_t len, void *pay
 static int on_reject(const nm_record *rec, const char *msg, void *payload)
 {
     run_ctx *c = payload;
+    size_t raw_len;
+    nm_record_raw(rec, &raw_len);
+    c->in_bytes += raw_len + 1;
     c->n_rejected++;
     if (c->progress)
         fputc('\r', stderr);
@@ -92,6 +121,22 @@ static int parse_shard(const char *s, unsigned *k, unsigned *n)
     return 0;
 }
 
+/* The bytes of input, when every input is a plain file (not a directory,
+ * standard input or a .gz); else 0, unknown. */
+static uint64_t input_size(int n, char **paths)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        struct stat sb;
+        size_t len = strlen(paths[i]);
+        if (!strcmp(paths[i], "-") || (len > 3 && !strcmp(paths[i] + len - 3, ".gz")) ||
+            stat(paths[i], &sb) != 0 || !S_ISREG(sb.st_mode))
+            return 0;
+        total += (uint64_t)sb.st_size;
+    }
+    return total;
+}
+
 enum { OPT_DCT = 256, OPT_SHARD, OPT_REJECTS, OPT_QUIET, OPT_DEBUG_TOKENS, OPT_PASSTHROUGH,
        OPT_MAX_RECORD, OPT_MODELS, OPT_DB, OPT_STATS, OPT_HELP, OPT_UNTIL };
 
@@ -117,7 +162,7 @@ int cmd_run(int argc, char **argv)
     run_ctx c = {0};
     nm_batch_opts bo = {0};
     nm_reader_opts ro = {0};
-    const char *out_name = NULL, *rejects_name = NULL, *models = NULL;
+    const char *out_name = NULL, *rejects_name = NULL, *models = NULL, *db_url = NULL;
     bool stats = false;
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
     int ch, status = EXIT_ALL_GOOD;
@@ -159,9 +204,7 @@ int cmd_run(int argc, char **argv)
             ro.max_record_len = bo.pipe.max_text_len;
             break;
         case OPT_MODELS: models = optarg; break;
-        case OPT_DB:
-            cli_error("--db: database loading is not available in this version yet");
-            return EXIT_FATAL;
+        case OPT_DB: db_url = optarg; break;
         case OPT_STATS: stats = true; break;
         case OPT_UNTIL: {
             static const char *const stages[] = {"clean", "tokenize", "normalize", "sentences", "entities", "temporal",
@@ -178,7 +221,8 @@ int cmd_run(int argc, char **argv)
             break;
         }
         case OPT_HELP:
-            fputs("usage: newsmine run [-o FILE] [--dct DATE] [-j N] [--shard K/N] [--rejects FILE]\n"
+            fputs("usage: newsmine run [-o FILE] [--db sqlite:PATH | --db postgresql://...] [--dct DATE]\n"
+                  "                    [-j N] [--shard K/N] [--rejects FILE]\n"
                   "                    [--quiet] [--stats] [--debug-tokens] [--passthrough]\n"
                   "                    [--max-record BYTES] [--models DIR] [--until STAGE] [INPUT...]\n",
                   stdout);
@@ -196,6 +240,9 @@ int cmd_run(int argc, char **argv)
             return EXIT_FATAL;
         }
     }
+    /* a file over its size limit (ulimit -f) fails with EFBIG, reported,
+     * rather than killing the process */
+    signal(SIGXFSZ, SIG_IGN);
     if (!(m = cli_load_model(models)))
         return EXIT_FATAL;
     if (nm_reader_new(&rd, &ro) < 0) {
@@ -212,7 +259,16 @@ int cmd_run(int argc, char **argv)
     }
     if (optind == argc)
         nm_reader_add(rd, "-");
-    c.out = stdout;
+    if (db_url) {
+        char err[1024];
+        if (nm_store_open(&c.store, db_url, NULL, err, sizeof(err)) < 0) {
+            cli_error("--db %s", err);
+            status = EXIT_FATAL;
+            goto done;
+        }
+        bo.flags |= NM_BATCH_SHA256;
+    }
+    c.out = db_url && !out_name ? NULL : stdout; /* with --db, records go to the database (and -o) */
     c.out_name = "standard output";
     if (out_name && strcmp(out_name, "-") != 0) {
         if (!(c.out = fopen(out_name, "wb"))) {
@@ -223,13 +279,16 @@ int cmd_run(int argc, char **argv)
         c.out_name = out_name;
     }
     static char obuf[1 << 20];
-    setvbuf(c.out, obuf, _IOFBF, sizeof(obuf));
+    if (c.out)
+        setvbuf(c.out, obuf, _IOFBF, sizeof(obuf));
     if (rejects_name && !(c.rejects = fopen(rejects_name, "wb"))) {
         cli_error("%s: %s", rejects_name, strerror(errno));
         status = EXIT_FATAL;
         goto done;
     }
     c.progress = !c.quiet && isatty(2);
+    c.shard_n = bo.shard_n;
+    c.total_bytes = input_size(argc - optind, argv + optind);
     c.t0 = c.last_progress = now();
     bo.on_emit = on_emit;
     bo.on_reject = on_reject;
@@ -238,10 +297,27 @@ int cmd_run(int argc, char **argv)
     nm_batch_stats st;
     char err[512];
     int rc = nm_batch_run(m, rd, &bo, &st, err, sizeof(err));
-    double secs = now() - c.t0;
     if (c.progress)
         fputs("\r\033[K", stderr);
-    if (c.write_failed || fflush(c.out) != 0 || ferror(c.out)) {
+    char serr[1024] = "";
+    nm_store_stats sst = {0};
+    if (c.store) {
+        if (!c.store_failed && nm_store_flush(c.store) < 0)
+            c.store_failed = true;
+        nm_store_get_stats(c.store, &sst);
+        if (c.store_failed)
+            snprintf(serr, sizeof(serr), "%s", nm_store_errmsg(c.store));
+        nm_store_close(c.store, NULL, 0);
+        c.store = NULL;
+    }
+    double secs = now() - c.t0; /* the last commit and the indexes included */
+    if (c.store_failed) {
+        cli_error("--db %s", serr);
+        cli_error("%llu documents were stored by the transactions that committed before the error; "
+                  "run the same command again to finish: stored documents are not loaded twice",
+                  (unsigned long long)(sst.n_new + sst.n_same + sst.n_replaced));
+        status = EXIT_FATAL;
+    } else if (c.write_failed || (c.out && (fflush(c.out) != 0 || ferror(c.out)))) {
         cli_error("%s: write error: %s", c.out_name, strerror(errno));
         status = EXIT_FATAL;
     } else if (rc < 0) {
@@ -252,6 +328,12 @@ int cmd_run(int argc, char **argv)
     } else if (st.n_rejected) {
         status = EXIT_REJECTS;
     }
+    if (db_url && !c.store_failed && !c.quiet)
+        cli_error("--db: %llu documents stored (%llu new, %llu unchanged, %llu replaced), %llu spans, "
+                  "%llu transactions",
+                  (unsigned long long)(sst.n_new + sst.n_same + sst.n_replaced), (unsigned long long)sst.n_new,
+                  (unsigned long long)sst.n_same, (unsigned long long)sst.n_replaced,
+                  (unsigned long long)sst.n_spans, (unsigned long long)sst.n_commits);
     if (st.n_rejected || (!c.quiet && status == EXIT_FATAL))
         cli_error("%llu records read, %llu written, %llu rejected%s",
                   (unsigned long long)st.n_records, (unsigned long long)st.n_ok,
@@ -269,6 +351,8 @@ int cmd_run(int argc, char **argv)
                 bo.n_threads);
     }
 done:
+    if (c.store)
+        nm_store_close(c.store, NULL, 0);
     if (c.out && c.out != stdout && fclose(c.out) != 0 && status != EXIT_FATAL) {
         cli_error("%s: write error: %s", out_name, strerror(errno));
         status = EXIT_FATAL;

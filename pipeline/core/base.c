@@ -30,6 +30,7 @@ const char *nm_strerror(int code)
     case NM_ELIMIT: return "size limit exceeded";
     case NM_EREJECT: return "record rejected";
     case NM_EOF: return "end of input";
+    case NM_EDB: return "database error";
     default: return "unknown error";
     }
 }

@@ -1,0 +1,375 @@
+/*
+ * sqlite.c - the embedded store: an SQLite file in WAL mode.
+ *
+ * A batch is one transaction (BEGIN IMMEDIATE: several processes may load
+ * into one file; they take turns, each waiting up to a minute).  Per
+ * document: look the id up; the same digest changes nothing; another one
+ * deletes the old document (its spans go with it, ON DELETE CASCADE); then
+ * the record goes in, whole, and a row for each of its spans, read from the
+ * record with yajl's event parser (SQLite's json_each and ->> took four
+ * times longer: they parse each span's text again for every column).
+ */
+#include <sqlite3.h>
+#include <yajl/yajl_parse.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+typedef struct sq {
+    sqlite3 *db;
+    sqlite3_stmt *find, *del, *ins_doc, *ins_span;
+    bool in_tx;
+    bool indexes_at_end; /* the database was empty: make the indexes at close */
+    char *buf; /* span_reader's */
+    size_t cap;
+} sq;
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "PRAGMA cache_size=-16384;"
+    "PRAGMA foreign_keys=ON;"
+    "CREATE TABLE IF NOT EXISTS nm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT OR IGNORE INTO nm_meta VALUES ('schema', '" NM_STORE_SCHEMA_VERSION "');"
+    "CREATE TABLE IF NOT EXISTS documents ("
+    " doc_key INTEGER PRIMARY KEY,"
+    " id TEXT NOT NULL UNIQUE,"
+    " sha256 TEXT NOT NULL,"
+    " dct TEXT,"
+    " source TEXT,"
+    " record TEXT NOT NULL,"
+    " loaded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+    "CREATE TABLE IF NOT EXISTS spans ("
+    " doc_key INTEGER NOT NULL REFERENCES documents(doc_key) ON DELETE CASCADE,"
+    " start_byte INTEGER NOT NULL,"
+    " end_byte INTEGER NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " type TEXT NOT NULL,"
+    " text TEXT,"
+    " value TEXT,"
+    " entity_id TEXT,"
+    " status TEXT,"
+    " challenged INTEGER,"
+    " holder TEXT,"
+    " counterparty TEXT,"
+    " scope TEXT,"
+    " since TEXT,"
+    " until TEXT);"
+    "CREATE INDEX IF NOT EXISTS spans_doc ON spans(doc_key);";
+
+/* The indexes for queries.  Loading into an empty database, they are made
+ * once at the end (one sort each, where keeping them up to date row by row
+ * cost a quarter of the load); otherwise at once.  A load killed before
+ * its end leaves them to the next. */
+static const char indexes[] =
+    "CREATE INDEX IF NOT EXISTS documents_dct ON documents(dct);"
+    "CREATE INDEX IF NOT EXISTS spans_type_until ON spans(type, until);"
+    "CREATE INDEX IF NOT EXISTS spans_entity ON spans(entity_id, doc_key) WHERE entity_id IS NOT NULL;";
+
+static const char sql_find[] = "SELECT doc_key, sha256 FROM documents WHERE id = ?1";
+static const char sql_del[] = "DELETE FROM documents WHERE doc_key = ?1";
+static const char sql_ins_doc[] =
+    "INSERT INTO documents (id, sha256, dct, source, record) VALUES (?1, ?2, ?3->>'dct', ?3->>'source', ?3)";
+static const char sql_ins_span[] =
+    "INSERT INTO spans (doc_key, start_byte, end_byte, kind, type, text, value, entity_id, status, challenged,"
+    " holder, counterparty, scope, since, until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+    " ?14, ?15)";
+
+static int fail(nm_store *st, sq *q, const char *what);
+
+/* The members of a span that get a column of their own, and the
+ * statement parameter each binds. */
+enum { F_TYPE, F_TEXT, F_VALUE, F_ID, F_STATUS, F_HOLDER, F_COUNTERPARTY, F_SCOPE, F_SINCE, F_UNTIL, N_FIELDS };
+static const struct {
+    const char *key;
+    int param;
+} fields[N_FIELDS] = {
+    {"type", 5}, {"text", 6},   {"value", 7},        {"id", 8},     {"status", 9},
+    {"holder", 11}, {"counterparty", 12}, {"scope", 13}, {"since", 14}, {"until", 15},
+};
+
+/* Reading a record's spans with yajl's event parser: the members of each
+ * object of the top-level "spans" array, one row a span. */
+typedef struct span_reader {
+    nm_store *st;
+    sq *q;
+    sqlite3_int64 doc_key;
+    int depth;         /* 1: the record; 2: "spans"; 3: a span */
+    bool in_spans;     /* inside the top-level "spans" array */
+    int field;         /* the member whose value comes next: F_*, -1 start, -2 end,
+                          -3 challenged, -4 anything else */
+    long long start, end;
+    int challenged;    /* -1: absent */
+    char *buf;         /* field values, NUL-separated */
+    size_t len, cap;
+    size_t off[N_FIELDS];
+    bool has[N_FIELDS];
+    int rc;
+} span_reader;
+
+static int sr_key(void *ctx, const unsigned char *k, size_t n)
+{
+    span_reader *r = ctx;
+    if (r->depth == 1) {
+        r->in_spans = n == 5 && !memcmp(k, "spans", 5);
+        return 1;
+    }
+    if (r->depth != 3 || !r->in_spans)
+        return 1;
+    r->field = -4;
+    if (n == 5 && !memcmp(k, "start", 5))
+        r->field = -1;
+    else if (n == 3 && !memcmp(k, "end", 3))
+        r->field = -2;
+    else if (n == 10 && !memcmp(k, "challenged", 10))
+        r->field = -3;
+    for (int f = 0; f < N_FIELDS && r->field == -4; f++)
+        if (strlen(fields[f].key) == n && !memcmp(k, fields[f].key, n))
+            r->field = f;
+    return 1;
+}
+
+static bool at_span_member(const span_reader *r) { return r->in_spans && r->depth == 3; }
+
+static int sr_string(void *ctx, const unsigned char *v, size_t n)
+{
+    span_reader *r = ctx;
+    if (!at_span_member(r) || r->field < 0)
+        return 1;
+    if (r->len + n + 1 > r->cap) {
+        size_t c = (r->len + n + 1) * 2;
+        char *b = realloc(r->buf, c);
+        if (!b) {
+            r->rc = nm__store_fail(r->st, "out of memory");
+            return 0;
+        }
+        r->buf = b;
+        r->cap = c;
+    }
+    memcpy(r->buf + r->len, v, n);
+    r->buf[r->len + n] = '\0';
+    r->off[r->field] = r->len;
+    r->has[r->field] = true;
+    r->len += n + 1;
+    return 1;
+}
+
+static int sr_integer(void *ctx, long long v)
+{
+    span_reader *r = ctx;
+    if (at_span_member(r) && r->field == -1)
+        r->start = v;
+    else if (at_span_member(r) && r->field == -2)
+        r->end = v;
+    return 1;
+}
+
+static int sr_boolean(void *ctx, int v)
+{
+    span_reader *r = ctx;
+    if (at_span_member(r) && r->field == -3)
+        r->challenged = v;
+    return 1;
+}
+
+static int sr_start_map(void *ctx)
+{
+    span_reader *r = ctx;
+    r->depth++;
+    if (at_span_member(r)) { /* a new span */
+        r->len = 0;
+        r->start = r->end = -1;
+        r->challenged = -1;
+        memset(r->has, 0, sizeof(r->has));
+    }
+    return 1;
+}
+
+static int sr_end_map(void *ctx)
+{
+    span_reader *r = ctx;
+    if (at_span_member(r)) {
+        sqlite3_stmt *s = r->q->ins_span;
+        const char *type = r->has[F_TYPE] ? r->buf + r->off[F_TYPE] : "";
+        const char *kind = !strncmp(type, "CLAUSE:", 7) ? "clause"
+                           : (!strcmp(type, "DATE") || !strcmp(type, "TIME") || !strcmp(type, "DURATION") ||
+                              !strcmp(type, "SET")) ? "temporal" : "entity";
+        sqlite3_bind_int64(s, 1, r->doc_key);
+        sqlite3_bind_int64(s, 2, r->start);
+        sqlite3_bind_int64(s, 3, r->end);
+        sqlite3_bind_text(s, 4, kind, -1, SQLITE_STATIC);
+        for (int f = 0; f < N_FIELDS; f++) {
+            if (r->has[f])
+                sqlite3_bind_text(s, fields[f].param, r->buf + r->off[f], -1, SQLITE_STATIC);
+            else
+                sqlite3_bind_null(s, fields[f].param);
+        }
+        if (r->challenged < 0)
+            sqlite3_bind_null(s, 10);
+        else
+            sqlite3_bind_int(s, 10, r->challenged);
+        int rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE) {
+            r->rc = fail(r->st, r->q, "inserting spans");
+            return 0;
+        }
+        r->st->pend.n_spans++;
+    }
+    r->depth--;
+    return 1;
+}
+
+static int sr_start_array(void *ctx)
+{
+    span_reader *r = ctx;
+    r->depth++;
+    return 1;
+}
+
+static int sr_end_array(void *ctx)
+{
+    span_reader *r = ctx;
+    r->depth--;
+    if (r->depth == 1)
+        r->in_spans = false;
+    return 1;
+}
+
+static const yajl_callbacks span_callbacks = {
+    NULL, sr_boolean, sr_integer, NULL, NULL, sr_string, sr_start_map, sr_key, sr_end_map,
+    sr_start_array, sr_end_array,
+};
+
+static int fail(nm_store *st, sq *q, const char *what)
+{
+    return nm__store_fail(st, "%s: %s", what, q->db ? sqlite3_errmsg(q->db) : "out of memory");
+}
+
+static int exec(nm_store *st, sq *q, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(q->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = nm__store_fail(st, "%s", msg ? msg : sqlite3_errmsg(q->db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+static int sq_put(nm_store *st, const char *id, const char *sha, const char *json, size_t len)
+{
+    sq *q = st->impl;
+    int rc;
+    if (!q->in_tx) {
+        if ((rc = exec(st, q, "BEGIN IMMEDIATE")) < 0)
+            return rc;
+        q->in_tx = true;
+    }
+    sqlite3_bind_text(q->find, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q->find);
+    if (rc == SQLITE_ROW) {
+        sqlite3_int64 key = sqlite3_column_int64(q->find, 0);
+        const unsigned char *old = sqlite3_column_text(q->find, 1);
+        bool same = old && !strcmp((const char *)old, sha);
+        sqlite3_reset(q->find);
+        if (same) {
+            st->pend.n_same++;
+            return 0;
+        }
+        sqlite3_bind_int64(q->del, 1, key);
+        rc = sqlite3_step(q->del);
+        sqlite3_reset(q->del);
+        if (rc != SQLITE_DONE)
+            return fail(st, q, "deleting the old version");
+        st->pend.n_replaced++;
+    } else {
+        sqlite3_reset(q->find);
+        if (rc != SQLITE_DONE)
+            return fail(st, q, "looking a document up");
+        st->pend.n_new++;
+    }
+    sqlite3_bind_text(q->ins_doc, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q->ins_doc, 2, sha, 64, SQLITE_STATIC);
+    sqlite3_bind_text(q->ins_doc, 3, json, (int)len, SQLITE_STATIC);
+    rc = sqlite3_step(q->ins_doc);
+    sqlite3_reset(q->ins_doc);
+    if (rc != SQLITE_DONE)
+        return fail(st, q, "inserting a document");
+    span_reader r = {.st = st, .q = q, .doc_key = sqlite3_last_insert_rowid(q->db), .buf = q->buf, .cap = q->cap};
+    yajl_handle h = yajl_alloc(&span_callbacks, NULL, &r);
+    if (!h)
+        return nm__store_fail(st, "out of memory");
+    yajl_status ys = yajl_parse(h, (const unsigned char *)json, len);
+    if (ys == yajl_status_ok)
+        ys = yajl_complete_parse(h);
+    yajl_free(h);
+    q->buf = r.buf;
+    q->cap = r.cap;
+    if (r.rc < 0)
+        return r.rc;
+    if (ys != yajl_status_ok)
+        return nm__store_fail(st, "document \"%s\": its record is not valid JSON", id);
+    return 0;
+}
+
+static int sq_commit(nm_store *st)
+{
+    sq *q = st->impl;
+    if (!q->in_tx)
+        return 0;
+    int rc = exec(st, q, "COMMIT");
+    if (rc == 0)
+        q->in_tx = false;
+    return rc;
+}
+
+static void sq_close(nm_store *st)
+{
+    sq *q = st->impl;
+    if (!q)
+        return;
+    if (q->in_tx)
+        sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    else if (q->indexes_at_end && !st->broken)
+        (void)exec(st, q, indexes); /* on error, the message is on the store */
+    sqlite3_finalize(q->find);
+    sqlite3_finalize(q->del);
+    sqlite3_finalize(q->ins_doc);
+    sqlite3_finalize(q->ins_span);
+    free(q->buf);
+    sqlite3_close(q->db);
+    free(q);
+    st->impl = NULL;
+}
+
+static const nm__store_ops sq_ops = {sq_put, sq_commit, sq_close};
+
+int nm__sqlite_open(nm_store *st, const char *path)
+{
+    sq *q = calloc(1, sizeof(*q));
+    if (!q)
+        return nm__store_fail(st, "out of memory");
+    st->impl = q;
+    st->ops = &sq_ops;
+    if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+        return fail(st, q, "cannot open");
+    sqlite3_busy_timeout(q->db, 60000);
+    int rc;
+    if ((rc = exec(st, q, schema)) < 0)
+        return rc;
+    sqlite3_stmt *any = NULL;
+    if (sqlite3_prepare_v2(q->db, "SELECT 1 FROM documents LIMIT 1", -1, &any, NULL) != SQLITE_OK)
+        return fail(st, q, "reading the documents");
+    q->indexes_at_end = sqlite3_step(any) == SQLITE_DONE;
+    sqlite3_finalize(any);
+    if (!q->indexes_at_end && (rc = exec(st, q, indexes)) < 0)
+        return rc;
+    if (sqlite3_prepare_v2(q->db, sql_find, -1, &q->find, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(q->db, sql_del, -1, &q->del, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(q->db, sql_ins_doc, -1, &q->ins_doc, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(q->db, sql_ins_span, -1, &q->ins_span, NULL) != SQLITE_OK)
+        return fail(st, q, "preparing statements");
+    return 0;
+}
