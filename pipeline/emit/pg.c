@@ -21,6 +21,7 @@
 
 typedef struct pg {
     PGconn *conn;
+    bool indexes_at_end;
     char *buf; /* the staged lines */
     size_t len, cap;
 } pg;
@@ -37,9 +38,8 @@ static const char schema[] =
     " source text,"
     " record jsonb NOT NULL,"
     " loaded_at timestamptz NOT NULL DEFAULT now());"
-    "CREATE INDEX IF NOT EXISTS documents_dct ON documents(dct);"
     "CREATE TABLE IF NOT EXISTS spans ("
-    " doc_key bigint NOT NULL REFERENCES documents(doc_key) ON DELETE CASCADE,"
+    " doc_key bigint NOT NULL,"
     " start_byte integer NOT NULL,"
     " end_byte integer NOT NULL,"
     " kind text NOT NULL,"
@@ -53,35 +53,49 @@ static const char schema[] =
     " counterparty text,"
     " scope text,"
     " since text,"
-    " until text,"
-    " attrs jsonb NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS spans_doc ON spans(doc_key);"
-    "CREATE INDEX IF NOT EXISTS spans_type_until ON spans(type, until);"
-    "CREATE INDEX IF NOT EXISTS spans_entity ON spans(entity_id, doc_key) WHERE entity_id IS NOT NULL;"
+    " until text);"
     "SELECT pg_advisory_unlock(7146582001);"
     "CREATE TEMP TABLE nm_stage (seq bigserial, doc jsonb NOT NULL) ON COMMIT DELETE ROWS;";
 
-/* the newest staged line of each id */
-#define STAGED                                                                                   \
-    "(SELECT DISTINCT ON (doc->>'id') doc->>'id' AS id, doc->>'sha256' AS sha, doc->'r' AS r"    \
-    " FROM nm_stage ORDER BY doc->>'id', seq DESC)"
+/* The indexes: made at once if the tables hold documents already, else at
+ * the end of the load (one sort each instead of a row at a time; a load
+ * killed before its end leaves them to the next).  Under the lock: the
+ * shards of a job array end at about the same time. */
+static const char indexes[] =
+    "SELECT pg_advisory_lock(7146582001);"
+    "CREATE INDEX IF NOT EXISTS documents_dct ON documents(dct);"
+    "CREATE INDEX IF NOT EXISTS spans_doc ON spans(doc_key);"
+    "CREATE INDEX IF NOT EXISTS spans_type_until ON spans(type, until);"
+    "CREATE INDEX IF NOT EXISTS spans_entity ON spans(entity_id, doc_key) WHERE entity_id IS NOT NULL;"
+    "SELECT pg_advisory_unlock(7146582001);";
 
-static const char sql_delete[] =
-    "DELETE FROM documents d USING " STAGED " s WHERE d.id = s.id AND d.sha256 <> s.sha";
+/* the newest staged line of each id */
+static const char sql_newest[] =
+    "CREATE TEMP TABLE nm_new ON COMMIT DROP AS"
+    " SELECT DISTINCT ON (doc->>'id') doc->>'id' AS id, doc->>'sha256' AS sha, doc->'r' AS r"
+    " FROM nm_stage ORDER BY doc->>'id', seq DESC";
+
+/* documents whose text changed: their spans, then themselves (no foreign
+ * key: its per-row check cost more than the rest of the insert) */
+static const char sql_delete_spans[] =
+    "DELETE FROM spans USING documents d, nm_new s"
+    " WHERE spans.doc_key = d.doc_key AND d.id = s.id AND d.sha256 <> s.sha";
+static const char sql_delete[] = "DELETE FROM documents d USING nm_new s WHERE d.id = s.id AND d.sha256 <> s.sha";
 
 static const char sql_insert[] =
-    "WITH s AS " STAGED ","
+    "WITH s AS (SELECT * FROM nm_new),"
     " ins AS (INSERT INTO documents (id, sha256, dct, source, record)"
     "  SELECT id, sha, (r->>'dct')::date, r->>'source', r FROM s"
     "  ON CONFLICT (id) DO NOTHING RETURNING doc_key, record),"
     " sp AS (INSERT INTO spans (doc_key, start_byte, end_byte, kind, type, text, value, entity_id, status,"
-    "  challenged, holder, counterparty, scope, since, until, attrs)"
-    "  SELECT ins.doc_key, (e->>'start')::int, (e->>'end')::int,"
-    "   CASE WHEN e->>'type' LIKE 'CLAUSE:%' THEN 'clause'"
-    "        WHEN e->>'type' IN ('DATE','TIME','DURATION','SET') THEN 'temporal' ELSE 'entity' END,"
-    "   e->>'type', e->>'text', e->>'value', e->>'id', e->>'status', (e->>'challenged')::boolean,"
-    "   e->>'holder', e->>'counterparty', e->>'scope', e->>'since', e->>'until', e"
-    "  FROM ins CROSS JOIN LATERAL jsonb_array_elements(ins.record->'spans') e RETURNING 1)"
+    "  challenged, holder, counterparty, scope, since, until)"
+    "  SELECT ins.doc_key, e.start, e.\"end\","
+    "   CASE WHEN e.type LIKE 'CLAUSE:%' THEN 'clause'"
+    "        WHEN e.type IN ('DATE','TIME','DURATION','SET') THEN 'temporal' ELSE 'entity' END,"
+    "   e.type, e.text, e.value, e.id, e.status, e.challenged, e.holder, e.counterparty, e.scope, e.since, e.until"
+    "  FROM ins CROSS JOIN LATERAL jsonb_to_recordset(ins.record->'spans') AS e(start int, \"end\" int,"
+    "   type text, text text, value text, id text, status text, challenged boolean, holder text,"
+    "   counterparty text, scope text, since text, until text) RETURNING 1)"
     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM sp), (SELECT count(*) FROM s)";
 
 static int fail(nm_store *st, pg *p, const char *what)
@@ -201,7 +215,9 @@ static int pg_commit(nm_store *st)
         }
         PQclear(r);
     }
-    if ((rc = run(st, p, sql_delete, PGRES_COMMAND_OK, "replacing changed documents", &r)) < 0)
+    if ((rc = run(st, p, sql_newest, PGRES_COMMAND_OK, "staging", NULL)) < 0 ||
+        (rc = run(st, p, sql_delete_spans, PGRES_COMMAND_OK, "replacing changed documents", NULL)) < 0 ||
+        (rc = run(st, p, sql_delete, PGRES_COMMAND_OK, "replacing changed documents", &r)) < 0)
         return rc;
     uint64_t replaced = strtoull(PQcmdTuples(r), NULL, 10);
     PQclear(r);
@@ -226,6 +242,8 @@ static void pg_close(nm_store *st)
     pg *p = st->impl;
     if (!p)
         return;
+    if (p->indexes_at_end && !st->broken && PQstatus(p->conn) == CONNECTION_OK)
+        (void)run(st, p, indexes, PGRES_TUPLES_OK, "creating the indexes", NULL);
     PQfinish(p->conn); /* an open transaction is rolled back by the server */
     free(p->buf);
     free(p);
@@ -249,5 +267,15 @@ int nm__pg_open(nm_store *st, const char *url)
     int rc = run(st, p, "SET client_min_messages = warning", PGRES_COMMAND_OK, "settings", NULL);
     if (rc < 0)
         return rc;
-    return run(st, p, schema, PGRES_COMMAND_OK, "creating the schema", NULL);
+    if ((rc = run(st, p, schema, PGRES_COMMAND_OK, "creating the schema", NULL)) < 0)
+        return rc;
+    PGresult *r = NULL;
+    if ((rc = run(st, p, "SELECT NOT EXISTS (SELECT 1 FROM documents)", PGRES_TUPLES_OK, "reading the documents",
+                  &r)) < 0)
+        return rc;
+    p->indexes_at_end = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (!p->indexes_at_end)
+        return run(st, p, indexes, PGRES_TUPLES_OK, "creating the indexes", NULL);
+    return 0;
 }

@@ -4,7 +4,8 @@
  * A batch is one transaction (BEGIN IMMEDIATE: several processes may load
  * into one file; they take turns, each waiting up to a minute).  Per
  * document: look the id up; the same digest changes nothing; another one
- * deletes the old document (its spans go with it, ON DELETE CASCADE); then
+ * deletes the old document and its spans (no foreign key: the loader keeps
+ * them together, and PostgreSQL's per-row check was the slowest part); then
  * the record goes in, whole, and a row for each of its spans, read from the
  * record with yajl's event parser (SQLite's json_each and ->> took four
  * times longer: they parse each span's text again for every column).
@@ -18,7 +19,7 @@
 
 typedef struct sq {
     sqlite3 *db;
-    sqlite3_stmt *find, *del, *ins_doc, *ins_span;
+    sqlite3_stmt *find, *del, *del_doc, *ins_doc, *ins_span;
     bool in_tx;
     bool indexes_at_end; /* the database was empty: make the indexes at close */
     char *buf; /* span_reader's */
@@ -29,7 +30,6 @@ static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
     "PRAGMA cache_size=-16384;"
-    "PRAGMA foreign_keys=ON;"
     "CREATE TABLE IF NOT EXISTS nm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "INSERT OR IGNORE INTO nm_meta VALUES ('schema', '" NM_STORE_SCHEMA_VERSION "');"
     "CREATE TABLE IF NOT EXISTS documents ("
@@ -41,7 +41,7 @@ static const char schema[] =
     " record TEXT NOT NULL,"
     " loaded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
     "CREATE TABLE IF NOT EXISTS spans ("
-    " doc_key INTEGER NOT NULL REFERENCES documents(doc_key) ON DELETE CASCADE,"
+    " doc_key INTEGER NOT NULL,"
     " start_byte INTEGER NOT NULL,"
     " end_byte INTEGER NOT NULL,"
     " kind TEXT NOT NULL,"
@@ -68,7 +68,8 @@ static const char indexes[] =
     "CREATE INDEX IF NOT EXISTS spans_entity ON spans(entity_id, doc_key) WHERE entity_id IS NOT NULL;";
 
 static const char sql_find[] = "SELECT doc_key, sha256 FROM documents WHERE id = ?1";
-static const char sql_del[] = "DELETE FROM documents WHERE doc_key = ?1";
+static const char sql_del[] = "DELETE FROM spans WHERE doc_key = ?1";
+static const char sql_del_doc[] = "DELETE FROM documents WHERE doc_key = ?1";
 static const char sql_ins_doc[] =
     "INSERT INTO documents (id, sha256, dct, source, record) VALUES (?1, ?2, ?3->>'dct', ?3->>'source', ?3)";
 static const char sql_ins_span[] =
@@ -281,6 +282,11 @@ static int sq_put(nm_store *st, const char *id, const char *sha, const char *jso
         sqlite3_bind_int64(q->del, 1, key);
         rc = sqlite3_step(q->del);
         sqlite3_reset(q->del);
+        if (rc == SQLITE_DONE) {
+            sqlite3_bind_int64(q->del_doc, 1, key);
+            rc = sqlite3_step(q->del_doc);
+            sqlite3_reset(q->del_doc);
+        }
         if (rc != SQLITE_DONE)
             return fail(st, q, "deleting the old version");
         st->pend.n_replaced++;
@@ -336,6 +342,7 @@ static void sq_close(nm_store *st)
         (void)exec(st, q, indexes); /* on error, the message is on the store */
     sqlite3_finalize(q->find);
     sqlite3_finalize(q->del);
+    sqlite3_finalize(q->del_doc);
     sqlite3_finalize(q->ins_doc);
     sqlite3_finalize(q->ins_span);
     free(q->buf);
@@ -368,6 +375,7 @@ int nm__sqlite_open(nm_store *st, const char *path)
         return rc;
     if (sqlite3_prepare_v2(q->db, sql_find, -1, &q->find, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(q->db, sql_del, -1, &q->del, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(q->db, sql_del_doc, -1, &q->del_doc, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(q->db, sql_ins_doc, -1, &q->ins_doc, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(q->db, sql_ins_span, -1, &q->ins_span, NULL) != SQLITE_OK)
         return fail(st, q, "preparing statements");
