@@ -56,7 +56,7 @@ BIN      := $(BUILD)/bin/newsmine
 endif
 DEPS_OK  := build/.deps-ok
 
-.PHONY: all deps test unit golden regress install-check check fuzz fuzz-replay headercheck eval \
+.PHONY: all deps test unit golden regress install-check store-test check fuzz fuzz-replay headercheck eval \
         bench bench-peers install uninstall clean demo golden-update models models-check data-check
 
 all: $(STATIC) $(SHARED) $(BIN)
@@ -104,7 +104,11 @@ regress: $(BIN)
 install-check: all
 	@sh tests/install.sh
 
-test: all unit golden regress $(if $(SAN),,install-check models-check data-check)
+# --db into SQLite and a throwaway PostgreSQL: idempotence, kill and resume, faults
+store-test: $(BIN)
+	@sh tests/store.sh $(BIN) $(SHARED_DIR)
+
+test: all unit golden regress $(if $(SAN),,install-check models-check data-check store-test)
 	@echo "make test: all unit, golden and regression tests passed"
 
 # the corpus gold (offsets, overlaps, value formats) and the gazetteer lists

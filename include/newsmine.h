@@ -24,6 +24,7 @@
 #ifndef NEWSMINE_H
 #define NEWSMINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,10 @@ enum {
     NM_EOF = -8,     /**< no more records (nm_reader_next only; not an error) */
     NM_EDB = -9      /**< the database refused a statement or went away */
 };
+
+/** Is S (N bytes) well-formed UTF-8 (no overlong forms, surrogates or
+ *  code points past U+10FFFF)?  Thread-safe. */
+bool nm_utf8_valid(const char *s, size_t n);
 
 /** @return static text for an NM_E* code; never NULL. Thread-safe. */
 const char *nm_strerror(int code);

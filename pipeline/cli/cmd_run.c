@@ -85,6 +85,65 @@ static int on_emit(const nm_record *rec, const char *json, size_t len, void *pay
     return 0;
 }
 
+/* Write S as a JSON string (S is valid UTF-8). */
+static void put_json_str(FILE *f, const char *s, size_t n)
+{
+    putc('"', f);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            putc(ch, f);
+    }
+    putc('"', f);
+}
+
+/* One line of --rejects: {"file":..,"line":..,"reason":..,"raw":..}, the
+ * raw bytes as a string when they are UTF-8, else base64 in "raw_base64":
+ * nothing of what was read is lost, and the file is JSONL whatever came
+ * in. */
+static int put_reject(FILE *f, const nm_record *rec, const char *msg)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n;
+    const char *raw = nm_record_raw(rec, &n);
+    const char *file = nm_record_file(rec);
+    fputs("{\"file\":", f);
+    put_json_str(f, file, strlen(file));
+    fprintf(f, ",\"line\":%ld,\"reason\":", nm_record_line(rec));
+    /* the message is "FILE:LINE: reason": the reason alone */
+    size_t skip = strlen(file);
+    if (!strncmp(msg, file, skip) && msg[skip] == ':') {
+        const char *r = strstr(msg + skip + 1, ": ");
+        msg = r ? r + 2 : msg;
+    }
+    size_t mlen = strlen(msg);
+    if (nm_utf8_valid(msg, mlen))
+        put_json_str(f, msg, mlen);
+    else
+        fputs("\"(not UTF-8)\"", f);
+    if (nm_utf8_valid(raw, n)) {
+        fputs(",\"raw\":", f);
+        put_json_str(f, raw, n);
+    } else {
+        fputs(",\"raw_base64\":\"", f);
+        for (size_t i = 0; i < n; i += 3) {
+            unsigned v = (unsigned char)raw[i] << 16 | (i + 1 < n ? (unsigned char)raw[i + 1] << 8 : 0) |
+                         (i + 2 < n ? (unsigned char)raw[i + 2] : 0);
+            putc(b64[v >> 18 & 63], f);
+            putc(b64[v >> 12 & 63], f);
+            putc(i + 1 < n ? b64[v >> 6 & 63] : '=', f);
+            putc(i + 2 < n ? b64[v & 63] : '=', f);
+        }
+        putc('"', f);
+    }
+    fputs("}\n", f);
+    return ferror(f) ? -1 : 0;
+}
+
 static int on_reject(const nm_record *rec, const char *msg, void *payload)
 {
     run_ctx *c = payload;
@@ -95,13 +154,9 @@ static int on_reject(const nm_record *rec, const char *msg, void *payload)
     if (c->progress)
         fputc('\r', stderr);
     cli_error("%s", msg);
-    if (c->rejects) {
-        size_t n;
-        const char *raw = nm_record_raw(rec, &n);
-        if (n && (fwrite(raw, 1, n, c->rejects) != n || putc('\n', c->rejects) == EOF)) {
-            cli_error("--rejects: write error: %s", strerror(errno));
-            return 1;
-        }
+    if (c->rejects && put_reject(c->rejects, rec, msg) < 0) {
+        cli_error("--rejects: write error: %s", strerror(errno));
+        return 1;
     }
     return 0;
 }
@@ -338,7 +393,7 @@ int cmd_run(int argc, char **argv)
         cli_error("%llu records read, %llu written, %llu rejected%s",
                   (unsigned long long)st.n_records, (unsigned long long)st.n_ok,
                   (unsigned long long)st.n_rejected,
-                  rejects_name && st.n_rejected ? " (raw lines saved with --rejects)" : "");
+                  rejects_name && st.n_rejected ? " (saved with --rejects)" : "");
     if (stats) {
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);

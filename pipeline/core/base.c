@@ -37,6 +37,8 @@ const char *nm_strerror(int code)
 
 const char *nm_version(void) { return NM_VERSION; }
 
+bool nm_utf8_valid(const char *s, size_t n) { return nm__utf8_check(s, n) == n; }
+
 int nm__err_set(nm_err *err, int code, const char *fmt, ...)
 {
     if (err) {

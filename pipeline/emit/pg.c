@@ -96,7 +96,7 @@ static const char sql_insert[] =
     "  FROM ins CROSS JOIN LATERAL jsonb_to_recordset(ins.record->'spans') AS e(start int, \"end\" int,"
     "   type text, text text, value text, id text, status text, challenged boolean, holder text,"
     "   counterparty text, scope text, since text, until text) RETURNING 1)"
-    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM sp), (SELECT count(*) FROM s)";
+    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM sp)";
 
 static int fail(nm_store *st, pg *p, const char *what)
 {
@@ -225,14 +225,13 @@ static int pg_commit(nm_store *st)
         return rc;
     uint64_t added = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
     uint64_t spans = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
-    uint64_t staged = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
     PQclear(r);
     if ((rc = run(st, p, "COMMIT", PGRES_COMMAND_OK, "COMMIT", NULL)) < 0)
         return rc;
     p->len = 0;
     st->pend.n_new = added > replaced ? added - replaced : 0;
     st->pend.n_replaced = replaced;
-    st->pend.n_same = staged > added ? staged - added : 0;
+    st->pend.n_same = st->pend_docs > added ? st->pend_docs - added : 0; /* duplicates in the batch too */
     st->pend.n_spans = spans;
     return 0;
 }

@@ -245,17 +245,17 @@ static const yajl_callbacks span_callbacks = {
 
 static int fail(nm_store *st, sq *q, const char *what)
 {
-    return nm__store_fail(st, "%s: %s", what, q->db ? sqlite3_errmsg(q->db) : "out of memory");
+    if (!q->db)
+        return nm__store_fail(st, "%s: out of memory", what);
+    int e = sqlite3_system_errno(q->db); /* "disk I/O error" says more with the system's reason */
+    return nm__store_fail(st, "%s: %s%s%s%s", what, sqlite3_errmsg(q->db), e ? " (" : "", e ? strerror(e) : "",
+                          e ? ")" : "");
 }
 
 static int exec(nm_store *st, sq *q, const char *sql)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(q->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = nm__store_fail(st, "%s", msg ? msg : sqlite3_errmsg(q->db));
-        sqlite3_free(msg);
-        return rc;
-    }
+    if (sqlite3_exec(q->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return fail(st, q, !strncmp(sql, "COMMIT", 6) ? "commit" : !strncmp(sql, "BEGIN", 5) ? "begin" : "schema");
     return 0;
 }
 
