@@ -56,7 +56,7 @@ BIN      := $(BUILD)/bin/newsmine
 endif
 DEPS_OK  := build/.deps-ok
 
-.PHONY: all deps test unit golden regress install-check store-test check fuzz fuzz-replay headercheck eval \
+.PHONY: all deps test unit golden regress install-check store-test cluster-test check fuzz fuzz-replay headercheck eval \
         bench bench-peers install uninstall clean demo golden-update models models-check data-check
 
 all: $(STATIC) $(SHARED) $(BIN)
@@ -108,7 +108,11 @@ install-check: all
 store-test: $(BIN)
 	@sh tests/store.sh $(BIN) $(SHARED_DIR)
 
-test: all unit golden regress $(if $(SAN),,install-check models-check data-check store-test)
+# a throwaway Slurm + PostgreSQL: a 4-task job array, GNU parallel, SQLite merges
+cluster-test: $(BIN)
+	@sh tests/cluster.sh $(BIN) $(SHARED_DIR)
+
+test: all unit golden regress $(if $(SAN),,install-check models-check data-check store-test cluster-test)
 	@echo "make test: all unit, golden and regression tests passed"
 
 # the corpus gold (offsets, overlaps, value formats) and the gazetteer lists

@@ -24,7 +24,7 @@ make eval
 # one closing line for the whole run
 pass=0
 for f in build/test.log build/check.log; do
-    for n in $(sed -n 's/^\(unit\|golden\|fuzz\|install\): \([0-9]*\) passed, 0 failed.*/\2/p' "$f"); do
+    for n in $(sed -n 's/^\(unit\|golden\|fuzz\|install\|store\|cluster\): \([0-9]*\) passed, 0 failed.*/\2/p' "$f"); do
         pass=$((pass + n))
     done
 done

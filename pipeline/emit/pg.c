@@ -10,8 +10,9 @@
  * JSON never holds raw, so each line reaches the server byte for byte; the
  * text form would rewrite its backslashes.  What is sent is strict UTF-8
  * (the records are) without NUL: jsonb refuses the escape \u0000, which
- * is sent as U+FFFD.  The schema is created under an advisory lock, so
- * that the shards of a job array may all start at once.
+ * is sent as U+FFFD.  The schema and the indexes are created in a
+ * transaction that holds an advisory lock until it commits, so that the
+ * shards of a job array may all start (and end) at once.
  */
 #include <libpq-fe.h>
 #include <stdlib.h>
@@ -27,7 +28,8 @@ typedef struct pg {
 } pg;
 
 static const char schema[] =
-    "SELECT pg_advisory_lock(7146582001);"
+    "BEGIN;"
+    "SELECT pg_advisory_xact_lock(7146582001);"
     "CREATE TABLE IF NOT EXISTS nm_meta (key text PRIMARY KEY, value text NOT NULL);"
     "INSERT INTO nm_meta VALUES ('schema', '" NM_STORE_SCHEMA_VERSION "') ON CONFLICT DO NOTHING;"
     "CREATE TABLE IF NOT EXISTS documents ("
@@ -54,7 +56,7 @@ static const char schema[] =
     " scope text,"
     " since text,"
     " until text);"
-    "SELECT pg_advisory_unlock(7146582001);"
+    "COMMIT;"
     "CREATE TEMP TABLE nm_stage (seq bigserial, doc jsonb NOT NULL) ON COMMIT DELETE ROWS;";
 
 /* The indexes: made at once if the tables hold documents already, else at
@@ -62,12 +64,13 @@ static const char schema[] =
  * killed before its end leaves them to the next).  Under the lock: the
  * shards of a job array end at about the same time. */
 static const char indexes[] =
-    "SELECT pg_advisory_lock(7146582001);"
+    "BEGIN;"
+    "SELECT pg_advisory_xact_lock(7146582001);"
     "CREATE INDEX IF NOT EXISTS documents_dct ON documents(dct);"
     "CREATE INDEX IF NOT EXISTS spans_doc ON spans(doc_key);"
     "CREATE INDEX IF NOT EXISTS spans_type_until ON spans(type, until);"
     "CREATE INDEX IF NOT EXISTS spans_entity ON spans(entity_id, doc_key) WHERE entity_id IS NOT NULL;"
-    "SELECT pg_advisory_unlock(7146582001);";
+    "COMMIT;";
 
 /* the newest staged line of each id */
 static const char sql_newest[] =
@@ -242,7 +245,7 @@ static void pg_close(nm_store *st)
     if (!p)
         return;
     if (p->indexes_at_end && !st->broken && PQstatus(p->conn) == CONNECTION_OK)
-        (void)run(st, p, indexes, PGRES_TUPLES_OK, "creating the indexes", NULL);
+        (void)run(st, p, indexes, PGRES_COMMAND_OK, "creating the indexes", NULL);
     PQfinish(p->conn); /* an open transaction is rolled back by the server */
     free(p->buf);
     free(p);
@@ -275,6 +278,6 @@ int nm__pg_open(nm_store *st, const char *url)
     p->indexes_at_end = PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
     if (!p->indexes_at_end)
-        return run(st, p, indexes, PGRES_TUPLES_OK, "creating the indexes", NULL);
+        return run(st, p, indexes, PGRES_COMMAND_OK, "creating the indexes", NULL);
     return 0;
 }
