@@ -41,6 +41,39 @@ run "-j 1, 1x corpus, gzip input" -j 1 "$corpus"
 run "-j 2, 1x corpus (memory)" -j 2 "$plain"
 run "-j 2, 10x corpus (memory)" -j 2 $x10
 }
+# Loading into a database (issue 6): the same run into a fresh SQLite file
+# and into a throwaway PostgreSQL (tables emptied between runs), against
+# JSONL to /dev/null; the time includes the last commit and the indexes.
+# Memory on 1x and 10x the corpus must not grow.
+load_run() {
+    label=$1; reset=$2; shift 2
+    best=""
+    for i in 1 2 3; do
+        eval "$reset"
+        line=$(NEWSMINE_MODELS=models "$bin" run --quiet --stats "$@" 2>&1 >/dev/null | grep 'stats:')
+        mbs=$(printf '%s\n' "$line" | sed 's/.* \([0-9.]*\) MB\/s.*/\1/')
+        if [ -z "$best" ] || awk "BEGIN{exit !($mbs > $best)}"; then best=$mbs; bline=$line; fi
+    done
+    printf '%-34s %s\n' "$label" "$(printf '%s\n' "$bline" | sed 's/^newsmine: stats: //')"
+}
+ldir=$(mktemp -d /tmp/nm-bench.XXXXXX)
+chmod 755 "$ldir"
+pgurl=$(sh scripts/pg-throwaway.sh start "$ldir/pg" 2>/dev/null) || pgurl=""
+trap '[ -n "$pgurl" ] && sh scripts/pg-throwaway.sh stop "$ldir/pg" >/dev/null 2>&1; rm -rf "$ldir"' EXIT
+echo "loading (issue 6: at most 20% over JSONL to /dev/null):"
+for j in 1 2; do
+    load_run "-j $j, 1x corpus, JSONL > /dev/null" ":" -j $j "$plain"
+    load_run "-j $j, 1x corpus, into SQLite" "rm -f $ldir/b.db*" -j $j --db "sqlite:$ldir/b.db" "$plain"
+    if [ -n "$pgurl" ]; then
+        load_run "-j $j, 1x corpus, into PostgreSQL" \
+            "psql -X -q '$pgurl' -c 'DROP TABLE IF EXISTS spans, documents' 2>/dev/null" -j $j --db "$pgurl" "$plain"
+    fi
+done
+load_run "-j 2, loaded again (all unchanged)" ":" -j 2 --db "sqlite:$ldir/b.db" "$plain"
+# shellcheck disable=SC2086
+load_run "-j 2, 10x corpus, into SQLite (memory)" "rm -f $ldir/m.db*" -j 2 --db "sqlite:$ldir/m.db" $x10
+[ -n "$pgurl" ] || echo "(no PostgreSQL figures: scripts/pg-throwaway.sh could not start one)"
+
 # Wall-clock figures on this kind of VM move by 10-20% from one minute to the
 # next; instruction counts do not.  With valgrind at hand, count the
 # instructions of the whole pipeline and of the text stages on the first

@@ -31,10 +31,13 @@ command -v parallel >/dev/null || { echo "parallel-shards: GNU parallel not foun
 [ -n "$workdir" ] || workdir=${sqlite_dir:-$(mktemp -d /tmp/nm-parallel.XXXXXX)}
 mkdir -p "$workdir"
 if [ -n "$sqlite_dir" ]; then target="sqlite:$sqlite_dir/shard-{}.db"; else target=$db; fi
+q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+inputs=""
+for f in "$@"; do inputs="$inputs $(q "$f")"; done
 # each shard's exit status: 0 or 1 is success (1: some records rejected)
 status=0
 parallel --will-cite -j "$jobs" --joblog "$workdir/joblog.tsv" \
-    "'$bin' run --quiet -j 1 --models '$models' --shard {}/$n --db '$target' --rejects '$workdir/rejects-{}.jsonl' $* \
+    "'$bin' run --quiet -j 1 --models '$models' --shard {}/$n --db '$target' --rejects '$workdir/rejects-{}.jsonl' $inputs \
      || [ \$? -eq 1 ]" ::: $(seq 1 "$n") || status=1
 [ "$status" -eq 0 ] || { echo "parallel-shards: a shard failed; see $workdir/joblog.tsv" >&2; exit 1; }
 if [ -n "$sqlite_dir" ]; then

@@ -30,7 +30,6 @@ typedef struct run_ctx {
     bool write_failed, store_failed;
     uint64_t n_emitted, n_rejected;
     uint64_t in_bytes;    /* raw bytes of the records seen */
-    uint64_t text_bytes;  /* of their texts */
     uint64_t total_bytes; /* of the input, when known (plain files); 0: unknown */
     unsigned shard_n;
     double t0, last_progress;
@@ -43,7 +42,7 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The progress line, on a terminal only: documents, MB of text, MB/s,
+/* The progress line, on a terminal only: documents, MB of input, MB/s,
  * rejected, and the time left when the input's size is known (plain files;
  * with --shard K/N, this process reads about 1/N of it). */
 static void progress(run_ctx *c)
@@ -52,7 +51,7 @@ static void progress(run_ctx *c)
     if (!c->progress || t - c->last_progress < 0.5)
         return;
     c->last_progress = t;
-    double secs = t - c->t0, mb = (double)c->text_bytes / 1e6;
+    double secs = t - c->t0, mb = (double)c->in_bytes / 1e6;
     fprintf(stderr, "\rnewsmine: %llu documents, %.1f MB, %.1f MB/s, %llu rejected",
             (unsigned long long)c->n_emitted, mb, secs > 0 ? mb / secs : 0.0,
             (unsigned long long)c->n_rejected);

@@ -29,7 +29,7 @@ typedef struct sq {
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
-    "PRAGMA cache_size=-16384;"
+    "PRAGMA cache_size=-8192;"
     "CREATE TABLE IF NOT EXISTS nm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "INSERT OR IGNORE INTO nm_meta VALUES ('schema', '" NM_STORE_SCHEMA_VERSION "');"
     "CREATE TABLE IF NOT EXISTS documents ("

@@ -104,7 +104,7 @@ typedef struct job {
     char data[];
 } job;
 
-#define QUEUE_MAX ((size_t)32 << 20)
+#define QUEUE_MAX ((size_t)8 << 20)
 
 struct nm__store_queue {
     pthread_t th;
@@ -113,6 +113,8 @@ struct nm__store_queue {
     job *head, *tail;
     size_t bytes;
     bool busy, stop;
+    bool waiting; /* the writer sleeps on more */
+    bool full;    /* the caller sleeps on room */
 };
 
 /* Store one record; commit when the batch is full.  The writer's side. */
@@ -134,8 +136,11 @@ static void *writer_main(void *arg)
     struct nm__store_queue *q = st->queue;
     pthread_mutex_lock(&q->mu);
     for (;;) {
-        while (!q->head && !q->stop)
+        while (!q->head && !q->stop) {
+            q->waiting = true;
             pthread_cond_wait(&q->more, &q->mu);
+            q->waiting = false;
+        }
         if (!q->head)
             break;
         job *j = q->head;
@@ -150,7 +155,8 @@ static void *writer_main(void *arg)
         q->bytes -= j->len;
         q->busy = false;
         free(j);
-        pthread_cond_signal(&q->room);
+        if (q->full) /* the caller waits for room */
+            pthread_cond_signal(&q->room);
         if (!q->head)
             pthread_cond_broadcast(&q->idle);
     }
@@ -237,15 +243,19 @@ int nm_store_put(nm_store *st, const char *id, const unsigned char sha256[32], c
     j->id = j->data + json_len + 1;
     memcpy(j->id, id, idn + 1);
     pthread_mutex_lock(&q->mu);
-    while (q->bytes && q->bytes + json_len > QUEUE_MAX)
+    while (q->bytes && q->bytes + json_len > QUEUE_MAX) {
+        q->full = true;
         pthread_cond_wait(&q->room, &q->mu);
+        q->full = false;
+    }
     if (q->tail)
         q->tail->next = j;
     else
         q->head = j;
     q->tail = j;
     q->bytes += json_len;
-    pthread_cond_signal(&q->more);
+    if (q->waiting)
+        pthread_cond_signal(&q->more);
     pthread_mutex_unlock(&q->mu);
     return st->broken ? NM_EDB : 0;
 }
