@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 newsmine=${NEWSMINE:-$here/bin/newsmine}
 command -v sqlite3 >/dev/null || { echo "merge-sqlite: needs the sqlite3 command (Debian: sqlite3)" >&2; exit 1; }
 "$newsmine" run --quiet --db "sqlite:$out" < /dev/null
-cols="start_byte, end_byte, kind, type, text, value, entity_id, status, challenged, holder, counterparty, scope, since, until"
+cols="seq, start_byte, end_byte, kind, type, text, value, entity_id, status, challenged, holder, counterparty, scope, since, until"
 for shard in "$@"; do
     [ -f "$shard" ] || { echo "merge-sqlite: $shard: no such file" >&2; exit 1; }
     sqlite3 -bail "$out" <<SQL

@@ -71,7 +71,7 @@ check "sqlite: spans after the change" "$(sq "$db" 'SELECT count(*) FROM spans')
 check "sqlite: no span without its document" \
     "$(sq "$db" 'SELECT count(*) FROM spans WHERE doc_key NOT IN (SELECT doc_key FROM documents)')" 0
 check "sqlite: the query indexes are there" \
-    "$(sq "$db" "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN ('documents_dct','spans_type_until','spans_entity','spans_doc')")" 4
+    "$(sq "$db" "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN ('documents_dct','spans_type_until','spans_entity')")" 3
 
 # killed part-way (once its first batch has committed), then run again
 db=$t/kill.db

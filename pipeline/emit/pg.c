@@ -42,6 +42,7 @@ static const char schema[] =
     " loaded_at timestamptz NOT NULL DEFAULT now());"
     "CREATE TABLE IF NOT EXISTS spans ("
     " doc_key bigint NOT NULL,"
+    " seq integer NOT NULL,"
     " start_byte integer NOT NULL,"
     " end_byte integer NOT NULL,"
     " kind text NOT NULL,"
@@ -67,7 +68,7 @@ static const char indexes[] =
     "BEGIN;"
     "SELECT pg_advisory_xact_lock(7146582001);"
     "CREATE INDEX IF NOT EXISTS documents_dct ON documents(dct);"
-    "CREATE INDEX IF NOT EXISTS spans_doc ON spans(doc_key);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS spans_doc ON spans(doc_key, seq);"
     "CREATE INDEX IF NOT EXISTS spans_type_until ON spans(type, until);"
     "CREATE INDEX IF NOT EXISTS spans_entity ON spans(entity_id, doc_key) WHERE entity_id IS NOT NULL;"
     "COMMIT;";
@@ -90,15 +91,17 @@ static const char sql_insert[] =
     " ins AS (INSERT INTO documents (id, sha256, dct, source, record)"
     "  SELECT id, sha, (r->>'dct')::date, r->>'source', r FROM s"
     "  ON CONFLICT (id) DO NOTHING RETURNING doc_key, record),"
-    " sp AS (INSERT INTO spans (doc_key, start_byte, end_byte, kind, type, text, value, entity_id, status,"
+    " sp AS (INSERT INTO spans (doc_key, seq, start_byte, end_byte, kind, type, text, value, entity_id, status,"
     "  challenged, holder, counterparty, scope, since, until)"
-    "  SELECT ins.doc_key, e.start, e.\"end\","
+    "  SELECT ins.doc_key, e.seq - 1, e.start, e.\"end\","
     "   CASE WHEN e.type LIKE 'CLAUSE:%' THEN 'clause'"
     "        WHEN e.type IN ('DATE','TIME','DURATION','SET') THEN 'temporal' ELSE 'entity' END,"
     "   e.type, e.text, e.value, e.id, e.status, e.challenged, e.holder, e.counterparty, e.scope, e.since, e.until"
-    "  FROM ins CROSS JOIN LATERAL jsonb_to_recordset(ins.record->'spans') AS e(start int, \"end\" int,"
+    "  FROM ins CROSS JOIN LATERAL ROWS FROM (jsonb_to_recordset(ins.record->'spans') AS (start int, \"end\" int,"
     "   type text, text text, value text, id text, status text, challenged boolean, holder text,"
-    "   counterparty text, scope text, since text, until text) RETURNING 1)"
+    "   counterparty text, scope text, since text, until text)) WITH ORDINALITY"
+    "   AS e(start, \"end\", type, text, value, id, status, challenged, holder, counterparty, scope, since, until, seq)"
+    "  RETURNING 1)"
     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM sp)";
 
 static int fail(nm_store *st, pg *p, const char *what)

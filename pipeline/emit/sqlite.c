@@ -42,6 +42,7 @@ static const char schema[] =
     " loaded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
     "CREATE TABLE IF NOT EXISTS spans ("
     " doc_key INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
     " start_byte INTEGER NOT NULL,"
     " end_byte INTEGER NOT NULL,"
     " kind TEXT NOT NULL,"
@@ -55,8 +56,8 @@ static const char schema[] =
     " counterparty TEXT,"
     " scope TEXT,"
     " since TEXT,"
-    " until TEXT);"
-    "CREATE INDEX IF NOT EXISTS spans_doc ON spans(doc_key);";
+    " until TEXT,"
+    " PRIMARY KEY (doc_key, seq)) WITHOUT ROWID;";
 
 /* The indexes for queries.  Loading into an empty database, they are made
  * once at the end (one sort each, where keeping them up to date row by row
@@ -74,8 +75,8 @@ static const char sql_ins_doc[] =
     "INSERT INTO documents (id, sha256, dct, source, record) VALUES (?1, ?2, ?3->>'dct', ?3->>'source', ?3)";
 static const char sql_ins_span[] =
     "INSERT INTO spans (doc_key, start_byte, end_byte, kind, type, text, value, entity_id, status, challenged,"
-    " holder, counterparty, scope, since, until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-    " ?14, ?15)";
+    " holder, counterparty, scope, since, until, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+    " ?13, ?14, ?15, ?16)";
 
 static int fail(nm_store *st, sq *q, const char *what);
 
@@ -102,6 +103,7 @@ typedef struct span_reader {
                           -3 challenged, -4 anything else */
     long long start, end;
     int challenged;    /* -1: absent */
+    sqlite3_int64 seq; /* the span's index in the record's "spans" */
     char *buf;         /* field values, NUL-separated */
     size_t len, cap;
     size_t off[N_FIELDS];
@@ -210,6 +212,7 @@ static int sr_end_map(void *ctx)
             sqlite3_bind_null(s, 10);
         else
             sqlite3_bind_int(s, 10, r->challenged);
+        sqlite3_bind_int64(s, 16, r->seq++);
         int rc = sqlite3_step(s);
         sqlite3_reset(s);
         if (rc != SQLITE_DONE) {

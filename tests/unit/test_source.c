@@ -154,7 +154,7 @@ static void test_source__missing_and_unsupported_inputs(void **state)
 static const char *parse(const char *line, unsigned flags)
 {
     static char out[1024];
-    nm_record rec = {"t.jsonl", 7, line, strlen(line), NM_REC_JSONL};
+    nm_record rec = {.file = "t.jsonl", .line = 7, .raw = line, .raw_len = strlen(line), .kind = NM_REC_JSONL};
     nm__parsed p;
     nm_err err = {0};
     nm__parsed_init(&p, 1000, &test_alloc);
@@ -217,7 +217,7 @@ static void test_source__text_file_is_relative_to_the_gold_file(void **state)
     char gold[512];
     snprintf(gold, sizeof(gold), "%s", write_file("g/gold.jsonl", "{}\n", 3));
     write_file("g/texts/one.txt", "Seed text.", 10);
-    nm_record rec = {gold, 1, "{\"id\":\"s\",\"text_file\":\"texts/one.txt\"}", 0, NM_REC_JSONL};
+    nm_record rec = {.file = gold, .line = 1, .raw = "{\"id\":\"s\",\"text_file\":\"texts/one.txt\"}", .kind = NM_REC_JSONL};
     rec.raw_len = strlen(rec.raw);
     nm__parsed p;
     nm_err err = {0};
