@@ -6,7 +6,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    nm_record rec = {"fuzz.jsonl", 1, (const char *)data, size, NM_REC_JSONL};
+    nm_record rec = {.file = "fuzz.jsonl", .line = 1, .raw = (const char *)data, .raw_len = size, .kind = NM_REC_JSONL};
     nm__parsed p;
     nm_err err = {0};
     nm__parsed_init(&p, 1 << 16, NULL);
