@@ -69,7 +69,7 @@ static const char indexes[] =
     "SELECT pg_advisory_xact_lock(7146582001);"
     "CREATE INDEX IF NOT EXISTS documents_dct ON documents(dct);"
     "CREATE UNIQUE INDEX IF NOT EXISTS spans_doc ON spans(doc_key, seq);"
-    "CREATE INDEX IF NOT EXISTS spans_type_until ON spans(type, until);"
+    "CREATE INDEX IF NOT EXISTS spans_type_until ON spans(type, until) WHERE until IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS spans_entity ON spans(entity_id, doc_key) WHERE entity_id IS NOT NULL;"
     "COMMIT;";
 

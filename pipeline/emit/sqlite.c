@@ -19,7 +19,8 @@
 
 typedef struct sq {
     sqlite3 *db;
-    sqlite3_stmt *find, *del, *del_doc, *ins_doc, *ins_span;
+    sqlite3_stmt *find, *del, *del_doc, *ins_doc, *ins_span, *next_key;
+    sqlite3_int64 key; /* the next document's doc_key */
     bool in_tx;
     bool indexes_at_end; /* the database was empty: make the indexes at close */
     char *buf; /* span_reader's */
@@ -41,6 +42,7 @@ static const char schema[] =
     " record TEXT NOT NULL,"
     " loaded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
     "CREATE TABLE IF NOT EXISTS spans ("
+    " span_key INTEGER PRIMARY KEY,"
     " doc_key INTEGER NOT NULL,"
     " seq INTEGER NOT NULL,"
     " start_byte INTEGER NOT NULL,"
@@ -56,8 +58,7 @@ static const char schema[] =
     " counterparty TEXT,"
     " scope TEXT,"
     " since TEXT,"
-    " until TEXT,"
-    " PRIMARY KEY (doc_key, seq)) WITHOUT ROWID;";
+    " until TEXT);";
 
 /* The indexes for queries.  Loading into an empty database, they are made
  * once at the end (one sort each, where keeping them up to date row by row
@@ -65,18 +66,20 @@ static const char schema[] =
  * its end leaves them to the next. */
 static const char indexes[] =
     "CREATE INDEX IF NOT EXISTS documents_dct ON documents(dct);"
-    "CREATE INDEX IF NOT EXISTS spans_type_until ON spans(type, until);"
+    "CREATE INDEX IF NOT EXISTS spans_type_until ON spans(type, until) WHERE until IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS spans_entity ON spans(entity_id, doc_key) WHERE entity_id IS NOT NULL;";
 
 static const char sql_find[] = "SELECT doc_key, sha256 FROM documents WHERE id = ?1";
-static const char sql_del[] = "DELETE FROM spans WHERE doc_key = ?1";
+static const char sql_del[] = "DELETE FROM spans WHERE span_key BETWEEN ?1 << 24 AND (?1 << 24) + 16777215";
 static const char sql_del_doc[] = "DELETE FROM documents WHERE doc_key = ?1";
 static const char sql_ins_doc[] =
-    "INSERT INTO documents (id, sha256, dct, source, record) VALUES (?1, ?2, ?3->>'dct', ?3->>'source', ?3)";
+    "INSERT INTO documents (doc_key, id, sha256, dct, source, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/* the key the batch's next document gets (the batch holds the write lock) */
+static const char sql_next_key[] = "SELECT coalesce(max(doc_key), 0) + 1 FROM documents";
 static const char sql_ins_span[] =
     "INSERT INTO spans (doc_key, start_byte, end_byte, kind, type, text, value, entity_id, status, challenged,"
-    " holder, counterparty, scope, since, until, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-    " ?13, ?14, ?15, ?16)";
+    " holder, counterparty, scope, since, until, seq, span_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+    " ?11, ?12, ?13, ?14, ?15, ?16, (?1 << 24) + ?16)";
 
 static int fail(nm_store *st, sq *q, const char *what);
 
@@ -108,6 +111,8 @@ typedef struct span_reader {
     size_t len, cap;
     size_t off[N_FIELDS];
     bool has[N_FIELDS];
+    int top;           /* the record's member whose value comes next: 1 dct, 2 source */
+    char *dct, *source; /* theirs (malloc'd), or NULL */
     int rc;
 } span_reader;
 
@@ -116,6 +121,7 @@ static int sr_key(void *ctx, const unsigned char *k, size_t n)
     span_reader *r = ctx;
     if (r->depth == 1) {
         r->in_spans = n == 5 && !memcmp(k, "spans", 5);
+        r->top = n == 3 && !memcmp(k, "dct", 3) ? 1 : n == 6 && !memcmp(k, "source", 6) ? 2 : 0;
         return 1;
     }
     if (r->depth != 3 || !r->in_spans)
@@ -138,6 +144,17 @@ static bool at_span_member(const span_reader *r) { return r->in_spans && r->dept
 static int sr_string(void *ctx, const unsigned char *v, size_t n)
 {
     span_reader *r = ctx;
+    if (r->depth == 1 && r->top) { /* the record's dct or source */
+        char **dst = r->top == 1 ? &r->dct : &r->source;
+        free(*dst);
+        if (!(*dst = malloc(n + 1))) {
+            r->rc = nm__store_fail(r->st, "out of memory");
+            return 0;
+        }
+        memcpy(*dst, v, n);
+        (*dst)[n] = '\0';
+        return 1;
+    }
     if (!at_span_member(r) || r->field < 0)
         return 1;
     if (r->len + n + 1 > r->cap) {
@@ -202,19 +219,15 @@ static int sr_end_map(void *ctx)
         sqlite3_bind_int64(s, 2, r->start);
         sqlite3_bind_int64(s, 3, r->end);
         sqlite3_bind_text(s, 4, kind, -1, SQLITE_STATIC);
-        for (int f = 0; f < N_FIELDS; f++) {
+        for (int f = 0; f < N_FIELDS; f++) /* the others are NULL: sqlite3_clear_bindings below */
             if (r->has[f])
                 sqlite3_bind_text(s, fields[f].param, r->buf + r->off[f], -1, SQLITE_STATIC);
-            else
-                sqlite3_bind_null(s, fields[f].param);
-        }
-        if (r->challenged < 0)
-            sqlite3_bind_null(s, 10);
-        else
+        if (r->challenged >= 0)
             sqlite3_bind_int(s, 10, r->challenged);
         sqlite3_bind_int64(s, 16, r->seq++);
         int rc = sqlite3_step(s);
         sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
         if (rc != SQLITE_DONE) {
             r->rc = fail(r->st, r->q, "inserting spans");
             return 0;
@@ -270,6 +283,11 @@ static int sq_put(nm_store *st, const char *id, const char *sha, const char *jso
         if ((rc = exec(st, q, "BEGIN IMMEDIATE")) < 0)
             return rc;
         q->in_tx = true;
+        rc = sqlite3_step(q->next_key);
+        q->key = sqlite3_column_int64(q->next_key, 0);
+        sqlite3_reset(q->next_key);
+        if (rc != SQLITE_ROW)
+            return fail(st, q, "reading the documents");
     }
     sqlite3_bind_text(q->find, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(q->find);
@@ -299,28 +317,37 @@ static int sq_put(nm_store *st, const char *id, const char *sha, const char *jso
             return fail(st, q, "looking a document up");
         st->pend.n_new++;
     }
-    sqlite3_bind_text(q->ins_doc, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q->ins_doc, 2, sha, 64, SQLITE_STATIC);
-    sqlite3_bind_text(q->ins_doc, 3, json, (int)len, SQLITE_STATIC);
-    rc = sqlite3_step(q->ins_doc);
-    sqlite3_reset(q->ins_doc);
-    if (rc != SQLITE_DONE)
-        return fail(st, q, "inserting a document");
-    span_reader r = {.st = st, .q = q, .doc_key = sqlite3_last_insert_rowid(q->db), .buf = q->buf, .cap = q->cap};
+    /* the spans first (they need only the key), read from the record
+     * with its dct and source; then the document */
+    span_reader r = {.st = st, .q = q, .doc_key = q->key, .buf = q->buf, .cap = q->cap};
     yajl_handle h = yajl_alloc(&span_callbacks, NULL, &r);
     if (!h)
         return nm__store_fail(st, "out of memory");
+    yajl_config(h, yajl_dont_validate_strings, 1); /* the pipeline wrote it: UTF-8 already */
     yajl_status ys = yajl_parse(h, (const unsigned char *)json, len);
     if (ys == yajl_status_ok)
         ys = yajl_complete_parse(h);
     yajl_free(h);
     q->buf = r.buf;
     q->cap = r.cap;
-    if (r.rc < 0)
-        return r.rc;
-    if (ys != yajl_status_ok)
-        return nm__store_fail(st, "document \"%s\": its record is not valid JSON", id);
-    return 0;
+    if (r.rc == 0 && ys != yajl_status_ok)
+        r.rc = nm__store_fail(st, "document \"%s\": its record is not valid JSON", id);
+    if (r.rc == 0) {
+        sqlite3_bind_int64(q->ins_doc, 1, q->key);
+        sqlite3_bind_text(q->ins_doc, 2, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q->ins_doc, 3, sha, 64, SQLITE_STATIC);
+        sqlite3_bind_text(q->ins_doc, 4, r.dct, -1, SQLITE_STATIC); /* NULL: SQL NULL */
+        sqlite3_bind_text(q->ins_doc, 5, r.source, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q->ins_doc, 6, json, (int)len, SQLITE_STATIC);
+        rc = sqlite3_step(q->ins_doc);
+        sqlite3_reset(q->ins_doc);
+        if (rc != SQLITE_DONE)
+            r.rc = fail(st, q, "inserting a document");
+        q->key++;
+    }
+    free(r.dct);
+    free(r.source);
+    return r.rc;
 }
 
 static int sq_commit(nm_store *st)
@@ -346,6 +373,7 @@ static void sq_close(nm_store *st)
     sqlite3_finalize(q->find);
     sqlite3_finalize(q->del);
     sqlite3_finalize(q->del_doc);
+    sqlite3_finalize(q->next_key);
     sqlite3_finalize(q->ins_doc);
     sqlite3_finalize(q->ins_span);
     free(q->buf);
@@ -379,6 +407,7 @@ int nm__sqlite_open(nm_store *st, const char *path)
     if (sqlite3_prepare_v2(q->db, sql_find, -1, &q->find, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(q->db, sql_del, -1, &q->del, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(q->db, sql_del_doc, -1, &q->del_doc, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(q->db, sql_next_key, -1, &q->next_key, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(q->db, sql_ins_doc, -1, &q->ins_doc, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(q->db, sql_ins_span, -1, &q->ins_span, NULL) != SQLITE_OK)
         return fail(st, q, "preparing statements");
