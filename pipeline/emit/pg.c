@@ -2,15 +2,17 @@
  * pg.c - the PostgreSQL store, through libpq.
  *
  * A batch is staged, then merged in one transaction:
- *   COPY nm_stage (doc) FROM STDIN   one JSON line a document:
- *                                    {"id":..,"sha256":..,"r":<record>}
- *   DELETE the documents whose text changed (spans cascade)
- *   INSERT the documents not there yet, and their spans from the jsonb
- * COPY runs in CSV form with quote and delimiter bytes (0x01, 0x02) that
- * JSON never holds raw, so each line reaches the server byte for byte; the
- * text form would rewrite its backslashes.  What is sent is strict UTF-8
- * (the records are) without NUL: jsonb refuses the escape \u0000, which
- * is sent as U+FFFD.  The schema and the indexes are created in a
+ *   COPY nm_sdoc  FROM STDIN   a row a document: batch seq, id, digest, dct,
+ *                              source, the record's JSON
+ *   COPY nm_sspan FROM STDIN   a row a span, read from the record here
+ *                              (record.c), so the server parses each
+ *                              record once, into jsonb, and no more
+ *   DELETE the documents whose text changed, and their spans
+ *   INSERT the documents not there yet, and their spans
+ * COPY's text form: backslash, tab, newline and carriage return escaped,
+ * \N for NULL.  What is sent is strict UTF-8 (the records are) without
+ * NUL: a NUL in a string, and the JSON escape \u0000 that jsonb refuses,
+ * are sent as U+FFFD.  The schema and the indexes are created in a
  * transaction that holds an advisory lock until it commits, so that the
  * shards of a job array may all start (and end) at once.
  */
@@ -20,11 +22,18 @@
 
 #include "store.h"
 
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+} buf;
+
 typedef struct pg {
     PGconn *conn;
     bool indexes_at_end;
-    char *buf; /* the staged lines */
-    size_t len, cap;
+    buf docs, spans; /* the batch's COPY rows */
+    long long n_docs; /* in the batch: the next document's seq */
+    char *scratch;   /* nm__record_read's */
+    size_t scratch_cap;
 } pg;
 
 static const char schema[] =
@@ -40,6 +49,10 @@ static const char schema[] =
     " source text,"
     " record jsonb NOT NULL,"
     " loaded_at timestamptz NOT NULL DEFAULT now());"
+    /* lz4 where the server has it: pglz compressing every record cost more
+     * than parsing it */
+    "DO $$ BEGIN ALTER TABLE documents ALTER COLUMN record SET COMPRESSION lz4;"
+    " EXCEPTION WHEN OTHERS THEN NULL; END $$;"
     "CREATE TABLE IF NOT EXISTS spans ("
     " doc_key bigint NOT NULL,"
     " seq integer NOT NULL,"
@@ -58,7 +71,11 @@ static const char schema[] =
     " since text,"
     " until text);"
     "COMMIT;"
-    "CREATE TEMP TABLE nm_stage (seq bigserial, doc jsonb NOT NULL) ON COMMIT DELETE ROWS;";
+    "CREATE TEMP TABLE nm_sdoc (seq bigint, id text, sha text, dct text, source text, record text)"
+    " ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE nm_sspan (doc_seq bigint, seq integer, start_byte integer, end_byte integer, kind text,"
+    " type text, text text, value text, entity_id text, status text, holder text, counterparty text, scope text,"
+    " since text, until text, challenged boolean) ON COMMIT DELETE ROWS;";
 
 /* The indexes: made at once if the tables hold documents already, else at
  * the end of the load (one sort each instead of a row at a time; a load
@@ -73,11 +90,13 @@ static const char indexes[] =
     "CREATE INDEX IF NOT EXISTS spans_entity ON spans(entity_id, doc_key) WHERE entity_id IS NOT NULL;"
     "COMMIT;";
 
-/* the newest staged line of each id */
+/* the newest staged row of each id */
 static const char sql_newest[] =
     "CREATE TEMP TABLE nm_new ON COMMIT DROP AS"
-    " SELECT DISTINCT ON (doc->>'id') doc->>'id' AS id, doc->>'sha256' AS sha, doc->'r' AS r"
-    " FROM nm_stage ORDER BY doc->>'id', seq DESC";
+    " SELECT DISTINCT ON (id) seq, id, sha FROM nm_sdoc ORDER BY id, seq DESC;"
+    /* temporary tables have no statistics: without them the planner joins
+     * the spans by nested loops, a batch's spans once for each document */
+    "ANALYZE nm_new (seq); ANALYZE nm_sspan (doc_seq)";
 
 /* documents whose text changed: their spans, then themselves (no foreign
  * key: its per-row check cost more than the rest of the insert) */
@@ -87,21 +106,15 @@ static const char sql_delete_spans[] =
 static const char sql_delete[] = "DELETE FROM documents d USING nm_new s WHERE d.id = s.id AND d.sha256 <> s.sha";
 
 static const char sql_insert[] =
-    "WITH s AS (SELECT * FROM nm_new),"
-    " ins AS (INSERT INTO documents (id, sha256, dct, source, record)"
-    "  SELECT id, sha, (r->>'dct')::date, r->>'source', r FROM s"
-    "  ON CONFLICT (id) DO NOTHING RETURNING doc_key, record),"
+    "WITH ins AS (INSERT INTO documents (id, sha256, dct, source, record)"
+    "  SELECT d.id, d.sha, d.dct::date, d.source, d.record::jsonb FROM nm_new n JOIN nm_sdoc d USING (seq)"
+    "  WHERE NOT EXISTS (SELECT 1 FROM documents x WHERE x.id = n.id) ORDER BY seq"
+    "  ON CONFLICT (id) DO NOTHING RETURNING doc_key, id),"
     " sp AS (INSERT INTO spans (doc_key, seq, start_byte, end_byte, kind, type, text, value, entity_id, status,"
     "  challenged, holder, counterparty, scope, since, until)"
-    "  SELECT ins.doc_key, e.seq - 1, e.start, e.\"end\","
-    "   CASE WHEN e.type LIKE 'CLAUSE:%' THEN 'clause'"
-    "        WHEN e.type IN ('DATE','TIME','DURATION','SET') THEN 'temporal' ELSE 'entity' END,"
-    "   e.type, e.text, e.value, e.id, e.status, e.challenged, e.holder, e.counterparty, e.scope, e.since, e.until"
-    "  FROM ins CROSS JOIN LATERAL ROWS FROM (jsonb_to_recordset(ins.record->'spans') AS (start int, \"end\" int,"
-    "   type text, text text, value text, id text, status text, challenged boolean, holder text,"
-    "   counterparty text, scope text, since text, until text)) WITH ORDINALITY"
-    "   AS e(start, \"end\", type, text, value, id, status, challenged, holder, counterparty, scope, since, until, seq)"
-    "  RETURNING 1)"
+    "  SELECT ins.doc_key, x.seq, x.start_byte, x.end_byte, x.kind, x.type, x.text, x.value, x.entity_id,"
+    "   x.status, x.challenged, x.holder, x.counterparty, x.scope, x.since, x.until"
+    "  FROM ins JOIN nm_new n USING (id) JOIN nm_sspan x ON x.doc_seq = n.seq RETURNING 1)"
     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM sp)";
 
 static int fail(nm_store *st, pg *p, const char *what)
@@ -125,69 +138,145 @@ static int run(nm_store *st, pg *p, const char *sql, ExecStatusType want, const 
     return 0;
 }
 
-static int grow(pg *p, size_t more)
+static int grow(buf *b, size_t more)
 {
-    if (p->len + more <= p->cap)
+    if (b->len + more <= b->cap)
         return 0;
-    size_t c = p->cap ? p->cap : 1 << 20;
-    while (c < p->len + more)
+    size_t c = b->cap ? b->cap : 1 << 20;
+    while (c < b->len + more)
         c *= 2;
-    char *b = realloc(p->buf, c);
-    if (!b)
+    char *n = realloc(b->p, c);
+    if (!n)
         return NM_ENOMEM;
-    p->buf = b;
-    p->cap = c;
+    b->p = n;
+    b->cap = c;
     return 0;
 }
 
-/* Append JSON, with the escape \u0000 turned into \ufffd. */
-static void put_json(pg *p, const char *s, size_t n)
+/* Append S (N bytes) as a field of COPY's text form.  With JSON set, S is
+ * JSON text and its escape \u0000 becomes \ufffd.  Room: 6 bytes a byte of S
+ * at most (a NUL becomes the 3 bytes of U+FFFD; a backslash 2). */
+static void put_field(buf *b, const char *s, size_t n, bool json)
 {
-    char *o = p->buf + p->len;
+    char *o = b->p + b->len;
     for (size_t i = 0; i < n; i++) {
-        o[0] = s[i];
-        if (s[i] == '\\' && i + 1 < n) {
-            if (s[i + 1] == 'u' && i + 5 < n && !memcmp(s + i + 2, "0000", 4)) {
-                memcpy(o, "\\ufffd", 6);
-                o += 6;
-                i += 5;
-                continue;
+        unsigned char c = (unsigned char)s[i];
+        if (json && c == '\\' && i + 5 < n && s[i + 1] == 'u' && !memcmp(s + i + 2, "0000", 4)) {
+            memcpy(o, "\\\\ufffd", 7);
+            o += 7;
+            i += 5;
+        } else if (json && c == '\\' && i + 1 < n) { /* an escape: both bytes, the backslash doubled */
+            *o++ = '\\';
+            *o++ = '\\';
+            c = (unsigned char)s[++i];
+            if (c == '\\') {
+                *o++ = '\\';
+                *o++ = '\\';
+            } else {
+                *o++ = (char)c;
             }
-            o[1] = s[i + 1]; /* an escaped byte: never the start of another escape */
-            o += 2;
-            i++;
-            continue;
+        } else if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+            *o++ = '\\';
+            *o++ = c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+        } else if (c == 0) {
+            memcpy(o, "\xef\xbf\xbd", 3);
+            o += 3;
+        } else {
+            *o++ = (char)c;
         }
-        o++;
     }
-    p->len = (size_t)(o - p->buf);
+    b->len = (size_t)(o - b->p);
+}
+
+static void put_raw(buf *b, const char *s, size_t n)
+{
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void put_null_or(buf *b, const char *s, size_t n)
+{
+    if (s)
+        put_field(b, s, n, false);
+    else
+        put_raw(b, "\\N", 2);
+}
+
+/* One span row (nm__record_read's callback). */
+static int pg_span(void *ctx, const nm__span_row *row)
+{
+    nm_store *st = ctx;
+    pg *p = st->impl;
+    size_t need = 128;
+    for (int f = 0; f < NM_SPAN_NFIELDS; f++)
+        need += row->field[f] ? 3 * row->len[f] + 1 : 3;
+    if (grow(&p->spans, need) < 0)
+        return nm__store_fail(st, "out of memory");
+    buf *b = &p->spans;
+    b->len += (size_t)snprintf(b->p + b->len, 128, "%lld\t%lld\t%lld\t%lld\t%s", p->n_docs, row->seq, row->start,
+                               row->end, row->kind);
+    for (int f = 0; f < NM_SPAN_NFIELDS; f++) {
+        put_raw(b, "\t", 1);
+        put_null_or(b, row->field[f], row->len[f]);
+    }
+    put_raw(b, row->challenged < 0 ? "\t\\N\n" : row->challenged ? "\tt\n" : "\tf\n", row->challenged < 0 ? 4 : 3);
+    return 0;
 }
 
 static int pg_put(nm_store *st, const char *id, const char *sha, const char *json, size_t len)
 {
     pg *p = st->impl;
-    (void)id; /* the record holds it */
-    /* {"sha256":"<64>","r":<json>}\n */
-    if (grow(p, 2 * len + 96) < 0)
-        return nm__store_fail(st, "out of memory");
-    memcpy(p->buf + p->len, "{\"sha256\":\"", 11);
-    memcpy(p->buf + p->len + 11, sha, 64);
-    memcpy(p->buf + p->len + 75, "\",\"id\":", 7);
-    p->len += 82;
-    /* the record's id, copied out of the record: it is its first member */
-    static const char key[] = "{\"id\":";
-    if (len < sizeof(key) || memcmp(json, key, sizeof(key) - 1))
-        return nm__store_fail(st, "a record without \"id\" first");
-    size_t e = sizeof(key) - 1 + 1; /* past the opening quote */
-    while (e < len && json[e] != '"')
-        e += json[e] == '\\' ? 2 : 1;
-    put_json(p, json + sizeof(key) - 1, e + 1 - (sizeof(key) - 1));
-    memcpy(p->buf + p->len, ",\"r\":", 5);
-    p->len += 5;
-    put_json(p, json, len);
-    memcpy(p->buf + p->len, "}\n", 2);
-    p->len += 2;
-    return 0;
+    nm__record_info info;
+    int rc = nm__record_read(json, len, pg_span, st, &info, &p->scratch, &p->scratch_cap);
+    if (rc == NM_EPARSE)
+        rc = nm__store_fail(st, "document \"%s\": its record is not valid JSON", id);
+    else if (rc == NM_ENOMEM)
+        rc = nm__store_fail(st, "out of memory");
+    size_t idn = strlen(id), dn = info.dct ? strlen(info.dct) : 0, sn = info.source ? strlen(info.source) : 0;
+    if (rc == 0 && grow(&p->docs, 64 + 3 * (idn + dn + sn) + 2 * len + 8) < 0)
+        rc = nm__store_fail(st, "out of memory");
+    if (rc == 0) {
+        buf *b = &p->docs;
+        b->len += (size_t)snprintf(b->p + b->len, 32, "%lld\t", p->n_docs);
+        put_field(b, id, idn, false);
+        put_raw(b, "\t", 1);
+        put_raw(b, sha, 64);
+        put_raw(b, "\t", 1);
+        put_null_or(b, info.dct, dn);
+        put_raw(b, "\t", 1);
+        put_null_or(b, info.source, sn);
+        put_raw(b, "\t", 1);
+        put_field(b, json, len, true);
+        put_raw(b, "\n", 1);
+        p->n_docs++;
+    }
+    st->pend.n_spans += info.n_spans;
+    nm__record_info_free(&info);
+    return rc;
+}
+
+/* COPY the rows of B into TABLE. */
+static int copy_in(nm_store *st, pg *p, const char *sql, const buf *b)
+{
+    PGresult *r;
+    int rc;
+    if ((rc = run(st, p, sql, PGRES_COPY_IN, "COPY", NULL)) < 0)
+        return rc;
+    for (size_t off = 0; off < b->len;) {
+        size_t n = b->len - off > (1 << 20) ? (1 << 20) : b->len - off;
+        if (PQputCopyData(p->conn, b->p + off, (int)n) != 1)
+            return fail(st, p, "COPY");
+        off += n;
+    }
+    if (PQputCopyEnd(p->conn, NULL) != 1)
+        return fail(st, p, "COPY");
+    rc = 0;
+    while ((r = PQgetResult(p->conn))) {
+        if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK)
+            rc = nm__store_fail(st, "COPY: %s", PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    return rc;
 }
 
 static int pg_commit(nm_store *st)
@@ -195,33 +284,12 @@ static int pg_commit(nm_store *st)
     pg *p = st->impl;
     PGresult *r = NULL;
     int rc;
-    if (!p->len)
+    if (!p->n_docs)
         return 0;
-    if ((rc = run(st, p, "BEGIN", PGRES_COMMAND_OK, "BEGIN", NULL)) < 0)
-        return rc;
-    if ((rc = run(st, p, "COPY nm_stage (doc) FROM STDIN WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')",
-                  PGRES_COPY_IN, "COPY", NULL)) < 0)
-        return rc;
-    for (size_t off = 0; off < p->len;) {
-        size_t n = p->len - off > (1 << 20) ? (1 << 20) : p->len - off;
-        if (PQputCopyData(p->conn, p->buf + off, (int)n) != 1)
-            return fail(st, p, "COPY");
-        off += n;
-    }
-    if (PQputCopyEnd(p->conn, NULL) != 1)
-        return fail(st, p, "COPY");
-    while ((r = PQgetResult(p->conn))) {
-        ExecStatusType s = PQresultStatus(r);
-        if (s != PGRES_COMMAND_OK) {
-            rc = nm__store_fail(st, "COPY: %s", PQresultErrorMessage(r));
-            PQclear(r);
-            while ((r = PQgetResult(p->conn)))
-                PQclear(r);
-            return rc;
-        }
-        PQclear(r);
-    }
-    if ((rc = run(st, p, sql_newest, PGRES_COMMAND_OK, "staging", NULL)) < 0 ||
+    if ((rc = run(st, p, "BEGIN", PGRES_COMMAND_OK, "BEGIN", NULL)) < 0 ||
+        (rc = copy_in(st, p, "COPY nm_sdoc FROM STDIN", &p->docs)) < 0 ||
+        (rc = copy_in(st, p, "COPY nm_sspan FROM STDIN", &p->spans)) < 0 ||
+        (rc = run(st, p, sql_newest, PGRES_COMMAND_OK, "staging", NULL)) < 0 ||
         (rc = run(st, p, sql_delete_spans, PGRES_COMMAND_OK, "replacing changed documents", NULL)) < 0 ||
         (rc = run(st, p, sql_delete, PGRES_COMMAND_OK, "replacing changed documents", &r)) < 0)
         return rc;
@@ -234,7 +302,8 @@ static int pg_commit(nm_store *st)
     PQclear(r);
     if ((rc = run(st, p, "COMMIT", PGRES_COMMAND_OK, "COMMIT", NULL)) < 0)
         return rc;
-    p->len = 0;
+    p->docs.len = p->spans.len = 0;
+    p->n_docs = 0;
     st->pend.n_new = added > replaced ? added - replaced : 0;
     st->pend.n_replaced = replaced;
     st->pend.n_same = st->pend_docs > added ? st->pend_docs - added : 0; /* duplicates in the batch too */
@@ -250,7 +319,9 @@ static void pg_close(nm_store *st)
     if (p->indexes_at_end && !st->broken && PQstatus(p->conn) == CONNECTION_OK)
         (void)run(st, p, indexes, PGRES_COMMAND_OK, "creating the indexes", NULL);
     PQfinish(p->conn); /* an open transaction is rolled back by the server */
-    free(p->buf);
+    free(p->docs.p);
+    free(p->spans.p);
+    free(p->scratch);
     free(p);
     st->impl = NULL;
 }

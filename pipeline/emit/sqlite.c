@@ -11,7 +11,6 @@
  * times longer: they parse each span's text again for every column).
  */
 #include <sqlite3.h>
-#include <yajl/yajl_parse.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +19,8 @@
 typedef struct sq {
     sqlite3 *db;
     sqlite3_stmt *find, *del, *del_doc, *ins_doc, *ins_span, *next_key;
-    sqlite3_int64 key; /* the next document's doc_key */
+    sqlite3_int64 key;      /* the next document's doc_key */
+    sqlite3_int64 span_key; /* the doc_key the spans being read go with */
     bool in_tx;
     bool indexes_at_end; /* the database was empty: make the indexes at close */
     char *buf; /* span_reader's */
@@ -81,183 +81,6 @@ static const char sql_ins_span[] =
     " holder, counterparty, scope, since, until, seq, span_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
     " ?11, ?12, ?13, ?14, ?15, ?16, (?1 << 24) + ?16)";
 
-static int fail(nm_store *st, sq *q, const char *what);
-
-/* The members of a span that get a column of their own, and the
- * statement parameter each binds. */
-enum { F_TYPE, F_TEXT, F_VALUE, F_ID, F_STATUS, F_HOLDER, F_COUNTERPARTY, F_SCOPE, F_SINCE, F_UNTIL, N_FIELDS };
-static const struct {
-    const char *key;
-    int param;
-} fields[N_FIELDS] = {
-    {"type", 5}, {"text", 6},   {"value", 7},        {"id", 8},     {"status", 9},
-    {"holder", 11}, {"counterparty", 12}, {"scope", 13}, {"since", 14}, {"until", 15},
-};
-
-/* Reading a record's spans with yajl's event parser: the members of each
- * object of the top-level "spans" array, one row a span. */
-typedef struct span_reader {
-    nm_store *st;
-    sq *q;
-    sqlite3_int64 doc_key;
-    int depth;         /* 1: the record; 2: "spans"; 3: a span */
-    bool in_spans;     /* inside the top-level "spans" array */
-    int field;         /* the member whose value comes next: F_*, -1 start, -2 end,
-                          -3 challenged, -4 anything else */
-    long long start, end;
-    int challenged;    /* -1: absent */
-    sqlite3_int64 seq; /* the span's index in the record's "spans" */
-    char *buf;         /* field values, NUL-separated */
-    size_t len, cap;
-    size_t off[N_FIELDS];
-    bool has[N_FIELDS];
-    int top;           /* the record's member whose value comes next: 1 dct, 2 source */
-    char *dct, *source; /* theirs (malloc'd), or NULL */
-    int rc;
-} span_reader;
-
-static int sr_key(void *ctx, const unsigned char *k, size_t n)
-{
-    span_reader *r = ctx;
-    if (r->depth == 1) {
-        r->in_spans = n == 5 && !memcmp(k, "spans", 5);
-        r->top = n == 3 && !memcmp(k, "dct", 3) ? 1 : n == 6 && !memcmp(k, "source", 6) ? 2 : 0;
-        return 1;
-    }
-    if (r->depth != 3 || !r->in_spans)
-        return 1;
-    r->field = -4;
-    if (n == 5 && !memcmp(k, "start", 5))
-        r->field = -1;
-    else if (n == 3 && !memcmp(k, "end", 3))
-        r->field = -2;
-    else if (n == 10 && !memcmp(k, "challenged", 10))
-        r->field = -3;
-    for (int f = 0; f < N_FIELDS && r->field == -4; f++)
-        if (strlen(fields[f].key) == n && !memcmp(k, fields[f].key, n))
-            r->field = f;
-    return 1;
-}
-
-static bool at_span_member(const span_reader *r) { return r->in_spans && r->depth == 3; }
-
-static int sr_string(void *ctx, const unsigned char *v, size_t n)
-{
-    span_reader *r = ctx;
-    if (r->depth == 1 && r->top) { /* the record's dct or source */
-        char **dst = r->top == 1 ? &r->dct : &r->source;
-        free(*dst);
-        if (!(*dst = malloc(n + 1))) {
-            r->rc = nm__store_fail(r->st, "out of memory");
-            return 0;
-        }
-        memcpy(*dst, v, n);
-        (*dst)[n] = '\0';
-        return 1;
-    }
-    if (!at_span_member(r) || r->field < 0)
-        return 1;
-    if (r->len + n + 1 > r->cap) {
-        size_t c = (r->len + n + 1) * 2;
-        char *b = realloc(r->buf, c);
-        if (!b) {
-            r->rc = nm__store_fail(r->st, "out of memory");
-            return 0;
-        }
-        r->buf = b;
-        r->cap = c;
-    }
-    memcpy(r->buf + r->len, v, n);
-    r->buf[r->len + n] = '\0';
-    r->off[r->field] = r->len;
-    r->has[r->field] = true;
-    r->len += n + 1;
-    return 1;
-}
-
-static int sr_integer(void *ctx, long long v)
-{
-    span_reader *r = ctx;
-    if (at_span_member(r) && r->field == -1)
-        r->start = v;
-    else if (at_span_member(r) && r->field == -2)
-        r->end = v;
-    return 1;
-}
-
-static int sr_boolean(void *ctx, int v)
-{
-    span_reader *r = ctx;
-    if (at_span_member(r) && r->field == -3)
-        r->challenged = v;
-    return 1;
-}
-
-static int sr_start_map(void *ctx)
-{
-    span_reader *r = ctx;
-    r->depth++;
-    if (at_span_member(r)) { /* a new span */
-        r->len = 0;
-        r->start = r->end = -1;
-        r->challenged = -1;
-        memset(r->has, 0, sizeof(r->has));
-    }
-    return 1;
-}
-
-static int sr_end_map(void *ctx)
-{
-    span_reader *r = ctx;
-    if (at_span_member(r)) {
-        sqlite3_stmt *s = r->q->ins_span;
-        const char *type = r->has[F_TYPE] ? r->buf + r->off[F_TYPE] : "";
-        const char *kind = !strncmp(type, "CLAUSE:", 7) ? "clause"
-                           : (!strcmp(type, "DATE") || !strcmp(type, "TIME") || !strcmp(type, "DURATION") ||
-                              !strcmp(type, "SET")) ? "temporal" : "entity";
-        sqlite3_bind_int64(s, 1, r->doc_key);
-        sqlite3_bind_int64(s, 2, r->start);
-        sqlite3_bind_int64(s, 3, r->end);
-        sqlite3_bind_text(s, 4, kind, -1, SQLITE_STATIC);
-        for (int f = 0; f < N_FIELDS; f++) /* the others are NULL: sqlite3_clear_bindings below */
-            if (r->has[f])
-                sqlite3_bind_text(s, fields[f].param, r->buf + r->off[f], -1, SQLITE_STATIC);
-        if (r->challenged >= 0)
-            sqlite3_bind_int(s, 10, r->challenged);
-        sqlite3_bind_int64(s, 16, r->seq++);
-        int rc = sqlite3_step(s);
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
-        if (rc != SQLITE_DONE) {
-            r->rc = fail(r->st, r->q, "inserting spans");
-            return 0;
-        }
-        r->st->pend.n_spans++;
-    }
-    r->depth--;
-    return 1;
-}
-
-static int sr_start_array(void *ctx)
-{
-    span_reader *r = ctx;
-    r->depth++;
-    return 1;
-}
-
-static int sr_end_array(void *ctx)
-{
-    span_reader *r = ctx;
-    r->depth--;
-    if (r->depth == 1)
-        r->in_spans = false;
-    return 1;
-}
-
-static const yajl_callbacks span_callbacks = {
-    NULL, sr_boolean, sr_integer, NULL, NULL, sr_string, sr_start_map, sr_key, sr_end_map,
-    sr_start_array, sr_end_array,
-};
 
 static int fail(nm_store *st, sq *q, const char *what)
 {
@@ -273,6 +96,29 @@ static int exec(nm_store *st, sq *q, const char *sql)
     if (sqlite3_exec(q->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return fail(st, q, !strncmp(sql, "COMMIT", 6) ? "commit" : !strncmp(sql, "BEGIN", 5) ? "begin" : "schema");
     return 0;
+}
+
+/* One span row of the document being stored (nm__record_read's callback). */
+static int sq_span(void *ctx, const nm__span_row *row)
+{
+    static const int param[NM_SPAN_NFIELDS] = {5, 6, 7, 8, 9, 11, 12, 13, 14, 15};
+    nm_store *st = ctx;
+    sq *q = st->impl;
+    sqlite3_stmt *s = q->ins_span;
+    sqlite3_bind_int64(s, 1, q->span_key);
+    sqlite3_bind_int64(s, 2, row->start);
+    sqlite3_bind_int64(s, 3, row->end);
+    sqlite3_bind_text(s, 4, row->kind, -1, SQLITE_STATIC);
+    for (int f = 0; f < NM_SPAN_NFIELDS; f++) /* the others are NULL: sqlite3_clear_bindings below */
+        if (row->field[f])
+            sqlite3_bind_text(s, param[f], row->field[f], (int)row->len[f], SQLITE_STATIC);
+    if (row->challenged >= 0)
+        sqlite3_bind_int(s, 10, row->challenged);
+    sqlite3_bind_int64(s, 16, row->seq);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? 0 : fail(st, q, "inserting spans");
 }
 
 static int sq_put(nm_store *st, const char *id, const char *sha, const char *json, size_t len)
@@ -319,35 +165,29 @@ static int sq_put(nm_store *st, const char *id, const char *sha, const char *jso
     }
     /* the spans first (they need only the key), read from the record
      * with its dct and source; then the document */
-    span_reader r = {.st = st, .q = q, .doc_key = q->key, .buf = q->buf, .cap = q->cap};
-    yajl_handle h = yajl_alloc(&span_callbacks, NULL, &r);
-    if (!h)
-        return nm__store_fail(st, "out of memory");
-    yajl_config(h, yajl_dont_validate_strings, 1); /* the pipeline wrote it: UTF-8 already */
-    yajl_status ys = yajl_parse(h, (const unsigned char *)json, len);
-    if (ys == yajl_status_ok)
-        ys = yajl_complete_parse(h);
-    yajl_free(h);
-    q->buf = r.buf;
-    q->cap = r.cap;
-    if (r.rc == 0 && ys != yajl_status_ok)
-        r.rc = nm__store_fail(st, "document \"%s\": its record is not valid JSON", id);
-    if (r.rc == 0) {
+    nm__record_info info;
+    q->span_key = q->key;
+    rc = nm__record_read(json, len, sq_span, st, &info, &q->buf, &q->cap);
+    if (rc == NM_EPARSE)
+        rc = nm__store_fail(st, "document \"%s\": its record is not valid JSON", id);
+    else if (rc == NM_ENOMEM)
+        rc = nm__store_fail(st, "out of memory");
+    if (rc == 0) {
         sqlite3_bind_int64(q->ins_doc, 1, q->key);
         sqlite3_bind_text(q->ins_doc, 2, id, -1, SQLITE_STATIC);
         sqlite3_bind_text(q->ins_doc, 3, sha, 64, SQLITE_STATIC);
-        sqlite3_bind_text(q->ins_doc, 4, r.dct, -1, SQLITE_STATIC); /* NULL: SQL NULL */
-        sqlite3_bind_text(q->ins_doc, 5, r.source, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q->ins_doc, 4, info.dct, -1, SQLITE_STATIC); /* NULL: SQL NULL */
+        sqlite3_bind_text(q->ins_doc, 5, info.source, -1, SQLITE_STATIC);
         sqlite3_bind_text(q->ins_doc, 6, json, (int)len, SQLITE_STATIC);
-        rc = sqlite3_step(q->ins_doc);
+        int src = sqlite3_step(q->ins_doc);
         sqlite3_reset(q->ins_doc);
-        if (rc != SQLITE_DONE)
-            r.rc = fail(st, q, "inserting a document");
+        if (src != SQLITE_DONE)
+            rc = fail(st, q, "inserting a document");
+        st->pend.n_spans += info.n_spans;
         q->key++;
     }
-    free(r.dct);
-    free(r.source);
-    return r.rc;
+    nm__record_info_free(&info);
+    return rc;
 }
 
 static int sq_commit(nm_store *st)

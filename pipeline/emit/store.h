@@ -42,6 +42,41 @@ int nm__store_fail(nm_store *st, const char *fmt, ...) __attribute__((format(pri
 int nm__sqlite_open(nm_store *st, const char *path);
 int nm__pg_open(nm_store *st, const char *url);
 
+/* ------------------------------------------------------------ record.c */
+
+/* The members of a span that get a column of their own (in this order). */
+enum { NM_SPAN_TYPE, NM_SPAN_TEXT, NM_SPAN_VALUE, NM_SPAN_ID, NM_SPAN_STATUS, NM_SPAN_HOLDER,
+       NM_SPAN_COUNTERPARTY, NM_SPAN_SCOPE, NM_SPAN_SINCE, NM_SPAN_UNTIL, NM_SPAN_NFIELDS };
+extern const char *const nm__span_keys[NM_SPAN_NFIELDS];
+
+/* A span as the stores write it: FIELD[f] NULL when the member is absent
+ * (strings unescaped, NUL-terminated, LEN[f] bytes). */
+typedef struct nm__span_row {
+    long long start, end;
+    long long seq;     /* its index in the record's "spans" */
+    const char *kind;  /* entity, temporal or clause */
+    const char *field[NM_SPAN_NFIELDS];
+    size_t len[NM_SPAN_NFIELDS];
+    bool has[NM_SPAN_NFIELDS];
+    int challenged;    /* -1 absent, 0, 1 */
+} nm__span_row;
+
+/* What a record says besides its spans (members malloc'd, or NULL). */
+typedef struct nm__record_info {
+    char *dct, *source;
+    uint64_t n_spans;
+} nm__record_info;
+
+typedef int (*nm__span_fn)(void *ctx, const nm__span_row *row);
+
+/* Read an output record: FN for each span, in order (a negative return
+ * stops the reading and is returned); INFO gets the rest (free it with
+ * nm__record_info_free).  SCRATCH: a buffer kept between calls.
+ * @return 0, NM_EPARSE (not a JSON record), NM_ENOMEM, or FN's error */
+int nm__record_read(const char *json, size_t len, nm__span_fn fn, void *ctx, nm__record_info *info,
+                    char **scratch, size_t *scratch_cap);
+void nm__record_info_free(nm__record_info *info);
+
 /* The schema both stores follow (column for column; SQLite has no jsonb
  * or date types and stores their text). */
 #define NM_STORE_SCHEMA_VERSION "1"
