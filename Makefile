@@ -30,7 +30,7 @@ OPT      := -O3 -g
 PQ_CFLAGS = $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ipipeline -Ipipeline/core $(PQ_CFLAGS) \
             -DNM_MODELS_DIR='"$(PREFIX)/share/newsmine/models"'
-CFLAGS   += -std=c11 $(WARN) $(OPT) -fPIC -pthread $(if $(WERROR),-Werror)
+CFLAGS   += -std=c11 $(WARN) $(OPT) -fPIC -fvisibility=hidden -pthread $(if $(WERROR),-Werror)
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined

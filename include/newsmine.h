@@ -28,6 +28,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The library's public functions: the only symbols libnewsmine.so
+ * exports (the rest is built with -fvisibility=hidden). */
+#if defined(__GNUC__) && !defined(NM_STATIC_INTERNAL)
+#define NM_API __attribute__((visibility("default")))
+#else
+#define NM_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -50,13 +58,13 @@ enum {
 
 /** Is S (N bytes) well-formed UTF-8 (no overlong forms, surrogates or
  *  code points past U+10FFFF)?  Thread-safe. */
-bool nm_utf8_valid(const char *s, size_t n);
+NM_API bool nm_utf8_valid(const char *s, size_t n);
 
 /** @return static text for an NM_E* code; never NULL. Thread-safe. */
-const char *nm_strerror(int code);
+NM_API const char *nm_strerror(int code);
 
 /** @return the library version string (NM_VERSION of the built library). */
-const char *nm_version(void);
+NM_API const char *nm_version(void);
 
 /**
  * Allocation hooks.  Every allocation of the library goes through these, so a
@@ -101,13 +109,13 @@ enum {
  * After a successful return the model is read-only: any number of threads may
  * share it, each with its own nm_pipeline.
  */
-int nm_model_load(nm_model **out, const char *dir, const nm_model_opts *opts);
+NM_API int nm_model_load(nm_model **out, const char *dir, const nm_model_opts *opts);
 
 /** @return the last error message of the model (borrowed), "" if none. */
-const char *nm_model_errmsg(const nm_model *m);
+NM_API const char *nm_model_errmsg(const nm_model *m);
 
 /** Free a model; NULL does nothing.  Free its pipelines first. */
-void nm_model_free(nm_model *m);
+NM_API void nm_model_free(nm_model *m);
 
 /* --------------------------------------------------------------- pipeline */
 
@@ -134,14 +142,14 @@ typedef struct nm_pipeline_opts {
  * @param[out] out the pipeline, or NULL on failure
  * @return 0 or a negative NM_E* code.  Not thread-safe: one per thread.
  */
-int nm_pipeline_new(nm_pipeline **out, const nm_model *m,
+NM_API int nm_pipeline_new(nm_pipeline **out, const nm_model *m,
                     const nm_pipeline_opts *opts);
 
 /** @return the last error message of the pipeline (borrowed), "" if none. */
-const char *nm_pipeline_errmsg(const nm_pipeline *p);
+NM_API const char *nm_pipeline_errmsg(const nm_pipeline *p);
 
 /** Free a pipeline; NULL does nothing. */
-void nm_pipeline_free(nm_pipeline *p);
+NM_API void nm_pipeline_free(nm_pipeline *p);
 
 /** Per-document metadata; every field may be NULL. */
 typedef struct nm_doc_opts {
@@ -169,7 +177,7 @@ enum {
  * @return 0, or NM_EUTF8 / NM_ELIMIT / NM_EINVAL / NM_ENOMEM with a message
  *         on the pipeline.
  */
-int nm_pipeline_run(nm_pipeline *p, const char *text, size_t text_len,
+NM_API int nm_pipeline_run(nm_pipeline *p, const char *text, size_t text_len,
                     const nm_doc_opts *opts, const nm_result **out);
 
 /** One span: a typed stretch of the document text. */
@@ -199,28 +207,28 @@ enum {
 };
 
 /** @return the name of a token kind ("WORD", ...), "?" if unknown. */
-const char *nm_token_kind_name(int kind);
+NM_API const char *nm_token_kind_name(int kind);
 
-size_t nm_result_n_spans(const nm_result *r);
-size_t nm_result_n_tokens(const nm_result *r);
-size_t nm_result_n_sentences(const nm_result *r);
+NM_API size_t nm_result_n_spans(const nm_result *r);
+NM_API size_t nm_result_n_tokens(const nm_result *r);
+NM_API size_t nm_result_n_sentences(const nm_result *r);
 
 /** Fill *out with span I.  @return 0 or NM_EINVAL when I is out of range. */
-int nm_result_span(const nm_result *r, size_t i, nm_span *out);
+NM_API int nm_result_span(const nm_result *r, size_t i, nm_span *out);
 /** Fill *out with token I.  The first call on a result works out the stems
  *  of all its tokens (they are not computed before anything asks), so like
  *  every call on a result it must not race with other calls on the same
  *  pipeline.  @return 0, NM_EINVAL, or NM_ENOMEM. */
-int nm_result_token(const nm_result *r, size_t i, nm_token *out);
+NM_API int nm_result_token(const nm_result *r, size_t i, nm_token *out);
 /** Fill start and end with sentence I's byte range.  @return 0 or NM_EINVAL. */
-int nm_result_sentence(const nm_result *r, size_t i, size_t *start,
+NM_API int nm_result_sentence(const nm_result *r, size_t i, size_t *start,
                        size_t *end);
 
 /**
  * The record as one line of JSON (no trailing newline), in the record format
  * of DESIGN.md section 3.  @param[out] out borrowed, valid until the next run.
  */
-int nm_result_json(const nm_result *r, const char **out, size_t *out_len);
+NM_API int nm_result_json(const nm_result *r, const char **out, size_t *out_len);
 
 /* --------------------------------------------------------------- training */
 
@@ -241,7 +249,7 @@ typedef struct nm_train_opts {
  * it allocates a lot (hundreds of MB for CoNLL-2003).
  * @return 0 or a negative NM_E* code with a message in ERRBUF.
  */
-int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold,
+NM_API int nm_ner_train(const nm_model *m, const char *const *gold, size_t n_gold,
                  const nm_train_opts *opts, const char *out_path, char *errbuf,
                  size_t errbuf_len);
 
@@ -261,10 +269,10 @@ typedef struct nm_reader_opts {
     const nm_allocator *alloc;
 } nm_reader_opts;
 
-int nm_reader_new(nm_reader **out, const nm_reader_opts *opts);
+NM_API int nm_reader_new(nm_reader **out, const nm_reader_opts *opts);
 /** Queue an input path ("-" = standard input).  @return NM_EIO if it cannot
  *  be found (message on the reader). */
-int nm_reader_add(nm_reader *rd, const char *path);
+NM_API int nm_reader_add(nm_reader *rd, const char *path);
 /**
  * Read the next raw record.
  * @param[out] out borrowed, valid until the next call.
@@ -272,22 +280,22 @@ int nm_reader_add(nm_reader *rd, const char *path);
  *         not be read (message on the reader names FILE:LINE; the reader has
  *         already skipped past it, so call again to go on).
  */
-int nm_reader_next(nm_reader *rd, const nm_record **out);
-const char *nm_reader_errmsg(const nm_reader *rd);
-void nm_reader_free(nm_reader *rd);
+NM_API int nm_reader_next(nm_reader *rd, const nm_record **out);
+NM_API const char *nm_reader_errmsg(const nm_reader *rd);
+NM_API void nm_reader_free(nm_reader *rd);
 
 /** Where a record came from: file name ("<stdin>" for -) and 1-based line. */
-const char *nm_record_file(const nm_record *rec);
-long nm_record_line(const nm_record *rec);
+NM_API const char *nm_record_file(const nm_record *rec);
+NM_API long nm_record_line(const nm_record *rec);
 /** The raw bytes of the record (a JSONL line, or a whole .txt file). */
-const char *nm_record_raw(const nm_record *rec, size_t *len_out);
+NM_API const char *nm_record_raw(const nm_record *rec, size_t *len_out);
 /** In a batch's on_emit: the document's id, as in its output record (for a
  *  record without one, "FILE:LINE"); NULL elsewhere. */
-const char *nm_record_id(const nm_record *rec);
+NM_API const char *nm_record_id(const nm_record *rec);
 /** In a batch's on_emit with NM_BATCH_SHA256: the 32 bytes of the SHA-256
  *  of the document's text (what a store keys a version of it by); NULL
  *  elsewhere. */
-const unsigned char *nm_record_sha256(const nm_record *rec);
+NM_API const unsigned char *nm_record_sha256(const nm_record *rec);
 
 /**
  * The shard (1..N) that a document id belongs to: the first 8 bytes of the
@@ -295,7 +303,7 @@ const unsigned char *nm_record_sha256(const nm_record *rec);
  * always lands in the same shard, so N processes with --shard K/N cover an
  * input exactly once between them, in any order.  N <= 1: 1.
  */
-unsigned nm_shard_of(const char *id, size_t len, unsigned n);
+NM_API unsigned nm_shard_of(const char *id, size_t len, unsigned n);
 
 /* ------------------------------------------------------------------ batch */
 
@@ -342,7 +350,7 @@ typedef struct nm_batch_opts {
  * @return 0, a callback's non-zero value, or a negative NM_E* code for a
  *         fatal error (a worker could not be created, out of memory).
  */
-int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *opts,
+NM_API int nm_batch_run(const nm_model *m, nm_reader *rd, const nm_batch_opts *opts,
                  nm_batch_stats *stats, char *errbuf, size_t errbuf_len);
 
 /* ------------------------------------------------------------------ store */
@@ -383,7 +391,7 @@ typedef struct nm_store_stats {
  * @param errbuf   the reason on error ("sqlite:x.db: unable to open ...")
  * @return 0, NM_EINVAL (an unknown URL), NM_EDB, NM_ENOMEM
  */
-int nm_store_open(nm_store **out, const char *url, const nm_store_opts *opts, char *errbuf,
+NM_API int nm_store_open(nm_store **out, const char *url, const nm_store_opts *opts, char *errbuf,
                   size_t errbuf_len);
 /**
  * Queue one output record (JSON, as nm_result_json or a batch's on_emit
@@ -393,15 +401,15 @@ int nm_store_open(nm_store **out, const char *url, const nm_store_opts *opts, ch
  *         error the uncommitted batch is lost and the store is closed to
  *         writes.
  */
-int nm_store_put(nm_store *st, const char *id, const unsigned char sha256[32], const char *json,
+NM_API int nm_store_put(nm_store *st, const char *id, const unsigned char sha256[32], const char *json,
                  size_t json_len);
 /** Commit what is queued.  @return 0, NM_EDB */
-int nm_store_flush(nm_store *st);
+NM_API int nm_store_flush(nm_store *st);
 /** Commit what is queued and close; ST is freed whatever happens.
  *  @return 0, NM_EDB (message in ERRBUF, which may be NULL) */
-int nm_store_close(nm_store *st, char *errbuf, size_t errbuf_len);
-const char *nm_store_errmsg(const nm_store *st);
-void nm_store_get_stats(const nm_store *st, nm_store_stats *out);
+NM_API int nm_store_close(nm_store *st, char *errbuf, size_t errbuf_len);
+NM_API const char *nm_store_errmsg(const nm_store *st);
+NM_API void nm_store_get_stats(const nm_store *st, nm_store_stats *out);
 
 /* ------------------------------------------------------------------- eval */
 
@@ -413,23 +421,23 @@ void nm_store_get_stats(const nm_store *st, nm_store_stats *out);
  */
 typedef struct nm_eval nm_eval;
 
-int nm_eval_new(nm_eval **out);
+NM_API int nm_eval_new(nm_eval **out);
 /** Restrict the report to these comma-separated types (NULL: all). A type
  *  ending in '*' is a prefix ("CLAUSE:*"). */
-int nm_eval_set_types(nm_eval *ev, const char *types);
+NM_API int nm_eval_set_types(nm_eval *ev, const char *types);
 /**
  * Read the gold type GOLD_TYPE as TYPE (NULL: leave such gold spans out):
  * for gold annotated with another scheme (CUAD's "Rofr/Rofo/Rofn" is our
  * "CLAUSE:ROFR").  Applies to gold spans only.  @return 0 or NM_ENOMEM.
  */
-int nm_eval_map_type(nm_eval *ev, const char *gold_type, const char *type);
+NM_API int nm_eval_map_type(nm_eval *ev, const char *gold_type, const char *type);
 
 /**
  * Add one document: GOLD and SYS are JSON records (only "spans" is read).
  * SYS may be NULL (the system produced nothing for this document).
  * @return 0, or NM_EPARSE with a message on the evaluator.
  */
-int nm_eval_add(nm_eval *ev, const char *gold, size_t gold_len,
+NM_API int nm_eval_add(nm_eval *ev, const char *gold, size_t gold_len,
                 const char *sys, size_t sys_len);
 /** Report formats. */
 enum {
@@ -443,9 +451,9 @@ enum {
  * @param[out] out a NUL-terminated string owned by EV, valid until the next
  *                 call on EV.
  */
-int nm_eval_report(nm_eval *ev, int format, const char **out);
-const char *nm_eval_errmsg(const nm_eval *ev);
-void nm_eval_free(nm_eval *ev);
+NM_API int nm_eval_report(nm_eval *ev, int format, const char **out);
+NM_API const char *nm_eval_errmsg(const nm_eval *ev);
+NM_API void nm_eval_free(nm_eval *ev);
 
 #ifdef __cplusplus
 }

@@ -38,4 +38,24 @@ cc -std=c11 -Wall -Werror -I"$root/include" -o "$d/example" "$d/example.c" "$roo
 out=$("$d/example" "$root/share/newsmine/models")
 [ "$out" = "11 tokens, 2 sentences" ] || { echo "install: example said \"$out\""; echo "install: 0 passed, 1 failed"; exit 1; }
 echo '{"id":"x","text":"ok"}' | "$root/bin/newsmine" run --models "$root/share/newsmine/models" | grep -q '"id":"x"'
-echo "install: 2 passed, 0 failed"
+# examples/extract.c against the installed shared library, the way the
+# header says: cc ... $(pkg-config --cflags --libs newsmine)
+flags=$(PKG_CONFIG_PATH=$root/lib/pkgconfig pkg-config --define-variable=prefix="$root" --cflags --libs newsmine)
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Werror -o "$d/extract" examples/extract.c $flags
+printf 'Microsoft kept a right of first refusal until 2030, it said on Tuesday.' |
+    LD_LIBRARY_PATH=$root/lib "$d/extract" "$root/share/newsmine/models" 2025-06-03 > "$d/extract.out"
+LD_LIBRARY_PATH=$root/lib ldd "$d/extract" | grep -q "libnewsmine.so.0 => $root/lib/" ||
+    { echo "install: extract is not linked against the installed libnewsmine.so.0"; echo "install: 2 passed, 1 failed"; exit 1; }
+for want in "ORG	Microsoft" "CLAUSE:ROFR	right of first refusal" "DATE	2030	2030" "DATE	Tuesday	2025-06-03"; do
+    grep -q "$want" "$d/extract.out" ||
+        { echo "install: extract did not print \"$want\": $(cat "$d/extract.out")"; echo "install: 2 passed, 1 failed"; exit 1; }
+done
+# the shared library exports the public API and nothing else
+nm -D --defined-only "$root/lib/libnewsmine.so" | awk '$2 ~ /[TDBR]/ {print $3}' | sort > "$d/exported"
+grep -o 'NM_API [^(]*\bnm_[a-z_0-9]*(' include/newsmine.h | grep -o 'nm_[a-z_0-9]*($' | tr -d '(' | sort > "$d/declared"
+if ! cmp -s "$d/exported" "$d/declared"; then
+    echo "install: exported symbols differ from the header's NM_API functions:"; diff "$d/declared" "$d/exported"
+    echo "install: 3 passed, 1 failed"; exit 1
+fi
+echo "install: 4 passed, 0 failed"
