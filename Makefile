@@ -35,6 +35,10 @@ ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
 endif
+ifeq ($(SAN),thread)
+CFLAGS   += -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=thread
+endif
 LIBS     := -lpcre2-8 -lstemmer -lutf8proc -lyajl -lz -lnettle -lsqlite3 -lpq -lpthread -lm
 
 LIB_SRC  := $(sort $(wildcard pipeline/*.c pipeline/core/*.c pipeline/read/*.c \
@@ -56,7 +60,7 @@ BIN      := $(BUILD)/bin/newsmine
 endif
 DEPS_OK  := build/.deps-ok
 
-.PHONY: all deps test unit golden regress install-check store-test cluster-test check fuzz fuzz-replay headercheck eval \
+.PHONY: all deps test unit golden regress install-check store-test cluster-test tsan check fuzz fuzz-replay headercheck eval \
         bench bench-peers install uninstall clean demo golden-update models models-check data-check
 
 all: $(STATIC) $(SHARED) $(BIN)
@@ -139,6 +143,11 @@ headercheck:
 
 check: | $(DEPS_OK)
 	$(MAKE) BUILD=build-san SAN=1 test fuzz-replay headercheck
+
+# ThreadSanitizer (build-tsan/): the unit tests, among them several threads
+# sharing one model (test_threads), the batch's workers and the store's writer
+tsan: | $(DEPS_OK)
+	$(MAKE) BUILD=build-tsan SAN=thread unit
 
 # fuzzing with libFuzzer (clang): make fuzz FUZZ_SECONDS=60
 FUZZ_SECONDS ?= 60

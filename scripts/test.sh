@@ -1,7 +1,8 @@
 #!/bin/sh
 # test.sh - the README's test command: install what the build needs, build,
 # run the unit, golden and regression tests, the same under ASan + UBSan
-# (make check), and the scored evaluation against its floors (make eval).
+# (make check), the unit tests under ThreadSanitizer (make tsan), and the
+# scored evaluation against its floors (make eval).
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
@@ -20,10 +21,11 @@ run_logged() {
 }
 run_logged build/test.log make test WERROR=1
 run_logged build/check.log make check WERROR=1
+run_logged build/tsan.log make tsan WERROR=1
 make eval
 # one closing line for the whole run
 pass=0
-for f in build/test.log build/check.log; do
+for f in build/test.log build/check.log build/tsan.log; do
     for n in $(sed -n 's/^\(unit\|golden\|fuzz\|install\|store\|cluster\): \([0-9]*\) passed, 0 failed.*/\2/p' "$f"); do
         pass=$((pass + n))
     done
