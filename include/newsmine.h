@@ -209,6 +209,8 @@ enum {
 /** @return the name of a token kind ("WORD", ...), "?" if unknown. */
 NM_API const char *nm_token_kind_name(int kind);
 
+/** How many spans, tokens and sentences a result holds.  A result belongs to
+ *  its pipeline: valid until the pipeline's next run or its free. */
 NM_API size_t nm_result_n_spans(const nm_result *r);
 NM_API size_t nm_result_n_tokens(const nm_result *r);
 NM_API size_t nm_result_n_sentences(const nm_result *r);
@@ -269,6 +271,8 @@ typedef struct nm_reader_opts {
     const nm_allocator *alloc;
 } nm_reader_opts;
 
+/** A new reader (OPTS may be NULL: defaults).  One thread at a time.
+ *  @return 0 or NM_ENOMEM (*OUT NULL). */
 NM_API int nm_reader_new(nm_reader **out, const nm_reader_opts *opts);
 /** Queue an input path ("-" = standard input).  @return NM_EIO if it cannot
  *  be found (message on the reader). */
@@ -281,7 +285,9 @@ NM_API int nm_reader_add(nm_reader *rd, const char *path);
  *         already skipped past it, so call again to go on).
  */
 NM_API int nm_reader_next(nm_reader *rd, const nm_record **out);
+/** The last error's message, owned by the reader ("out of memory" for NULL). */
 NM_API const char *nm_reader_errmsg(const nm_reader *rd);
+/** Close every input and free RD; NULL-safe. */
 NM_API void nm_reader_free(nm_reader *rd);
 
 /** Where a record came from: file name ("<stdin>" for -) and 1-based line. */
@@ -408,7 +414,10 @@ NM_API int nm_store_flush(nm_store *st);
 /** Commit what is queued and close; ST is freed whatever happens.
  *  @return 0, NM_EDB (message in ERRBUF, which may be NULL) */
 NM_API int nm_store_close(nm_store *st, char *errbuf, size_t errbuf_len);
+/** The error's message ("STORE: what: why"), owned by the store; it waits
+ *  for the store's writer thread to finish what is queued. */
 NM_API const char *nm_store_errmsg(const nm_store *st);
+/** The counters of what has been committed (waits for the writer). */
 NM_API void nm_store_get_stats(const nm_store *st, nm_store_stats *out);
 
 /* ------------------------------------------------------------------- eval */
@@ -421,6 +430,7 @@ NM_API void nm_store_get_stats(const nm_store *st, nm_store_stats *out);
  */
 typedef struct nm_eval nm_eval;
 
+/** A new, empty scorer; one thread at a time.  @return 0 or NM_ENOMEM. */
 NM_API int nm_eval_new(nm_eval **out);
 /** Restrict the report to these comma-separated types (NULL: all). A type
  *  ending in '*' is a prefix ("CLAUSE:*"). */
@@ -452,7 +462,9 @@ enum {
  *                 call on EV.
  */
 NM_API int nm_eval_report(nm_eval *ev, int format, const char **out);
+/** The last error's message, owned by the scorer. */
 NM_API const char *nm_eval_errmsg(const nm_eval *ev);
+/** Free EV and every report it returned; NULL-safe. */
 NM_API void nm_eval_free(nm_eval *ev);
 
 #ifdef __cplusplus
