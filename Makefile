@@ -60,7 +60,7 @@ BIN      := $(BUILD)/bin/newsmine
 endif
 DEPS_OK  := build/.deps-ok
 
-.PHONY: all deps test unit golden regress install-check store-test cluster-test tsan check fuzz fuzz-replay headercheck eval \
+.PHONY: all deps test unit golden regress install-check store-test cluster-test serve-test tsan check fuzz fuzz-replay headercheck eval \
         bench bench-peers install uninstall clean demo golden-update models models-check data-check
 
 all: $(STATIC) $(SHARED) $(BIN)
@@ -84,7 +84,7 @@ $(SHARED): $(LIB_OBJ)
 
 $(BIN): $(CLI_OBJ) $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LIBS) -lmicrohttpd
 
 # ------------------------------------------------------------------ tests
 
@@ -112,11 +112,15 @@ install-check: all
 store-test: $(BIN)
 	@sh tests/store.sh $(BIN) $(SHARED_DIR)
 
+# newsmine serve over loopback: endpoints, bad input, limits, slow client, SIGTERM
+serve-test: $(BIN)
+	@sh tests/serve.sh $(BIN)
+
 # a throwaway Slurm + PostgreSQL: a 4-task job array, GNU parallel, SQLite merges
 cluster-test: $(BIN)
 	@sh tests/cluster.sh $(BIN) $(SHARED_DIR)
 
-test: all unit golden regress $(if $(SAN),,install-check models-check data-check store-test cluster-test)
+test: all unit golden regress $(if $(SAN),,install-check models-check data-check store-test cluster-test serve-test)
 	@echo "make test: all unit, golden and regression tests passed"
 
 # the corpus gold (offsets, overlaps, value formats) and the gazetteer lists

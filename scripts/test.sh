@@ -26,7 +26,7 @@ make eval
 # one closing line for the whole run
 pass=0
 for f in build/test.log build/check.log build/tsan.log; do
-    for n in $(sed -n 's/^\(unit\|golden\|fuzz\|install\|store\|cluster\): \([0-9]*\) passed, 0 failed.*/\2/p' "$f"); do
+    for n in $(sed -n 's/^\(unit\|golden\|fuzz\|install\|store\|cluster\|serve\): \([0-9]*\) passed, 0 failed.*/\2/p' "$f"); do
         pass=$((pass + n))
     done
 done

@@ -30,5 +30,6 @@ int cli_parse_size(const char *s, size_t *out);
 int cmd_run(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -29,7 +29,8 @@ static const char usage[] =
     "       newsmine train --gold FILE.jsonl [--gold FILE.jsonl...] -o WEIGHTS.gz\n"
     "                     [--epochs N] [--seed N] [--min-count N] [--quiet] [--models DIR]\n"
     "       newsmine show [INPUT...]\n"
-    "       newsmine serve [--listen 127.0.0.1:8080]\n"
+    "       newsmine serve [--listen 127.0.0.1:8080] [--threads N] [--max-body BYTES]\n"
+    "                      [--timeout SECONDS] [--max-connections N] [--models DIR]\n"
     "       newsmine --help | --version\n"
     "\n"
     "INPUT: .txt (one article), .jsonl (records with \"text\"; \"id\", \"dct\" optional),\n"
@@ -135,7 +136,9 @@ int main(int argc, char **argv)
         return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "train"))
         return cmd_train(argc - 1, argv + 1);
-    if (!strcmp(cmd, "show") || !strcmp(cmd, "serve")) {
+    if (!strcmp(cmd, "serve"))
+        return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "show")) {
         cli_error("%s: not available in this version yet", cmd);
         return EXIT_FATAL;
     }

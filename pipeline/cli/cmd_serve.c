@@ -1,0 +1,426 @@
+/*
+ * cmd_serve.c - newsmine serve: the pipeline over HTTP (libmicrohttpd).
+ *
+ *   POST /v1/extract   a JSON record ({"text":..,"id":..,"dct":..,"source":..}),
+ *                      or text/plain with ?id=&dct=; answers the output record
+ *   POST /v1/batch     JSONL in, JSONL out, one line a record; a bad line gets
+ *                      {"line":N,"error":".."} in its place, the rest goes on
+ *   GET  /healthz      {"status":"ok"}
+ *   GET  /v1/version   {"newsmine":..}
+ *
+ * The models are loaded once and shared; each of the daemon's pool threads
+ * makes its own pipeline the first time it needs one.  Limits: a body cap
+ * (--max-body, default 16M: past it the body is read and dropped and the
+ * answer is 413), a per-connection timeout (--timeout, a slow client is
+ * cut off), a connection cap (--max-connections).  Bad input gets a 4xx
+ * with {"error":".."}.  Listens on 127.0.0.1 by default.  SIGTERM or
+ * SIGINT: stop accepting, let the requests in flight finish, exit 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <yajl/yajl_tree.h>
+
+#include "cli.h"
+
+typedef struct server {
+    const nm_model *m;
+    size_t max_body;
+    pthread_key_t pipe_key;
+} server;
+
+/* A request's body as it arrives. */
+typedef struct req {
+    char *body;
+    size_t len, cap;
+    bool too_big;
+} req;
+
+/* A growable answer. */
+typedef struct out {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} out;
+
+static void out_put(out *o, const char *s, size_t n)
+{
+    if (o->failed)
+        return;
+    if (o->len + n + 1 > o->cap) {
+        size_t c = o->cap ? o->cap * 2 : 4096;
+        while (c < o->len + n + 1)
+            c *= 2;
+        char *p = realloc(o->p, c);
+        if (!p) {
+            o->failed = true;
+            return;
+        }
+        o->p = p;
+        o->cap = c;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+    o->p[o->len] = '\0';
+}
+
+/* S as a JSON string (S is UTF-8). */
+static void out_json_str(out *o, const char *s)
+{
+    out_put(o, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[8];
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)c;
+            out_put(o, esc, 2);
+        } else if (c < 0x20) {
+            snprintf(esc, sizeof(esc), "\\u%04x", c);
+            out_put(o, esc, 6);
+        } else {
+            out_put(o, s, 1);
+        }
+    }
+    out_put(o, "\"", 1);
+}
+
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, out *o, const char *type)
+{
+    struct MHD_Response *r;
+    if (o->failed) {
+        static const char oom[] = "{\"error\":\"out of memory\"}";
+        r = MHD_create_response_from_buffer(sizeof(oom) - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        free(o->p);
+    } else {
+        r = MHD_create_response_from_buffer(o->len, o->p ? o->p : (char *)"", o->p ? MHD_RESPMEM_MUST_FREE
+                                                                                  : MHD_RESPMEM_PERSISTENT);
+    }
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", type);
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result answer_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    out o = {0};
+    out_put(&o, "{\"error\":", 9);
+    out_json_str(&o, msg);
+    out_put(&o, "}", 1);
+    return answer(c, status, &o, "application/json");
+}
+
+/* This pool thread's pipeline, made the first time. */
+static nm_pipeline *thread_pipeline(server *s)
+{
+    nm_pipeline *p = pthread_getspecific(s->pipe_key);
+    if (!p && nm_pipeline_new(&p, s->m, NULL) == 0)
+        pthread_setspecific(s->pipe_key, p);
+    return p;
+}
+
+static void free_pipeline(void *p) { nm_pipeline_free(p); }
+
+/* Run the pipeline over one JSON record (TEXT N bytes); the output record,
+ * or why not, into O.  @return 0, or -1 with MSG set (a client error). */
+static int extract_json(server *s, const char *text, size_t n, out *o, char *msg, size_t msglen)
+{
+    char *copy = malloc(n + 1);
+    if (!copy) {
+        snprintf(msg, msglen, "out of memory");
+        return -1;
+    }
+    memcpy(copy, text, n);
+    copy[n] = '\0';
+    char err[256] = "";
+    yajl_val v = yajl_tree_parse(copy, err, sizeof(err));
+    free(copy);
+    if (!v || !YAJL_IS_OBJECT(v)) {
+        snprintf(msg, msglen, "invalid JSON%s%s", v ? ": not an object" : ": ", v ? "" : err);
+        /* yajl's message spans lines, with a pointer under the text: one line */
+        char *w = msg;
+        for (char *p = msg; *p; p++)
+            if (!((*p == ' ' || *p == '\n') && (w == msg || w[-1] == ' ')))
+                *w++ = *p == '\n' ? ' ' : *p;
+        while (w > msg && w[-1] == ' ')
+            w--;
+        *w = '\0';
+        yajl_tree_free(v);
+        return -1;
+    }
+    /* yajl_tree_get takes its path as const char ** */
+    const char *k_text[] = {"text", NULL}, *k_id[] = {"id", NULL}, *k_dct[] = {"dct", NULL},
+               *k_source[] = {"source", NULL};
+    yajl_val t = yajl_tree_get(v, k_text, yajl_t_string), id = yajl_tree_get(v, k_id, yajl_t_string);
+    yajl_val dct = yajl_tree_get(v, k_dct, yajl_t_string), src = yajl_tree_get(v, k_source, yajl_t_string);
+    if (!t) {
+        snprintf(msg, msglen, "the record has no \"text\" string");
+        yajl_tree_free(v);
+        return -1;
+    }
+    nm_doc_opts d = {0};
+    d.id = id ? YAJL_GET_STRING(id) : NULL;
+    d.dct = dct ? YAJL_GET_STRING(dct) : NULL;
+    d.source = src ? YAJL_GET_STRING(src) : NULL;
+    const char *body = YAJL_GET_STRING(t);
+    int rc = -1;
+    nm_pipeline *p = thread_pipeline(s);
+    const nm_result *r;
+    if (!p) {
+        snprintf(msg, msglen, "out of memory");
+    } else if (nm_pipeline_run(p, body, strlen(body), &d, &r) < 0) {
+        snprintf(msg, msglen, "%s", nm_pipeline_errmsg(p));
+    } else {
+        const char *json;
+        size_t len;
+        nm_result_json(r, &json, &len);
+        out_put(o, json, len);
+        rc = 0;
+    }
+    yajl_tree_free(v);
+    return rc;
+}
+
+static enum MHD_Result on_extract(server *s, struct MHD_Connection *c, req *q)
+{
+    const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    char msg[512];
+    out o = {0};
+    if (type && !strncmp(type, "text/plain", 10)) {
+        if (!nm_utf8_valid(q->body ? q->body : "", q->len))
+            return answer_error(c, MHD_HTTP_BAD_REQUEST, "the text is not valid UTF-8");
+        nm_doc_opts d = {0};
+        d.id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "id");
+        d.dct = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dct");
+        nm_pipeline *p = thread_pipeline(s);
+        const nm_result *r;
+        if (!p)
+            return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        if (nm_pipeline_run(p, q->body ? q->body : "", q->len, &d, &r) < 0)
+            return answer_error(c, MHD_HTTP_BAD_REQUEST, nm_pipeline_errmsg(p));
+        const char *json;
+        size_t len;
+        nm_result_json(r, &json, &len);
+        out_put(&o, json, len);
+        return answer(c, MHD_HTTP_OK, &o, "application/json");
+    }
+    if (extract_json(s, q->body ? q->body : "", q->len, &o, msg, sizeof(msg)) < 0) {
+        free(o.p);
+        return answer_error(c, MHD_HTTP_BAD_REQUEST, msg);
+    }
+    return answer(c, MHD_HTTP_OK, &o, "application/json");
+}
+
+static enum MHD_Result on_batch(server *s, struct MHD_Connection *c, req *q)
+{
+    out o = {0};
+    size_t line = 0;
+    for (size_t i = 0; q->body && i < q->len;) {
+        const char *nl = memchr(q->body + i, '\n', q->len - i);
+        size_t n = nl ? (size_t)(nl - (q->body + i)) : q->len - i;
+        line++;
+        if (n && !(n == 1 && q->body[i] == '\r')) {
+            char msg[512];
+            if (extract_json(s, q->body + i, n, &o, msg, sizeof(msg)) < 0) {
+                char head[64];
+                snprintf(head, sizeof(head), "{\"line\":%zu,\"error\":", line);
+                out_put(&o, head, strlen(head));
+                out_json_str(&o, msg);
+                out_put(&o, "}", 1);
+            }
+            out_put(&o, "\n", 1);
+        }
+        i += n + 1;
+    }
+    return answer(c, MHD_HTTP_OK, &o, "application/x-ndjson");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *data, size_t *data_size, void **con_cls)
+{
+    server *s = cls;
+    (void)version;
+    req *q = *con_cls;
+    if (!q) { /* the headers: make room for the body */
+        if (!(q = calloc(1, sizeof(*q))))
+            return MHD_NO;
+        *con_cls = q;
+        return MHD_YES;
+    }
+    if (*data_size) { /* a piece of the body */
+        if (!q->too_big && q->len + *data_size > s->max_body)
+            q->too_big = true; /* read on, keep nothing: then 413 */
+        if (!q->too_big) {
+            if (q->len + *data_size + 1 > q->cap) {
+                size_t cap = q->cap ? q->cap : 65536;
+                while (cap < q->len + *data_size + 1)
+                    cap *= 2;
+                char *b = realloc(q->body, cap);
+                if (!b)
+                    return MHD_NO;
+                q->body = b;
+                q->cap = cap;
+            }
+            memcpy(q->body + q->len, data, *data_size);
+            q->len += *data_size;
+            q->body[q->len] = '\0';
+        }
+        *data_size = 0;
+        return MHD_YES;
+    }
+    bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+    if (q->too_big)
+        return answer_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "the body is over --max-body");
+    if (!strcmp(url, "/healthz") && get) {
+        out o = {0};
+        out_put(&o, "{\"status\":\"ok\"}", 15);
+        return answer(c, MHD_HTTP_OK, &o, "application/json");
+    }
+    if (!strcmp(url, "/v1/version") && get) {
+        out o = {0};
+        out_put(&o, "{\"newsmine\":", 12);
+        out_json_str(&o, nm_version());
+        out_put(&o, "}", 1);
+        return answer(c, MHD_HTTP_OK, &o, "application/json");
+    }
+    if (!strcmp(url, "/v1/extract") && post)
+        return on_extract(s, c, q);
+    if (!strcmp(url, "/v1/batch") && post)
+        return on_batch(s, c, q);
+    if (!strcmp(url, "/healthz") || !strcmp(url, "/v1/version") || !strcmp(url, "/v1/extract") ||
+        !strcmp(url, "/v1/batch"))
+        return answer_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed here");
+    return answer_error(c, MHD_HTTP_NOT_FOUND, "no such endpoint");
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    req *q = *con_cls;
+    if (q) {
+        free(q->body);
+        free(q);
+        *con_cls = NULL;
+    }
+}
+
+enum { OPT_LISTEN = 256, OPT_THREADS, OPT_MAX_BODY, OPT_TIMEOUT, OPT_MAX_CONN, OPT_MODELS, OPT_HELP };
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN},   {"threads", required_argument, NULL, OPT_THREADS},
+        {"max-body", required_argument, NULL, OPT_MAX_BODY}, {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+        {"models", required_argument, NULL, OPT_MODELS},   {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char *listen = "127.0.0.1:8080", *models = NULL;
+    long threads = 2, timeout = 30, max_conn = 256;
+    size_t max_body = (size_t)16 << 20;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char *end;
+        switch (ch) {
+        case OPT_LISTEN: listen = optarg; break;
+        case OPT_THREADS:
+        case OPT_TIMEOUT:
+        case OPT_MAX_CONN: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 100000) {
+                cli_error("--%s: expected a positive number, not \"%s\"",
+                          ch == OPT_THREADS ? "threads" : ch == OPT_TIMEOUT ? "timeout" : "max-connections", optarg);
+                return EXIT_FATAL;
+            }
+            *(ch == OPT_THREADS ? &threads : ch == OPT_TIMEOUT ? &timeout : &max_conn) = v;
+            break;
+        }
+        case OPT_MAX_BODY:
+            if (cli_parse_size(optarg, &max_body) < 0) {
+                cli_error("--max-body: expected a size such as 16M, not \"%s\"", optarg);
+                return EXIT_FATAL;
+            }
+            break;
+        case OPT_MODELS: models = optarg; break;
+        case OPT_HELP:
+            fputs("usage: newsmine serve [--listen HOST:PORT] [--threads N] [--max-body BYTES]\n"
+                  "                      [--timeout SECONDS] [--max-connections N] [--models DIR]\n",
+                  stdout);
+            return EXIT_ALL_GOOD;
+        default: return EXIT_FATAL;
+        }
+    }
+    /* HOST:PORT, an IPv4 address (port 0: any free one, printed) */
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    const char *colon = strrchr(listen, ':');
+    char host[64];
+    char *end;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || (size_t)(colon - listen) >= sizeof(host) || *end || port < 0 || port > 65535) {
+        cli_error("--listen: expected HOST:PORT (an IPv4 address), not \"%s\"", listen);
+        return EXIT_FATAL;
+    }
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        cli_error("--listen: \"%s\" is not an IPv4 address", host);
+        return EXIT_FATAL;
+    }
+    addr.sin_port = htons((uint16_t)port);
+    nm_model *m = cli_load_model(models);
+    if (!m)
+        return EXIT_FATAL;
+    server s = {.m = m, .max_body = max_body};
+    pthread_key_create(&s.pipe_key, free_pipeline);
+    /* SIGTERM and SIGINT are waited for below, in this thread alone */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
+        &s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
+        MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
+    if (!d) {
+        cli_error("--listen %s: cannot listen there: %s", listen, strerror(errno));
+        nm_model_free(m);
+        return EXIT_FATAL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    fprintf(stderr, "newsmine: listening on %s:%u (%ld threads)\n", host, info ? info->port : (unsigned)port,
+            threads);
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    fprintf(stderr, "newsmine: %s: finishing the requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    MHD_quiesce_daemon(d); /* no new connections */
+    /* the requests in flight finish (a client that stalls is cut off by
+     * --timeout anyway); then the daemon stops */
+    for (int waited = 0; waited < 20 * (int)(timeout + 5); waited++) {
+        const union MHD_DaemonInfo *ci = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (!ci || ci->num_connections == 0)
+            break;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(d);
+    nm_model_free(m);
+    return EXIT_ALL_GOOD;
+}
