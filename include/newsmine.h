@@ -111,6 +111,15 @@ enum {
  */
 NM_API int nm_model_load(nm_model **out, const char *dir, const nm_model_opts *opts);
 
+/**
+ * What was loaded, as SHA-256 digests (64 hex digits): KIND NULL, one
+ * digest over every model file (two model folders give the same output
+ * when this is the same); a kind from MANIFEST.tsv
+ * ("clause-triggers": the clause taxonomy, "ner-weights": the tagger), the
+ * first file of that kind.  Owned by the model.  @return NULL if M is not
+ * loaded or has no file of KIND.
+ */
+NM_API const char *nm_model_digest(const nm_model *m, const char *kind);
 /** @return the last error message of the model (borrowed), "" if none. */
 NM_API const char *nm_model_errmsg(const nm_model *m);
 

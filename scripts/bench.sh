@@ -74,6 +74,40 @@ load_run "-j 2, loaded again (all unchanged)" ":" -j 2 --db "sqlite:$ldir/b.db" 
 load_run "-j 2, 10x corpus, into SQLite (memory)" "rm -f $ldir/m.db*" -j 2 --db "sqlite:$ldir/m.db" $x10
 [ -n "$pgurl" ] || echo "(no PostgreSQL figures: scripts/pg-throwaway.sh could not start one)"
 
+# The HTTP service (issue 7): wrk on loopback against `newsmine serve` with
+# 2 threads, POST /v1/extract of a ~5 KB article (our sample articles, as
+# text/plain), for 10 s, then until 100,000 requests have been served; the
+# server's resident memory before and after (it must stay flat).
+if command -v wrk >/dev/null 2>&1; then
+    art=$ldir/article.txt
+    { jq -r .text corpus/sample/articles.jsonl; jq -r .text corpus/sample/articles.jsonl; } | head -c 5000 > "$art"
+    cat > "$ldir/post.lua" <<LUA
+local f = io.open("$art", "rb"); local body = f:read("*a"); f:close()
+wrk.method = "POST"; wrk.body = body
+wrk.headers["Content-Type"] = "text/plain"
+LUA
+    NEWSMINE_MODELS=models "$bin" serve --listen 127.0.0.1:0 --threads 2 2>"$ldir/serve.err" &
+    spid=$!
+    i=0
+    until grep -q "listening on" "$ldir/serve.err" 2>/dev/null || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$ldir/serve.err")
+    url="http://127.0.0.1:$port/v1/extract?id=bench&dct=2025-06-03"
+    wrk -t 2 -c 8 -d 5s -s "$ldir/post.lua" "$url" >/dev/null 2>&1 # warm up: both threads
+    rss0=$(ps -o rss= -p $spid)
+    echo "serve (2 threads, POST /v1/extract, $(wc -c < "$art") bytes of text, wrk -t 2 -c 8, 10 s):"
+    wrk -t 2 -c 8 -d 10s --latency -s "$ldir/post.lua" "$url" 2>&1 |
+        awk '/Requests\/sec/ {print "  requests/s " $2} / 50% / {print "  p50 " $2} / 99% / {print "  p99 " $2} /Non-2xx/ {print "  " $0}'
+    n=0
+    while [ $n -lt 100000 ]; do
+        r=$(wrk -t 2 -c 8 -d 10s -s "$ldir/post.lua" "$url" 2>&1 | awk '/requests in/ {print $1}')
+        n=$((n + ${r:-100000}))
+    done
+    rss1=$(ps -o rss= -p $spid)
+    echo "  server resident memory: $((rss0 / 1024)) MB after warm-up, $((rss1 / 1024)) MB after $n more requests"
+    kill -TERM $spid
+    wait $spid 2>/dev/null
+fi
+
 # Wall-clock figures on this kind of VM move by 10-20% from one minute to the
 # next; instruction counts do not.  With valgrind at hand, count the
 # instructions of the whole pipeline and of the text stages on the first

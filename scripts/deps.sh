@@ -2,7 +2,7 @@
 # deps.sh - make sure the build's Debian packages are here.
 # As root, installs what is missing (apt-get); otherwise names it and fails.
 set -u
-PKGS="make gcc pkg-config libpcre2-dev libstemmer-dev libutf8proc-dev libcmocka-dev libyajl-dev zlib1g-dev nettle-dev libsqlite3-dev libpq-dev libmicrohttpd-dev sqlite3 curl jq iso-codes python3"
+PKGS="make gcc pkg-config libpcre2-dev libstemmer-dev libutf8proc-dev libcmocka-dev libyajl-dev zlib1g-dev nettle-dev libsqlite3-dev libpq-dev libmicrohttpd-dev sqlite3 curl wrk jq iso-codes python3"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -32,6 +32,7 @@ check "GET /healthz" "$(req "$u/healthz")" 200
 has "/healthz body" "$(cat "$t/body")" '"status":"ok"'
 check "GET /v1/version" "$(req "$u/v1/version")" 200
 has "/v1/version body" "$(cat "$t/body")" '"newsmine":'
+has "/v1/version: the taxonomy's digest" "$(cat "$t/body")" '"taxonomy":"sha256:'
 check "POST /v1/extract JSON" "$(req -H 'Content-Type: application/json' \
     -d '{"id":"a","dct":"2025-06-03","text":"Microsoft kept a right of first refusal until 2030, it said on Tuesday."}' \
     "$u/v1/extract")" 200

@@ -6,7 +6,8 @@
  *   POST /v1/batch     JSONL in, JSONL out, one line a record; a bad line gets
  *                      {"line":N,"error":".."} in its place, the rest goes on
  *   GET  /healthz      {"status":"ok"}
- *   GET  /v1/version   {"newsmine":..}
+ *   GET  /v1/version   {"newsmine":..,"models":..,"taxonomy":..,"tagger":..}: the
+ *                      library's version and the digests of what it loaded
  *
  * The models are loaded once and shared; each of the daemon's pool threads
  * makes its own pipeline the first time it needs one.  Limits: a body cap
@@ -290,6 +291,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         out o = {0};
         out_put(&o, "{\"newsmine\":", 12);
         out_json_str(&o, nm_version());
+        static const char *const what[][2] = {
+            {"models", NULL}, {"taxonomy", "clause-triggers"}, {"tagger", "ner-weights"}};
+        for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+            const char *dg = nm_model_digest(s->m, what[i][1]);
+            out_put(&o, ",\"", 2);
+            out_put(&o, what[i][0], strlen(what[i][0]));
+            out_put(&o, "\":", 2);
+            if (dg) {
+                out_put(&o, "\"sha256:", 8);
+                out_put(&o, dg, 16);
+                out_put(&o, "\"", 1);
+            } else {
+                out_put(&o, "null", 4);
+            }
+        }
         out_put(&o, "}", 1);
         return answer(c, MHD_HTTP_OK, &o, "application/json");
     }

@@ -47,6 +47,8 @@ void *nm__realloc(const nm_allocator *a, void *ptr, size_t size);
 void nm__free(const nm_allocator *a, void *ptr);
 /** SHA-256 of LEN bytes at DATA into OUT (digest.c). */
 void nm__sha256(const void *data, size_t len, unsigned char out[32]);
+/** The SHA-256 of a file's bytes, as 64 hex digits.  @return 0 or NM_EIO. */
+int nm__sha256_file(const char *path, char hex[65]);
 /** Zeroed memory for a large table probed at random: the kernel is asked
  *  to back it with huge pages where it can (fewer TLB misses); freed with
  *  nm__free. */
@@ -321,6 +323,11 @@ struct nm_model {
     struct nm_ner_weights *ner;    /* models/entities/ner.weights.gz */
     struct nm_clauses *clauses;    /* models/clauses/triggers.tsv, cues.tsv */
     bool no_tagger;                /* NM_MODEL_NO_TAGGER: weights not loaded */
+    /* what was loaded: each file's kind and SHA-256, and one digest over
+     * them all (nm_model_digest) */
+    struct nm_model_file { char kind[32]; char hex[65]; } *files;
+    size_t n_files;
+    char digest[65];
 };
 
 /* Compile the temporal rules once every table is loaded (temporal.c). */

@@ -7,6 +7,7 @@
  * uses the CPU's SHA instructions where there are some.
  */
 #include <nettle/sha2.h>
+#include <stdio.h>
 
 #include "core.h"
 
@@ -28,4 +29,29 @@ unsigned nm_shard_of(const char *id, size_t len, unsigned n)
     for (int i = 0; i < 8; i++)
         v = v << 8 | h[i];
     return (unsigned)(v % n) + 1;
+}
+
+int nm__sha256_file(const char *path, char hex[65])
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char buf[65536], h[32];
+    struct sha256_ctx c;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NM_EIO;
+    sha256_init(&c);
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        sha256_update(&c, n, buf);
+    int err = ferror(f);
+    fclose(f);
+    if (err)
+        return NM_EIO;
+    sha256_digest(&c, SHA256_DIGEST_SIZE, h);
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = digits[h[i] >> 4];
+        hex[2 * i + 1] = digits[h[i] & 15];
+    }
+    hex[64] = '\0';
+    return 0;
 }

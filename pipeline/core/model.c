@@ -320,8 +320,7 @@ static int load_rules(nm_model *m, const char *mpath, long mline, const char *re
     return nm__model_read_tsv(m, rel, kind, n_fields, on_rule_line, *slot);
 }
 
-static int on_manifest(nm_model *m, const char *path, long lineno, char **f,
-                       int nf, void *payload)
+static int load_entry(nm_model *m, const char *path, long lineno, char **f, int nf, void *payload)
 {
     (void)nf;
     manifest_state *st = payload;
@@ -352,6 +351,26 @@ static int on_manifest(nm_model *m, const char *path, long lineno, char **f,
     }
     return nm__err_set(&m->err, NM_EPARSE, "%s:%ld: unknown model kind \"%s\"",
                        path, lineno, f[1]);
+}
+
+/* A manifest line: its file loaded, then its digest kept (nm_model_digest). */
+static int on_manifest(nm_model *m, const char *path, long lineno, char **f, int nf, void *payload)
+{
+    int rc = load_entry(m, path, lineno, f, nf, payload);
+    if (rc < 0)
+        return rc;
+    struct nm_model_file *fs = nm__realloc(&m->alloc, m->files, (m->n_files + 1) * sizeof(*fs));
+    if (!fs)
+        return nm__err_set(&m->err, NM_ENOMEM, "out of memory");
+    m->files = fs;
+    struct nm_model_file *mf = &fs[m->n_files];
+    snprintf(mf->kind, sizeof(mf->kind), "%s", f[1]);
+    char full[4096];
+    snprintf(full, sizeof(full), "%s/%s", m->dir, f[0]);
+    if (nm__sha256_file(full, mf->hex) < 0)
+        return nm__err_set(&m->err, NM_EIO, "%s:%ld: %s: %s", path, lineno, f[0], strerror(errno));
+    m->n_files++;
+    return 0;
 }
 
 int nm_model_load(nm_model **out, const char *dir, const nm_model_opts *opts)
@@ -396,8 +415,39 @@ int nm_model_load(nm_model **out, const char *dir, const nm_model_opts *opts)
         goto done;
     if ((rc = nm__clauses_build(m)) < 0)
         goto done;
+    /* one digest over every file's path order and digest */
+    {
+        nm_buf all;
+        nm_buf_init(&all, (size_t)1 << 20, &m->alloc);
+        for (size_t i = 0; i < m->n_files && rc == 0; i++)
+            rc = nm_buf_put(&all, m->files[i].hex, 64);
+        unsigned char h[32];
+        static const char digits[] = "0123456789abcdef";
+        if (rc == 0) {
+            nm__sha256(all.ptr ? all.ptr : "", all.len, h);
+            for (int i = 0; i < 32; i++) {
+                m->digest[2 * i] = digits[h[i] >> 4];
+                m->digest[2 * i + 1] = digits[h[i] & 15];
+            }
+        } else {
+            nm__err_set(&m->err, rc, "out of memory");
+        }
+        nm_buf_free(&all);
+    }
 done:
     return rc;
+}
+
+const char *nm_model_digest(const nm_model *m, const char *kind)
+{
+    if (!m || !m->digest[0])
+        return NULL;
+    if (!kind)
+        return m->digest;
+    for (size_t i = 0; i < m->n_files; i++)
+        if (!strcmp(m->files[i].kind, kind))
+            return m->files[i].hex;
+    return NULL;
 }
 
 const char *nm_model_errmsg(const nm_model *m)
@@ -419,6 +469,7 @@ void nm_model_free(nm_model *m)
     for (size_t i = 0; i < m->n_tables; i++)
         nm_strtab_free(&m->tables[i].t);
     nm__free(&al, m->tables);
+    nm__free(&al, m->files);
     nm__free(&al, m->dir);
     nm__free(&al, m);
 }

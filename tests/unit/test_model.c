@@ -165,9 +165,29 @@ static void test_model__every_allocation_failure_is_clean(void **state)
     assert_true(succeeded);
 }
 
+/* What was loaded is identified by digests: the same folder twice gives the
+ * same ones; a kind gets its file's; an unknown kind none. */
+static void test_model__digests(void **state)
+{
+    (void)state;
+    nm_model *a = load_model(), *b = load_model();
+    const char *all = nm_model_digest(a, NULL), *tax = nm_model_digest(a, "clause-triggers");
+    assert_non_null(all);
+    assert_non_null(tax);
+    assert_int_equal(strlen(all), 64);
+    assert_int_equal(strspn(all, "0123456789abcdef"), 64);
+    assert_string_equal(all, nm_model_digest(b, NULL));
+    assert_string_not_equal(all, tax);
+    assert_null(nm_model_digest(a, "no-such-kind"));
+    assert_null(nm_model_digest(NULL, NULL));
+    nm_model_free(a);
+    nm_model_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_model__digests),
         cmocka_unit_test(test_model__loads),
         cmocka_unit_test(test_model__bad_lines_name_file_and_line),
         cmocka_unit_test(test_model__missing_folder),
