@@ -3,8 +3,9 @@
  *
  *   POST /v1/extract   a JSON record ({"text":..,"id":..,"dct":..,"source":..}),
  *                      or text/plain with ?id=&dct=; answers the output record
- *   POST /v1/batch     JSONL in, JSONL out, one line a record; a bad line gets
- *                      {"line":N,"error":".."} in its place, the rest goes on
+ *   POST /v1/batch     JSONL in, JSONL out (streamed, chunked), one line a
+ *                      record; a bad line gets {"line":N,"error":".."} in its
+ *                      place, the rest goes on
  *   GET  /healthz      {"status":"ok"}
  *   GET  /v1/version   {"newsmine":..,"models":..,"taxonomy":..,"tagger":..}: the
  *                      library's version and the digests of what it loaded
@@ -22,6 +23,7 @@
 #include <getopt.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sys/types.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,28 +224,74 @@ static enum MHD_Result on_extract(server *s, struct MHD_Connection *c, req *q)
     return answer(c, MHD_HTTP_OK, &o, "application/json");
 }
 
+/* /v1/batch streams its answer: each line of the body is run when the
+ * client is ready for more, so the answer is never held whole. */
+typedef struct batch_stream {
+    server *s;
+    const req *q;
+    size_t pos;  /* in the body: the next line */
+    size_t line; /* its number */
+    out pending; /* the answer to the last line, not yet all sent */
+    size_t sent; /* of pending */
+} batch_stream;
+
+static ssize_t batch_next(void *cls, uint64_t offset, char *buf, size_t max)
+{
+    batch_stream *b = cls;
+    (void)offset;
+    while (b->sent == b->pending.len) {
+        const req *q = b->q;
+        if (!q->body || b->pos >= q->len)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        b->pending.len = b->sent = 0;
+        const char *nl = memchr(q->body + b->pos, '\n', q->len - b->pos);
+        size_t n = nl ? (size_t)(nl - (q->body + b->pos)) : q->len - b->pos;
+        const char *line = q->body + b->pos;
+        b->pos += n + 1;
+        b->line++;
+        if (!n || (n == 1 && line[0] == '\r'))
+            continue; /* a blank line: no record */
+        char msg[512];
+        if (extract_json(b->s, line, n, &b->pending, msg, sizeof(msg)) < 0) {
+            char head[64];
+            snprintf(head, sizeof(head), "{\"line\":%zu,\"error\":", b->line);
+            out_put(&b->pending, head, strlen(head));
+            out_json_str(&b->pending, msg);
+            out_put(&b->pending, "}", 1);
+        }
+        out_put(&b->pending, "\n", 1);
+        if (b->pending.failed)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    size_t n = b->pending.len - b->sent < max ? b->pending.len - b->sent : max;
+    memcpy(buf, b->pending.p + b->sent, n);
+    b->sent += n;
+    return (ssize_t)n;
+}
+
+static void batch_free(void *cls)
+{
+    batch_stream *b = cls;
+    free(b->pending.p);
+    free(b);
+}
+
 static enum MHD_Result on_batch(server *s, struct MHD_Connection *c, req *q)
 {
-    out o = {0};
-    size_t line = 0;
-    for (size_t i = 0; q->body && i < q->len;) {
-        const char *nl = memchr(q->body + i, '\n', q->len - i);
-        size_t n = nl ? (size_t)(nl - (q->body + i)) : q->len - i;
-        line++;
-        if (n && !(n == 1 && q->body[i] == '\r')) {
-            char msg[512];
-            if (extract_json(s, q->body + i, n, &o, msg, sizeof(msg)) < 0) {
-                char head[64];
-                snprintf(head, sizeof(head), "{\"line\":%zu,\"error\":", line);
-                out_put(&o, head, strlen(head));
-                out_json_str(&o, msg);
-                out_put(&o, "}", 1);
-            }
-            out_put(&o, "\n", 1);
-        }
-        i += n + 1;
+    batch_stream *b = calloc(1, sizeof(*b));
+    if (!b)
+        return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    b->s = s;
+    b->q = q;
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, batch_next, b, batch_free);
+    if (!r) {
+        batch_free(b);
+        return MHD_NO;
     }
-    return answer(c, MHD_HTTP_OK, &o, "application/x-ndjson");
+    MHD_add_response_header(r, "Content-Type", "application/x-ndjson");
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
