@@ -97,13 +97,17 @@ LUA
     echo "serve (2 threads, POST /v1/extract, $(wc -c < "$art") bytes of text, wrk -t 2 -c 8, 10 s):"
     wrk -t 2 -c 8 -d 10s --latency -s "$ldir/post.lua" "$url" 2>&1 |
         awk '/Requests\/sec/ {print "  requests/s " $2} / 50% / {print "  p50 " $2} / 99% / {print "  p99 " $2} /Non-2xx/ {print "  " $0}'
+    # then 100,000 requests twice: memory after each hundred thousand
     n=0
-    while [ $n -lt 100000 ]; do
-        r=$(wrk -t 2 -c 8 -d 10s -s "$ldir/post.lua" "$url" 2>&1 | awk '/requests in/ {print $1}')
-        n=$((n + ${r:-100000}))
+    line="  server resident memory: $((rss0 / 1024)) MB after warm-up"
+    for target in 100000 200000; do
+        while [ $n -lt $target ]; do
+            r=$(wrk -t 2 -c 8 -d 10s -s "$ldir/post.lua" "$url" 2>&1 | awk '/requests in/ {print $1}')
+            n=$((n + ${r:-100000}))
+        done
+        line="$line, $(($(ps -o rss= -p $spid) / 1024)) MB after $n requests"
     done
-    rss1=$(ps -o rss= -p $spid)
-    echo "  server resident memory: $((rss0 / 1024)) MB after warm-up, $((rss1 / 1024)) MB after $n more requests"
+    echo "$line"
     kill -TERM $spid
     wait $spid 2>/dev/null
 fi
