@@ -127,6 +127,22 @@ else
     echo "store: (no tmpfs could be mounted here: the real full-disk case is skipped; ulimit -f above stands in)"
 fi
 
+# progress: a line on a terminal (script(1) gives the run one), with MB/s and
+# an ETA for a plain file; nothing when stderr is not a terminal, or with --quiet
+if command -v script >/dev/null 2>&1; then
+    rm -f "$t/p.db"*
+    script -q -e -c "'$bin' run -j 1 --db 'sqlite:$t/p.db' '$big' '$big'" /dev/null > "$t/tty" 2>&1
+    tr '\r' '\n' < "$t/tty" | grep -a 'documents, .* MB/s, 0 rejected' > "$t/tty.lines"
+    if [ -s "$t/tty.lines" ]; then ok; else bad "progress: no progress line on a terminal"; fi
+    if grep -aq 'ETA [0-9]*m[0-9]*s' "$t/tty.lines"; then ok; else bad "progress: no ETA for a plain file"; fi
+    rm -f "$t/p.db"*
+    script -q -e -c "'$bin' run -j 1 --quiet --db 'sqlite:$t/p.db' '$big'" /dev/null > "$t/tty" 2>&1
+    check "progress: none with --quiet" "$(tr '\r' '\n' < "$t/tty" | grep -ac 'MB/s')" 0
+fi
+rm -f "$t/p.db"*
+"$bin" run -j 1 --db "sqlite:$t/p.db" "$big" 2>"$t/err"
+check "progress: none when stderr is not a terminal" "$(grep -c 'MB/s' "$t/err")" 0
+
 # a bad URL and an unwritable path: exit 2 before any work
 "$bin" run --db "mysql://x" "$small" >/dev/null 2>"$t/err"
 check "bad --db: exit status" "$?" 2
