@@ -23,12 +23,9 @@ cleanup() {
     [ -n "${KEEP:-}" ] || rm -rf "$t"
 }
 trap cleanup EXIT INT TERM
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "cluster: FAIL: $*"; }
-check() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi; }
-finish() { echo "cluster: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
+NAME=cluster
+. "$here/tests/lib.sh"
+finish() { report; exit; }
 
 if ! command -v parallel >/dev/null 2>&1; then
     if [ "$(id -u)" -eq 0 ]; then

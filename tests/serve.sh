@@ -12,19 +12,15 @@ t=$(mktemp -d /tmp/nm-serve.XXXXXX)
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$t"; }
 trap cleanup EXIT INT TERM
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "serve: FAIL: $*"; }
-check() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi; }
-has() { case $2 in *"$3"*) ok ;; *) bad "$1: '$3' not in '$2'" ;; esac; }
+NAME=serve
+. "$here/tests/lib.sh"
 
 "$bin" serve --listen 127.0.0.1:0 --threads 2 --max-body 4M --timeout 2 2>"$t/err" &
 pid=$!
 i=0
 until grep -q "listening on" "$t/err" 2>/dev/null || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
 port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$t/err")
-[ -n "$port" ] || { bad "the server did not start: $(cat "$t/err")"; echo "serve: $pass passed, $fail failed"; exit 1; }
+[ -n "$port" ] || { bad "the server did not start: $(cat "$t/err")"; report; exit 1; }
 u=http://127.0.0.1:$port
 req() { curl -s -o "$t/body" -w '%{http_code}' "$@"; }
 
@@ -99,5 +95,4 @@ kill $p1 2>/dev/null
 wait $p1 2>/dev/null
 check "port taken: exit status" "$status" 2
 check "bad --listen" "$("$bin" serve --listen nowhere 2>/dev/null; echo $?)" 2
-echo "serve: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report

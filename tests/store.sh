@@ -19,13 +19,8 @@ cleanup() {
     rm -rf "$t" "$pgdir"
 }
 trap cleanup EXIT INT TERM
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "store: FAIL: $*"; }
-check() { # check WHAT GOT WANT
-    if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
-}
+NAME=store
+. "$here/tests/lib.sh"
 
 # ---------------------------------------------------------------- inputs
 # small: the bundled sample, one duplicate id with the same text, one broken line
@@ -205,5 +200,4 @@ else
     bad "pg: could not start a throwaway PostgreSQL: $(cat "$t/pgerr")"
 fi
 
-echo "store: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report

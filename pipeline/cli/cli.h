@@ -24,6 +24,11 @@ nm_model *cli_load_model(const char *flag);
 /** The same, with NM_MODEL_* flags. */
 nm_model *cli_load_model_flags(const char *flag, unsigned flags);
 
+/** S (N bytes of UTF-8) as a JSON string, quotes included, handed to PUT
+ *  in pieces: the one escaper of the command's own JSON (--rejects lines,
+ *  serve's answers). */
+void cli_json_str(const char *s, size_t n, void (*put)(void *ctx, const char *p, size_t len), void *ctx);
+
 /** Parse a positive size with an optional k/M/G suffix. @return 0 or -1. */
 int cli_parse_size(const char *s, size_t *out);
 

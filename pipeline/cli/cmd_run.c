@@ -84,21 +84,10 @@ static int on_emit(const nm_record *rec, const char *json, size_t len, void *pay
     return 0;
 }
 
+static void put_file(void *ctx, const char *p, size_t n) { fwrite(p, 1, n, ctx); }
+
 /* Write S as a JSON string (S is valid UTF-8). */
-static void put_json_str(FILE *f, const char *s, size_t n)
-{
-    putc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            putc(ch, f);
-    }
-    putc('"', f);
-}
+static void put_json_str(FILE *f, const char *s, size_t n) { cli_json_str(s, n, put_file, f); }
 
 /* One line of --rejects: {"file":..,"line":..,"reason":..,"raw":..}, the
  * raw bytes as a string when they are UTF-8, else base64 in "raw_base64":

@@ -74,25 +74,10 @@ static void out_put(out *o, const char *s, size_t n)
 }
 
 /* S as a JSON string (S is UTF-8). */
-static void out_json_str(out *o, const char *s)
-{
-    out_put(o, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[8];
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            out_put(o, esc, 2);
-        } else if (c < 0x20) {
-            snprintf(esc, sizeof(esc), "\\u%04x", c);
-            out_put(o, esc, 6);
-        } else {
-            out_put(o, s, 1);
-        }
-    }
-    out_put(o, "\"", 1);
-}
+static void out_put_cb(void *ctx, const char *p, size_t n) { out_put(ctx, p, n); }
+
+/* S as a JSON string (S is UTF-8). */
+static void out_json_str(out *o, const char *s) { cli_json_str(s, strlen(s), out_put_cb, o); }
 
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, out *o, const char *type)
 {

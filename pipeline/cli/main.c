@@ -95,6 +95,31 @@ nm_model *cli_load_model(const char *flag)
     return cli_load_model_flags(flag, 0);
 }
 
+void cli_json_str(const char *s, size_t n, void (*put)(void *ctx, const char *p, size_t len), void *ctx)
+{
+    put(ctx, "\"", 1);
+    size_t run = 0; /* bytes that go as they are, not yet put */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c != '"' && c != '\\' && c >= 0x20) {
+            run++;
+            continue;
+        }
+        if (run)
+            put(ctx, s + i - run, run);
+        run = 0;
+        char esc[8];
+        if (c < 0x20)
+            snprintf(esc, sizeof(esc), "\\u%04x", c);
+        else
+            snprintf(esc, sizeof(esc), "\\%c", c);
+        put(ctx, esc, strlen(esc));
+    }
+    if (run)
+        put(ctx, s + n - run, run);
+    put(ctx, "\"", 1);
+}
+
 int cli_parse_size(const char *s, size_t *out)
 {
     char *end;

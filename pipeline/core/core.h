@@ -47,6 +47,8 @@ void *nm__realloc(const nm_allocator *a, void *ptr, size_t size);
 void nm__free(const nm_allocator *a, void *ptr);
 /** SHA-256 of LEN bytes at DATA into OUT (digest.c). */
 void nm__sha256(const void *data, size_t len, unsigned char out[32]);
+/** N bytes as 2N lower-case hex digits and a NUL into OUT. */
+void nm__hex(const unsigned char *in, size_t n, char *out);
 /** The SHA-256 of a file's bytes, as 64 hex digits.  @return 0 or NM_EIO. */
 int nm__sha256_file(const char *path, char hex[65]);
 /** Zeroed memory for a large table probed at random: the kernel is asked

@@ -31,9 +31,18 @@ unsigned nm_shard_of(const char *id, size_t len, unsigned n)
     return (unsigned)(v % n) + 1;
 }
 
-int nm__sha256_file(const char *path, char hex[65])
+void nm__hex(const unsigned char *in, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int nm__sha256_file(const char *path, char hex[65])
+{
     unsigned char buf[65536], h[32];
     struct sha256_ctx c;
     FILE *f = fopen(path, "rb");
@@ -48,10 +57,6 @@ int nm__sha256_file(const char *path, char hex[65])
     if (err)
         return NM_EIO;
     sha256_digest(&c, SHA256_DIGEST_SIZE, h);
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = digits[h[i] >> 4];
-        hex[2 * i + 1] = digits[h[i] & 15];
-    }
-    hex[64] = '\0';
+    nm__hex(h, 32, hex);
     return 0;
 }

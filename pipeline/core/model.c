@@ -422,13 +422,9 @@ int nm_model_load(nm_model **out, const char *dir, const nm_model_opts *opts)
         for (size_t i = 0; i < m->n_files && rc == 0; i++)
             rc = nm_buf_put(&all, m->files[i].hex, 64);
         unsigned char h[32];
-        static const char digits[] = "0123456789abcdef";
         if (rc == 0) {
             nm__sha256(all.ptr ? all.ptr : "", all.len, h);
-            for (int i = 0; i < 32; i++) {
-                m->digest[2 * i] = digits[h[i] >> 4];
-                m->digest[2 * i + 1] = digits[h[i] & 15];
-            }
+            nm__hex(h, 32, m->digest);
         } else {
             nm__err_set(&m->err, rc, "out of memory");
         }

@@ -22,18 +22,12 @@
 
 #include "store.h"
 
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-} buf;
-
 typedef struct pg {
     PGconn *conn;
     bool indexes_at_end;
-    buf docs, spans; /* the batch's COPY rows */
-    long long n_docs; /* in the batch: the next document's seq */
-    char *scratch;   /* nm__record_read's */
-    size_t scratch_cap;
+    nm_buf docs, spans; /* the batch's COPY rows */
+    long long n_docs;   /* in the batch: the next document's seq */
+    nm_buf scratch;     /* nm__record_read's */
 } pg;
 
 static const char schema[] =
@@ -138,27 +132,13 @@ static int run(nm_store *st, pg *p, const char *sql, ExecStatusType want, const 
     return 0;
 }
 
-static int grow(buf *b, size_t more)
-{
-    if (b->len + more <= b->cap)
-        return 0;
-    size_t c = b->cap ? b->cap : 1 << 20;
-    while (c < b->len + more)
-        c *= 2;
-    char *n = realloc(b->p, c);
-    if (!n)
-        return NM_ENOMEM;
-    b->p = n;
-    b->cap = c;
-    return 0;
-}
-
 /* Append S (N bytes) as a field of COPY's text form.  With JSON set, S is
- * JSON text and its escape \u0000 becomes \ufffd.  Room: 6 bytes a byte of S
- * at most (a NUL becomes the 3 bytes of U+FFFD; a backslash 2). */
-static void put_field(buf *b, const char *s, size_t n, bool json)
+ * JSON text and its escape \u0000 becomes \ufffd.  The caller has made room
+ * (nm_buf_grow): 3 bytes a byte of S at most (a NUL becomes the 3 bytes of
+ * U+FFFD, a backslash 2, a JSON escape at most its own length doubled). */
+static void put_field(nm_buf *b, const char *s, size_t n, bool json)
 {
-    char *o = b->p + b->len;
+    char *o = b->ptr + b->len;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (json && c == '\\' && i + 5 < n && s[i + 1] == 'u' && !memcmp(s + i + 2, "0000", 4)) {
@@ -185,16 +165,14 @@ static void put_field(buf *b, const char *s, size_t n, bool json)
             *o++ = (char)c;
         }
     }
-    b->len = (size_t)(o - b->p);
+    b->len = (size_t)(o - b->ptr);
+    *o = '\0';
 }
 
-static void put_raw(buf *b, const char *s, size_t n)
-{
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
+/* Room made as for put_field: nm_buf_put does not fail. */
+static void put_raw(nm_buf *b, const char *s, size_t n) { (void)nm_buf_put(b, s, n); }
 
-static void put_null_or(buf *b, const char *s, size_t n)
+static void put_null_or(nm_buf *b, const char *s, size_t n)
 {
     if (s)
         put_field(b, s, n, false);
@@ -210,11 +188,10 @@ static int pg_span(void *ctx, const nm__span_row *row)
     size_t need = 128;
     for (int f = 0; f < NM_SPAN_NFIELDS; f++)
         need += row->field[f] ? 3 * row->len[f] + 1 : 3;
-    if (grow(&p->spans, need) < 0)
+    nm_buf *b = &p->spans;
+    if (nm_buf_grow(b, need) < 0 ||
+        nm_buf_printf(b, "%lld\t%lld\t%lld\t%lld\t%s", p->n_docs, row->seq, row->start, row->end, row->kind) < 0)
         return nm__store_fail(st, "out of memory");
-    buf *b = &p->spans;
-    b->len += (size_t)snprintf(b->p + b->len, 128, "%lld\t%lld\t%lld\t%lld\t%s", p->n_docs, row->seq, row->start,
-                               row->end, row->kind);
     for (int f = 0; f < NM_SPAN_NFIELDS; f++) {
         put_raw(b, "\t", 1);
         put_null_or(b, row->field[f], row->len[f]);
@@ -227,17 +204,13 @@ static int pg_put(nm_store *st, const char *id, const char *sha, const char *jso
 {
     pg *p = st->impl;
     nm__record_info info;
-    int rc = nm__record_read(json, len, pg_span, st, &info, &p->scratch, &p->scratch_cap);
-    if (rc == NM_EPARSE)
-        rc = nm__store_fail(st, "document \"%s\": its record is not valid JSON", id);
-    else if (rc == NM_ENOMEM)
-        rc = nm__store_fail(st, "out of memory");
+    int rc = nm__record_read(st, id, json, len, pg_span, st, &info, &p->scratch);
     size_t idn = strlen(id), dn = info.dct ? strlen(info.dct) : 0, sn = info.source ? strlen(info.source) : 0;
-    if (rc == 0 && grow(&p->docs, 64 + 3 * (idn + dn + sn) + 2 * len + 8) < 0)
+    nm_buf *b = &p->docs;
+    if (rc == 0 && (nm_buf_grow(b, 64 + 3 * (idn + dn + sn) + 2 * len + 8) < 0 ||
+                    nm_buf_printf(b, "%lld\t", p->n_docs) < 0))
         rc = nm__store_fail(st, "out of memory");
     if (rc == 0) {
-        buf *b = &p->docs;
-        b->len += (size_t)snprintf(b->p + b->len, 32, "%lld\t", p->n_docs);
         put_field(b, id, idn, false);
         put_raw(b, "\t", 1);
         put_raw(b, sha, 64);
@@ -256,7 +229,7 @@ static int pg_put(nm_store *st, const char *id, const char *sha, const char *jso
 }
 
 /* COPY the rows of B into TABLE. */
-static int copy_in(nm_store *st, pg *p, const char *sql, const buf *b)
+static int copy_in(nm_store *st, pg *p, const char *sql, const nm_buf *b)
 {
     PGresult *r;
     int rc;
@@ -264,7 +237,7 @@ static int copy_in(nm_store *st, pg *p, const char *sql, const buf *b)
         return rc;
     for (size_t off = 0; off < b->len;) {
         size_t n = b->len - off > (1 << 20) ? (1 << 20) : b->len - off;
-        if (PQputCopyData(p->conn, b->p + off, (int)n) != 1)
+        if (PQputCopyData(p->conn, b->ptr + off, (int)n) != 1)
             return fail(st, p, "COPY");
         off += n;
     }
@@ -302,7 +275,8 @@ static int pg_commit(nm_store *st)
     PQclear(r);
     if ((rc = run(st, p, "COMMIT", PGRES_COMMAND_OK, "COMMIT", NULL)) < 0)
         return rc;
-    p->docs.len = p->spans.len = 0;
+    nm_buf_clear(&p->docs);
+    nm_buf_clear(&p->spans);
     p->n_docs = 0;
     st->pend.n_new = added > replaced ? added - replaced : 0;
     st->pend.n_replaced = replaced;
@@ -319,9 +293,9 @@ static void pg_close(nm_store *st)
     if (p->indexes_at_end && !st->broken && PQstatus(p->conn) == CONNECTION_OK)
         (void)run(st, p, indexes, PGRES_COMMAND_OK, "creating the indexes", NULL);
     PQfinish(p->conn); /* an open transaction is rolled back by the server */
-    free(p->docs.p);
-    free(p->spans.p);
-    free(p->scratch);
+    nm_buf_free(&p->docs);
+    nm_buf_free(&p->spans);
+    nm_buf_free(&p->scratch);
     free(p);
     st->impl = NULL;
 }
@@ -333,6 +307,9 @@ int nm__pg_open(nm_store *st, const char *url)
     pg *p = calloc(1, sizeof(*p));
     if (!p)
         return nm__store_fail(st, "out of memory");
+    nm_buf_init(&p->docs, NM_STORE_MAX_BUF, NULL);
+    nm_buf_init(&p->spans, NM_STORE_MAX_BUF, NULL);
+    nm_buf_init(&p->scratch, NM_STORE_MAX_BUF, NULL);
     st->impl = p;
     st->ops = &pg_ops;
     p->conn = PQconnectdb(url);

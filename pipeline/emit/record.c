@@ -25,8 +25,7 @@ typedef struct span_reader {
     nm__record_info *info;
     nm__span_fn fn;
     void *ctx;
-    char *buf;      /* field values, NUL-separated */
-    size_t len, cap;
+    nm_buf *buf;    /* field values, NUL-separated (the caller's scratch) */
     size_t off[NM_SPAN_NFIELDS];
     int rc;
 } span_reader;
@@ -72,22 +71,14 @@ static int sr_string(void *ctx, const unsigned char *v, size_t n)
     }
     if (!at_span_member(r) || r->field < 0)
         return 1;
-    if (r->len + n + 1 > r->cap) {
-        size_t c = (r->len + n + 1) * 2;
-        char *b = realloc(r->buf, c);
-        if (!b) {
-            r->rc = NM_ENOMEM;
-            return 0;
-        }
-        r->buf = b;
-        r->cap = c;
+    size_t off = r->buf->len;
+    if (nm_buf_put(r->buf, v, n) < 0 || nm_buf_putc(r->buf, '\0') < 0) {
+        r->rc = NM_ENOMEM;
+        return 0;
     }
-    memcpy(r->buf + r->len, v, n);
-    r->buf[r->len + n] = '\0';
-    r->off[r->field] = r->len;
+    r->off[r->field] = off;
     r->row.len[r->field] = n;
     r->row.has[r->field] = true;
-    r->len += n + 1;
     return 1;
 }
 
@@ -114,7 +105,7 @@ static int sr_start_map(void *ctx)
     span_reader *r = ctx;
     r->depth++;
     if (at_span_member(r)) { /* a new span */
-        r->len = 0;
+        nm_buf_clear(r->buf);
         r->row.start = r->row.end = -1;
         r->row.challenged = -1;
         memset(r->row.has, 0, sizeof(r->row.has));
@@ -128,7 +119,7 @@ static int sr_end_map(void *ctx)
     if (at_span_member(r)) {
         nm__span_row *row = &r->row;
         for (int f = 0; f < NM_SPAN_NFIELDS; f++)
-            row->field[f] = row->has[f] ? r->buf + r->off[f] : NULL;
+            row->field[f] = row->has[f] ? r->buf->ptr + r->off[f] : NULL;
         const char *type = row->has[NM_SPAN_TYPE] ? row->field[NM_SPAN_TYPE] : "";
         row->kind = !strncmp(type, "CLAUSE:", 7) ? "clause"
                     : (!strcmp(type, "DATE") || !strcmp(type, "TIME") || !strcmp(type, "DURATION") ||
@@ -167,24 +158,26 @@ static const yajl_callbacks span_callbacks = {
 };
 
 
-int nm__record_read(const char *json, size_t len, nm__span_fn fn, void *ctx, nm__record_info *info,
-                    char **scratch, size_t *scratch_cap)
+int nm__record_read(nm_store *st, const char *id, const char *json, size_t len, nm__span_fn fn, void *ctx,
+                    nm__record_info *info, nm_buf *scratch)
 {
     memset(info, 0, sizeof(*info));
-    span_reader r = {.info = info, .fn = fn, .ctx = ctx, .buf = *scratch, .cap = *scratch_cap};
+    span_reader r = {.info = info, .fn = fn, .ctx = ctx, .buf = scratch};
     yajl_handle h = yajl_alloc(&span_callbacks, NULL, &r);
     if (!h)
-        return NM_ENOMEM;
+        return nm__store_fail(st, "out of memory");
     yajl_config(h, yajl_dont_validate_strings, 1); /* the pipeline wrote it: UTF-8 already */
     yajl_status ys = yajl_parse(h, (const unsigned char *)json, len);
     if (ys == yajl_status_ok)
         ys = yajl_complete_parse(h);
     yajl_free(h);
-    *scratch = r.buf;
-    *scratch_cap = r.cap;
+    if (r.rc == NM_ENOMEM)
+        return nm__store_fail(st, "out of memory");
     if (r.rc < 0)
-        return r.rc;
-    return ys == yajl_status_ok ? 0 : NM_EPARSE;
+        return r.rc; /* FN's, reported by it */
+    if (ys != yajl_status_ok)
+        return nm__store_fail(st, "document \"%s\": its record is not valid JSON", id);
+    return 0;
 }
 
 void nm__record_info_free(nm__record_info *info)

@@ -23,8 +23,7 @@ typedef struct sq {
     sqlite3_int64 span_key; /* the doc_key the spans being read go with */
     bool in_tx;
     bool indexes_at_end; /* the database was empty: make the indexes at close */
-    char *buf; /* span_reader's */
-    size_t cap;
+    nm_buf scratch; /* nm__record_read's */
 } sq;
 
 static const char schema[] =
@@ -167,11 +166,7 @@ static int sq_put(nm_store *st, const char *id, const char *sha, const char *jso
      * with its dct and source; then the document */
     nm__record_info info;
     q->span_key = q->key;
-    rc = nm__record_read(json, len, sq_span, st, &info, &q->buf, &q->cap);
-    if (rc == NM_EPARSE)
-        rc = nm__store_fail(st, "document \"%s\": its record is not valid JSON", id);
-    else if (rc == NM_ENOMEM)
-        rc = nm__store_fail(st, "out of memory");
+    rc = nm__record_read(st, id, json, len, sq_span, st, &info, &q->scratch);
     if (rc == 0) {
         sqlite3_bind_int64(q->ins_doc, 1, q->key);
         sqlite3_bind_text(q->ins_doc, 2, id, -1, SQLITE_STATIC);
@@ -216,7 +211,7 @@ static void sq_close(nm_store *st)
     sqlite3_finalize(q->next_key);
     sqlite3_finalize(q->ins_doc);
     sqlite3_finalize(q->ins_span);
-    free(q->buf);
+    nm_buf_free(&q->scratch);
     sqlite3_close(q->db);
     free(q);
     st->impl = NULL;
@@ -229,6 +224,7 @@ int nm__sqlite_open(nm_store *st, const char *path)
     sq *q = calloc(1, sizeof(*q));
     if (!q)
         return nm__store_fail(st, "out of memory");
+    nm_buf_init(&q->scratch, NM_STORE_MAX_BUF, NULL);
     st->impl = q;
     st->ops = &sq_ops;
     if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)

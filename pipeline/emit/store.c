@@ -219,15 +219,10 @@ static void stop_writer(nm_store *st)
 int nm_store_put(nm_store *st, const char *id, const unsigned char sha256[32], const char *json,
                  size_t json_len)
 {
-    static const char hex[] = "0123456789abcdef";
     char sha[65];
     if (st->broken)
         return NM_EDB;
-    for (int i = 0; i < 32; i++) {
-        sha[2 * i] = hex[sha256[i] >> 4];
-        sha[2 * i + 1] = hex[sha256[i] & 15];
-    }
-    sha[64] = '\0';
+    nm__hex(sha256, 32, sha);
     struct nm__store_queue *q = st->queue;
     if (!q)
         return store_one(st, id, sha, json, json_len);

@@ -69,16 +69,22 @@ typedef struct nm__record_info {
 
 typedef int (*nm__span_fn)(void *ctx, const nm__span_row *row);
 
-/* Read an output record: FN for each span, in order (a negative return
- * stops the reading and is returned); INFO gets the rest (free it with
- * nm__record_info_free).  SCRATCH: a buffer kept between calls.
- * @return 0, NM_EPARSE (not a JSON record), NM_ENOMEM, or FN's error */
-int nm__record_read(const char *json, size_t len, nm__span_fn fn, void *ctx, nm__record_info *info,
-                    char **scratch, size_t *scratch_cap);
+/* Read an output record (of document ID): FN for each span, in order (a
+ * negative return stops the reading and is returned: FN reports its own
+ * errors); INFO gets the rest (free it with nm__record_info_free).  SCRATCH:
+ * a buffer kept between calls.  @return 0, or NM_EDB / FN's error with the
+ * message on ST (not a JSON record, out of memory) */
+int nm__record_read(nm_store *st, const char *id, const char *json, size_t len, nm__span_fn fn, void *ctx,
+                    nm__record_info *info, nm_buf *scratch);
 void nm__record_info_free(nm__record_info *info);
 
 /* The schema both stores follow (column for column; SQLite has no jsonb
  * or date types and stores their text). */
 #define NM_STORE_SCHEMA_VERSION "1"
+
+/* The cap of a store's buffers: a batch's rows, a record's fields (a
+ * record is at most 16x the text cap; a batch at most batch_bytes plus
+ * one record). */
+#define NM_STORE_MAX_BUF ((size_t)1 << 40)
 
 #endif

@@ -147,7 +147,8 @@ typedef struct nm_ner_feats {
     uint8_t *have;    /* which of them are worked out */
     uint64_t *f;     /* static features, FEATS_MAX a token */
     uint8_t *nf;     /* how many for each token */
-    size_t cap;      /* tokens */
+    size_t cap;      /* tokens (ti, have) */
+    size_t cap_f;    /* tokens (f, nf: nm__ner_sentence_features only) */
     uint32_t *doc_flags; /* per token: the word's use elsewhere in the document */
     size_t cap_flags;
     uint32_t *seen_keys; /* per document: word hash -> flags (open addressing) */
@@ -216,7 +217,8 @@ size_t nm__ner_word_features(const nm_ner_feats *nf, const nm_doc *d, size_t b, 
 /* Work out the hashes of tokens I-2..I+2 of the sentence, if not yet
  * (before nm__ner_token_features or the dynamic features of I). */
 void nm__ner_ensure_info(nm_ner_feats *nf, const nm_doc *d, size_t b, size_t e, size_t i);
-/* Make room for a sentence of NT tokens, none of them worked out yet. */
+/* Make room for the hashes of a sentence of NT tokens, none of them worked
+ * out yet (the features' room is nm__ner_sentence_features's). */
 int nm__ner_sentence_begin(nm_ner_feats *nf, size_t nt);
 /* WANT (may be NULL: all): which tokens need features. */
 int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc *d, size_t b,

@@ -643,14 +643,6 @@ int nm__ner_sentence_begin(nm_ner_feats *nf, size_t nt)
 {
     if (nt > nf->cap) {
         size_t c = nt + 64;
-        uint64_t *f = nm__realloc(nf->alloc, nf->f, c * NER_FEATS_MAX * sizeof(*f));
-        if (!f)
-            return NM_ENOMEM;
-        nf->f = f;
-        uint8_t *n = nm__realloc(nf->alloc, nf->nf, c);
-        if (!n)
-            return NM_ENOMEM;
-        nf->nf = n;
         nm_ner_tinfo *ti = nm__realloc(nf->alloc, nf->ti, c * sizeof(*ti));
         if (!ti)
             return NM_ENOMEM;
@@ -672,6 +664,18 @@ int nm__ner_sentence_features(nm_ner_feats *nf, const nm_model *m, const nm_doc 
     int rc = nm__ner_sentence_begin(nf, nt);
     if (rc < 0)
         return rc;
+    if (nt > nf->cap_f) { /* the features themselves: training's (tagging sums them as it goes) */
+        size_t c = nt + 64;
+        uint64_t *f = nm__realloc(nf->alloc, nf->f, c * NER_FEATS_MAX * sizeof(*f));
+        if (!f)
+            return NM_ENOMEM;
+        nf->f = f;
+        uint8_t *n = nm__realloc(nf->alloc, nf->nf, c);
+        if (!n)
+            return NM_ENOMEM;
+        nf->nf = n;
+        nf->cap_f = c;
+    }
     /* the hashes of the tokens the features will read: those wanted and
      * two either side (most tokens of news are neither) */
     for (size_t i = b; i < e; i++)
